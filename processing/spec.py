@@ -1,0 +1,173 @@
+"""Shared data of the processing package: document types, thresholds, results.
+
+Plain frozen dataclasses, no I/O. The records layer stores the configurable parts (document
+types, thresholds) and hands them in as these types; nothing here knows about the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+#: The check codes of the shared vocabulary, in the order they are reported.
+CHECK_CODES = (
+    "format",
+    "size",
+    "resolution",
+    "blur",
+    "exposure",
+    "skew",
+    "crop",
+    "blank",
+    "duplicate",
+    "text_layer",
+    "type_match",
+    "nik",
+    "legible",
+)
+
+#: The largest upload accepted, in bytes (SIAPkerja: 5 MB).
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+#: Media types accepted at intake, judged by content.
+ALLOWED_MEDIA_TYPES = ("image/jpeg", "image/png", "application/pdf")
+
+UNKNOWN_TYPE = "unknown"
+
+
+@dataclass(frozen=True)
+class DocTypeSpec:
+    """One document type as configured by the office (low-code, edited in the admin)."""
+
+    #: Code from the shared vocabulary, e.g. ``ktp``.
+    code: str
+    #: Name shown to officers, e.g. ``KTP``.
+    name: str
+    #: Lower-case words or phrases whose presence in the text points to this type.
+    keywords: tuple[str, ...] = ()
+    #: ``card`` (ID-1 sized: KTP, BPJS card), ``page`` (A4/F4 letter) or ``any``.
+    layout: str = "any"
+    #: Media types allowed for this type.
+    allowed_media_types: tuple[str, ...] = ALLOWED_MEDIA_TYPES
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Limits used by the checks; the office edits them in the admin.
+
+    ``values`` maps a check code to its number; ``per_type`` overrides it for one document type,
+    as ``{(doc_type, check): value}``. Missing entries fall back to :data:`DEFAULT_THRESHOLDS`.
+    """
+
+    values: dict[str, float] = field(default_factory=dict)
+    per_type: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def get(self, check: str, doc_type: str | None = None) -> float:
+        """The threshold of ``check`` for ``doc_type`` (type override, then value, then default)."""
+        if doc_type is not None and (doc_type, check) in self.per_type:
+            return self.per_type[(doc_type, check)]
+        if check in self.values:
+            return self.values[check]
+        return DEFAULT_THRESHOLDS[check]
+
+
+#: Defaults; the one place thresholds are written down. Seeded into the admin configuration.
+#: Units: resolution = shorter side in pixels; blur = variance of the Laplacian on the
+#: normalised document; exposure = share of glare/clipped pixels inside the document outline;
+#: skew = degrees; crop = share of the document outline touching the frame; blank = standard
+#: deviation of grey levels; duplicate = Hamming distance of perceptual hashes; legible = mean
+#: OCR word confidence (0-100); type_match = classifier confidence.
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    "resolution": 600.0,
+    "blur": 60.0,
+    "exposure": 0.05,
+    "skew": 5.0,
+    "crop": 0.02,
+    "blank": 8.0,
+    "duplicate": 6.0,
+    "legible": 60.0,
+    "type_match": 0.5,
+}
+
+
+@dataclass(frozen=True)
+class FormData:
+    """What the dossier's form says, to compare with what a scan shows."""
+
+    nik: str | None = None
+    name: str | None = None
+    birth_date: dt.date | None = None
+    #: ``L`` (laki-laki) or ``P`` (perempuan).
+    sex: str | None = None
+    kk_number: str | None = None
+
+
+@dataclass(frozen=True)
+class KnownDocument:
+    """A document already in the dossier (or elsewhere), for the duplicate check."""
+
+    upload_id: int
+    sha256: str
+    doc_type: str | None = None
+    #: Main number read from it (NIK, KK number, certificate number...), if any.
+    number: str | None = None
+    #: Applicant (CPMI) it belongs to.
+    candidate_id: int | None = None
+    #: Perceptual hash as hex, if it is an image.
+    phash: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check: ok or not, what was measured, against what, and why."""
+
+    name: str
+    ok: bool
+    value: Any = None
+    threshold: Any = None
+    #: Message in Bahasa Indonesia an officer and a CPMI understand.
+    message: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "value": self.value,
+            "threshold": self.threshold,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Layout facts the classifier uses besides the text."""
+
+    #: Long side / short side of the document outline (or of the image when none was found).
+    aspect_ratio: float
+    #: True when the outline looks like an ID-1 card.
+    is_card: bool
+    #: Mean saturation 0-1 (KTP and BPJS cards are coloured; letters are mostly white).
+    colourfulness: float
+    page_count: int = 1
+
+
+@dataclass(frozen=True)
+class TextReading:
+    """Text read from a page, by the PDF text layer or by OCR."""
+
+    text: str
+    #: Mean word confidence 0-100 (100 for a PDF text layer).
+    mean_confidence: float
+    word_count: int
+    #: ``pdf`` (text layer), ``tesseract`` or ``rapidocr``.
+    engine: str
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Which document a scan is, with a confidence 0-1 and the reasons in words."""
+
+    doc_type: str
+    confidence: float
+    reasons: tuple[str, ...] = ()

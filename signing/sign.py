@@ -1,0 +1,503 @@
+"""PAdES signing of a placement agreement with pyHanko.
+
+The entry point is :func:`sign_document`: it signs with a visible QR stamp, names the SK
+pendelegasian in the signature's /Reason and in a signed CAdES claimed-role attribute, and aims
+for PAdES B-LTA (signature timestamp, revocation data in the DSS, document timestamp). It falls
+back to B-T when revocation data cannot be had (fetching disabled or the responder unreachable)
+and to B-B when no time-stamping authority is configured; the level reached is reported.
+
+Delegation is checked twice: the caller authorises with the current time before signing, and
+:func:`sign_document` authorises again with the time of the signature timestamp, the trusted
+time, refusing the result if the SK was not in force then.
+
+Speed: a service signs all day, so the expensive parts are done once and reused. The space for
+the CMS is computed from the certificate chain and the level instead of pyHanko's dry-run
+signature; the time-stamper (which caches its size-estimation token) and the validation context
+(which caches paths, OCSP responses and CRLs) live in :class:`SigningServices` and are renewed
+every few minutes so that revocation data stays fresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from io import BytesIO
+from pathlib import Path
+
+from asn1crypto import cms, pem, x509
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign.ades.api import CAdESSignedAttrSpec, SignerAttrSpec
+from pyhanko.sign.general import SigningError as PyHankoSigningError
+from pyhanko.stamp import QRStampStyle
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import PathValidationError, RevokedError
+
+from errors import SigningError, SigningRefused, WrongPassphrase
+from signing.delegation import SigningAuthority, authorise
+
+__all__ = [
+    "LEVEL_B_B",
+    "LEVEL_B_LTA",
+    "LEVEL_B_T",
+    "SignatureFieldSpec",
+    "SignedDocument",
+    "SigningKey",
+    "SigningServices",
+    "StampSpec",
+    "add_signature_fields",
+    "load_signing_key",
+    "load_trust_roots",
+    "sign_document",
+    "trusted_time",
+]
+
+logger = logging.getLogger(__name__)
+
+LEVEL_B_B = "B-B"
+LEVEL_B_T = "B-T"
+LEVEL_B_LTA = "B-LTA"
+
+#: How long a validation context (and the OCSP responses it cached) is reused.
+_CONTEXT_TTL_SECONDS = 300.0
+#: Room for everything in the CMS besides certificates and the timestamp token: signed
+#: attributes (claimed role, signing certificate, CMS algorithm protection), the signature value
+#: and the ASN.1 framing. Measured around 1.3 KB for RSA-2048; kept generous.
+_CMS_OVERHEAD = 3072
+#: Room for a timestamp token whose TSA chain is not known before asking: token framing and
+#: signature plus the TSA and CA certificates a TSA usually embeds.
+_TST_ALLOWANCE = 6144
+
+
+# ---------------------------------------------------------------------------------------------
+# Keys
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A loaded signing key: the pyHanko signer and the certificates that go with it."""
+
+    #: The pyHanko signer (a SimpleSigner from PKCS#12, or a PKCS#11 signer).
+    signer: signers.Signer
+    #: The signer's own certificate.
+    certificate: x509.Certificate
+    #: The issuer certificates known for it (the chain, without the signer's).
+    chain: tuple[x509.Certificate, ...]
+
+    @property
+    def subject_name(self) -> str:
+        """The common name in the certificate."""
+        return self.certificate.subject.native.get("common_name", "")
+
+    @property
+    def chain_size(self) -> int:
+        """DER size of the signer certificate and its chain, for the CMS size estimate."""
+        return len(self.certificate.dump()) + sum(len(c.dump()) for c in self.chain)
+
+
+def load_signing_key(p12_path: Path | str, passphrase: str) -> SigningKey:
+    """Load an official's PKCS#12 file; a wrong passphrase raises :class:`WrongPassphrase`."""
+    try:
+        data = Path(p12_path).read_bytes()
+    except OSError as exc:
+        raise SigningError(f"Berkas kunci penandatanganan tidak dapat dibaca: {p12_path}") from exc
+    try:
+        signer = signers.SimpleSigner.load_pkcs12_data(
+            data, other_certs=(), passphrase=passphrase.encode("utf-8")
+        )
+    except ValueError as exc:
+        # cryptography says the same for a wrong passphrase and for a corrupt file; the
+        # passphrase itself must never reach a message or a log.
+        raise WrongPassphrase(
+            "Frasa sandi kunci penandatanganan salah, atau berkas PKCS#12 rusak."
+        ) from exc
+    cert = signer.signing_cert
+    chain = tuple(c for c in signer.cert_registry if c.sha256 != cert.sha256)
+    return SigningKey(signer=signer, certificate=cert, chain=chain)
+
+
+def load_trust_roots(paths: Iterable[Path | str]) -> tuple[x509.Certificate, ...]:
+    """Read trust-root certificates from PEM or DER files."""
+    roots = []
+    for path in paths:
+        data = Path(path).read_bytes()
+        if pem.detect(data):
+            for _, _, der in pem.unarmor(data, multiple=True):
+                roots.append(x509.Certificate.load(der))
+        else:
+            roots.append(x509.Certificate.load(data))
+    return tuple(roots)
+
+
+# ---------------------------------------------------------------------------------------------
+# Services
+
+
+@dataclass
+class _Runtime:
+    """Objects reused across signatures; renewed after a TTL so revocation data stays fresh."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    timestamper: timestamps.TimeStamper | None = None
+    context: ValidationContext | None = None
+    context_born: float = 0.0
+    #: Largest CMS seen per (chain size, level), to reserve room without a dry run.
+    measured: dict[tuple[int, str], int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SigningServices:
+    """Outside services a signature uses: time-stamping and revocation data."""
+
+    #: RFC 3161 TSA URL; None gives B-B signatures.
+    timestamp_url: str | None
+    #: Certificates trusted as roots when validating the signer's and the TSA's chains.
+    trust_roots: tuple[x509.Certificate, ...] = ()
+    #: Whether OCSP responses and CRLs may be fetched (needed for B-LTA).
+    allow_fetching: bool = True
+    #: Seconds to wait for the TSA.
+    timeout: float = 10.0
+    #: Alternative time-stamper (e.g. pyHanko's DummyTimeStamper in tests); wins over the URL.
+    timestamper: timestamps.TimeStamper | None = field(default=None, compare=False)
+    _runtime: _Runtime = field(default_factory=_Runtime, repr=False, compare=False)
+
+    def get_timestamper(self) -> timestamps.TimeStamper | None:
+        """The shared time-stamper (it caches the token used for size estimation)."""
+        if self.timestamper is not None:
+            return self.timestamper
+        if not self.timestamp_url:
+            return None
+        with self._runtime.lock:
+            if self._runtime.timestamper is None:
+                self._runtime.timestamper = timestamps.HTTPTimeStamper(
+                    self.timestamp_url, timeout=self.timeout
+                )
+            return self._runtime.timestamper
+
+    def validation_context(self) -> ValidationContext:
+        """A validation context for signing, fetching revocation data; reused for a while."""
+        with self._runtime.lock:
+            now = time.monotonic()
+            runtime = self._runtime
+            if runtime.context is None or now - runtime.context_born > _CONTEXT_TTL_SECONDS:
+                runtime.context = ValidationContext(
+                    trust_roots=list(self.trust_roots),
+                    allow_fetching=self.allow_fetching,
+                    revocation_mode="require",
+                )
+                runtime.context_born = now
+            return runtime.context
+
+    def _forget_context(self) -> None:
+        with self._runtime.lock:
+            self._runtime.context = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Fields
+
+
+@dataclass(frozen=True)
+class SignatureFieldSpec:
+    """A signature field to create: its name, page (0-based) and box in PDF points."""
+
+    #: Field name, e.g. "ttd_kepala_dinas".
+    name: str
+    #: Page index, 0 for the first page; -1 for the last.
+    page: int
+    #: (x1, y1, x2, y2) from the bottom-left corner of the page, in points.
+    box: tuple[float, float, float, float]
+
+
+def add_signature_fields(pdf: bytes, field_specs: Sequence[SignatureFieldSpec]) -> bytes:
+    """Add every signature field before the first signature is applied.
+
+    Fields added after a signature count as modifications to it, so all of them must exist
+    when the first one is signed.
+    """
+    try:
+        writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+        page_count = int(writer.root["/Pages"]["/Count"])
+        for spec in field_specs:
+            page = spec.page if spec.page >= 0 else page_count + spec.page
+            fields.append_signature_field(
+                writer,
+                fields.SigFieldSpec(sig_field_name=spec.name, on_page=page, box=spec.box),
+            )
+        out = BytesIO()
+        writer.write(out)
+    except (PdfError, ValueError, KeyError) as exc:
+        raise SigningError(f"Kolom tanda tangan tidak dapat dibuat: {exc}") from exc
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Signing
+
+
+@dataclass(frozen=True)
+class StampSpec:
+    """What the visible stamp shows besides the signer: QR target and extra lines."""
+
+    #: URL in the QR code, the public verification page of this document.
+    qr_url: str
+    #: Extra lines printed under the signer block (e.g. the agreement number).
+    lines: tuple[str, ...] = ()
+    #: Short verification code printed on the stamp.
+    short_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class SignedDocument:
+    """A signed PDF and what was reached."""
+
+    #: The signed PDF.
+    data: bytes
+    #: PAdES level reached: "B-LTA", "B-T" or "B-B".
+    level: str
+    #: SHA-256 of :attr:`data`, hex.
+    sha256: str
+    #: Time in the signature timestamp (trusted time); None for B-B.
+    timestamp_time: datetime | None
+    #: The field that was signed.
+    field_name: str
+
+
+def _escape(text: str) -> str:
+    # pyHanko interpolates stamp text with %-formatting.
+    return text.replace("%", "%%")
+
+
+def stamp_lines(authority: SigningAuthority, stamp: StampSpec) -> list[str]:
+    """The text of the visible stamp, top to bottom."""
+    signer = authority.signer
+    lines = list(authority.capacity_lines)
+    lines += [signer.name, signer.rank, f"NIP {signer.nip}"]
+    if authority.delegation is not None:
+        lines.append(f"Berdasarkan {authority.delegation.reference}")
+    lines += list(stamp.lines)
+    if stamp.short_hash:
+        lines.append(f"Kode verifikasi: {stamp.short_hash}")
+    return lines
+
+
+def _claimed_role(authority: SigningAuthority) -> cms.AttCertAttribute:
+    """A CAdES claimed role: the capacity as role name, the SK (if any) as role authority."""
+    signer = authority.signer
+    role: dict = {
+        "role_name": x509.GeneralName(
+            name="directory_name",
+            value=x509.Name.build(
+                {
+                    "common_name": signer.name,
+                    "title": authority.capacity,
+                    "serial_number": f"NIP {signer.nip}",
+                }
+            ),
+        )
+    }
+    if authority.delegation is not None:
+        role["role_authority"] = [
+            x509.GeneralName(
+                name="directory_name",
+                value=x509.Name.build({"common_name": authority.delegation.reference}),
+            )
+        ]
+    return cms.AttCertAttribute({"type": "role", "values": [role]})
+
+
+def _bytes_reserved(key: SigningKey, level: str, services: SigningServices) -> int:
+    """Room for the CMS computed instead of a dry run, in hex digits as pyHanko counts it."""
+    measured = services._runtime.measured.get((key.chain_size, level))
+    if measured:
+        size = measured + 1024
+    else:
+        size = _CMS_OVERHEAD + key.chain_size
+        if level != LEVEL_B_B:
+            size += _TST_ALLOWANCE
+    return 2 * size
+
+
+def _signature_timestamp(signed_data: cms.SignedData) -> datetime | None:
+    """The genTime of the signature timestamp token, or None when there is none."""
+    signer_info = signed_data["signer_infos"][0]
+    attrs = signer_info["unsigned_attrs"]
+    if attrs.native is None:
+        return None
+    for attr in attrs:
+        if attr["type"].native == "signature_time_stamp_token":
+            token = attr["values"][0]
+            tst_info = token["content"]["encap_content_info"]["content"].parsed
+            return tst_info["gen_time"].native
+    return None
+
+
+def trusted_time(signed_pdf: bytes, field_name: str | None = None) -> datetime | None:
+    """Time in the signature timestamp of a signed PDF (the named or the first signature)."""
+    reader = PdfFileReader(BytesIO(signed_pdf), strict=False)
+    for sig in reader.embedded_regular_signatures:
+        if field_name is None or sig.field_name == field_name:
+            return _signature_timestamp(sig.signed_data)
+    raise SigningError("Dokumen tidak memuat tanda tangan yang dicari.")
+
+
+def _sign_once(
+    pdf: bytes,
+    key: SigningKey,
+    authority: SigningAuthority,
+    *,
+    field_name: str,
+    stamp: StampSpec,
+    certify: bool,
+    level: str,
+    services: SigningServices,
+) -> bytes:
+    timestamper = services.get_timestamper() if level != LEVEL_B_B else None
+    lta = level == LEVEL_B_LTA
+    meta = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        reason=authority.reason,
+        name=authority.signer.name,
+        location=None,
+        certify=certify,
+        docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        embed_validation_info=lta,
+        use_pades_lta=lta,
+        validation_context=services.validation_context() if lta else None,
+        cades_signed_attr_spec=CAdESSignedAttrSpec(
+            signer_attributes=SignerAttrSpec(
+                claimed_attrs=[_claimed_role(authority)], certified_attrs=()
+            )
+        ),
+    )
+    style = QRStampStyle(
+        stamp_text="\n".join(_escape(line) for line in stamp_lines(authority, stamp))
+        + ("\nWaktu: %(ts)s" if timestamper else ""),
+        border_width=1,
+    )
+    pdf_signer = signers.PdfSigner(
+        meta, signer=key.signer, timestamper=timestamper, stamp_style=style
+    )
+    writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+    reserved = _bytes_reserved(key, level, services)
+    try:
+        out = pdf_signer.sign_pdf(
+            writer,
+            existing_fields_only=True,
+            bytes_reserved=reserved,
+            appearance_text_params={"url": stamp.qr_url},
+        )
+    except PyHankoSigningError as exc:
+        if "reserved" in str(exc).lower() or "space" in str(exc).lower():
+            # The estimate was short (an unusually large chain or TST): let pyHanko measure.
+            logger.warning("CMS tidak muat dalam %d byte; mengukur ulang", reserved)
+            writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+            out = pdf_signer.sign_pdf(
+                writer,
+                existing_fields_only=True,
+                appearance_text_params={"url": stamp.qr_url},
+            )
+        else:
+            raise
+    return out.getvalue()
+
+
+def _translate(exc: Exception, level: str) -> SigningError:
+    text = str(exc)
+    if isinstance(exc, RevokedError) or "revoked" in text.lower():
+        return SigningRefused(
+            "Sertifikat penandatangan telah dicabut (revoked); dokumen tidak dapat "
+            "ditandatangani dengan sertifikat ini."
+        )
+    if "expired" in text.lower():
+        return SigningRefused(
+            "Sertifikat penandatangan sudah kedaluwarsa; dokumen tidak dapat ditandatangani "
+            "dengan sertifikat ini."
+        )
+    if level != LEVEL_B_B and ("timestamp" in text.lower() or "tsa" in text.lower()):
+        return SigningError(
+            "Layanan cap waktu (TSA) tidak dapat dihubungi atau menolak permintaan."
+        )
+    return SigningError(f"Penandatanganan gagal ({level}): {type(exc).__name__}.")
+
+
+def _is_revinfo_unavailable(exc: Exception) -> bool:
+    """Whether signing at B-LTA failed only because revocation data could not be obtained."""
+    if isinstance(exc, RevokedError):
+        return False
+    text = str(exc).lower()
+    if "revoked" in text or "expired" in text:
+        return False
+    return isinstance(exc, PathValidationError) or "revocation" in text or "fetch" in text
+
+
+def sign_document(
+    pdf: bytes,
+    key: SigningKey,
+    authority: SigningAuthority,
+    *,
+    field_name: str,
+    stamp: StampSpec,
+    certify: bool = False,
+    services: SigningServices,
+) -> SignedDocument:
+    """Sign ``pdf`` in the existing field ``field_name`` as ``authority`` allows.
+
+    ``authority`` comes from :func:`signing.delegation.authorise` with the current time; here it
+    is checked again with the signature timestamp's time and :class:`SigningRefused` is raised
+    if the SK was not in force at that trusted time.
+    """
+    if services.timestamper is None and not services.timestamp_url:
+        levels = [LEVEL_B_B]
+    elif services.allow_fetching:
+        levels = [LEVEL_B_LTA, LEVEL_B_T]
+    else:
+        levels = [LEVEL_B_T]
+    data = b""
+    level = levels[0]
+    for level in levels:
+        try:
+            data = _sign_once(
+                pdf,
+                key,
+                authority,
+                field_name=field_name,
+                stamp=stamp,
+                certify=certify,
+                level=level,
+                services=services,
+            )
+            break
+        except (SigningError, TypeError, AttributeError, NameError):
+            raise  # ours, or a programming error: not a signing failure to translate
+        except Exception as exc:  # noqa: BLE001 - pyHanko raises many types; translated here
+            if level == LEVEL_B_LTA and _is_revinfo_unavailable(exc):
+                logger.warning("Data pencabutan tidak tersedia, turun ke B-T: %s", exc)
+                services._forget_context()
+                continue
+            raise _translate(exc, level) from exc
+    reader = PdfFileReader(BytesIO(data), strict=False)
+    sig = next(s for s in reader.embedded_regular_signatures if s.field_name == field_name)
+    cms_size = len(sig.signed_data.dump()) + 64  # ContentInfo framing
+    runtime = services._runtime
+    slot = (key.chain_size, level)
+    runtime.measured[slot] = max(runtime.measured.get(slot, 0), cms_size)
+    ts_time = _signature_timestamp(sig.signed_data)
+    if ts_time is not None and authority.delegation is not None:
+        # The rule binds at the trusted time, not the time the signer's machine claims.
+        authorise(authority.signer, [authority.delegation], ts_time, authority.scope)
+    return SignedDocument(
+        data=data,
+        level=level,
+        sha256=hashlib.sha256(data).hexdigest(),
+        timestamp_time=ts_time,
+        field_name=field_name,
+    )

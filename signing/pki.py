@@ -19,6 +19,7 @@ import os
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -143,8 +144,10 @@ def _config(service_url: str, created_at: datetime) -> dict:
             "validity": official_period,
             "profiles": ["digsig-commitment"],
         }
+    # Revoked well before creation so that the CRL of the current 7-day period lists it too.
+    certs[REVOKED_ALIAS]["validity"] = period(timedelta(days=-60), timedelta(days=670))
     certs[REVOKED_ALIAS]["revocation"] = {
-        "revoked-since": _stamp(created_at - timedelta(minutes=30)),
+        "revoked-since": _stamp(created_at - timedelta(days=20)),
         "reason": "key_compromise",
     }
     certs[EXPIRED_ALIAS] = {
@@ -290,12 +293,17 @@ class DemoPKI:
         repo = "root-crl" if issuer == "root" else "issuing-crl"
         return f"{self.service_url}/{ARCH}/crls/{repo}/latest.crl"
 
-    def architecture(self):
-        """certomancer's ``PKIArchitecture`` loaded from the on-disk config."""
+    @cached_property
+    def _architecture(self):
+        # Loading parses every key and issues every certificate: seconds, so do it once.
         config = CertomancerConfig.from_file(
             str(self.directory / _CONFIG_FILE), key_search_dir=str(self.directory)
         )
         return config.get_pki_arch(ArchLabel(ARCH))
+
+    def architecture(self):
+        """certomancer's ``PKIArchitecture`` loaded from the on-disk config (cached)."""
+        return self._architecture
 
     def certificate(self, alias: str):
         """The asn1crypto certificate of ``alias`` ("root", "issuing-ca", "tsa" or an official)."""

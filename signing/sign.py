@@ -36,9 +36,22 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.ades.api import CAdESSignedAttrSpec, SignerAttrSpec
 from pyhanko.sign.general import SigningError as PyHankoSigningError
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.stamp import QRStampStyle
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.errors import PathValidationError, RevokedError
+from pyhanko_certvalidator.errors import (
+    CertificateFetchError,
+    CRLFetchError,
+    CRLValidationIndeterminateError,
+    ExpiredError,
+    InsufficientRevinfoError,
+    NotYetValidError,
+    OCSPFetchError,
+    OCSPValidationIndeterminateError,
+    PathError,
+    PathValidationError,
+    RevokedError,
+)
 
 from errors import SigningError, SigningRefused, WrongPassphrase
 from signing.delegation import SigningAuthority, authorise
@@ -410,19 +423,33 @@ def _sign_once(
     return out.getvalue()
 
 
+def _causes(exc: BaseException):
+    """The exception and everything it was raised from (pyHanko wraps certvalidator errors)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
 def _translate(exc: Exception, level: str) -> SigningError:
-    text = str(exc)
-    if isinstance(exc, RevokedError) or "revoked" in text.lower():
+    """A pyHanko/certvalidator/network failure as an error fit to show the officer."""
+    causes = list(_causes(exc))
+    if any(isinstance(c, RevokedError) for c in causes):
         return SigningRefused(
             "Sertifikat penandatangan telah dicabut (revoked); dokumen tidak dapat "
             "ditandatangani dengan sertifikat ini."
         )
-    if "expired" in text.lower():
+    if any(isinstance(c, ExpiredError | NotYetValidError) for c in causes):
         return SigningRefused(
-            "Sertifikat penandatangan sudah kedaluwarsa; dokumen tidak dapat ditandatangani "
-            "dengan sertifikat ini."
+            "Sertifikat penandatangan sudah kedaluwarsa atau belum berlaku; dokumen tidak dapat "
+            "ditandatangani dengan sertifikat ini."
         )
-    if level != LEVEL_B_B and ("timestamp" in text.lower() or "tsa" in text.lower()):
+    if any(isinstance(c, PathError | PathValidationError) for c in causes):
+        return SigningRefused(
+            "Sertifikat penandatangan tidak dapat divalidasi terhadap akar kepercayaan (root CA)."
+        )
+    if level != LEVEL_B_B and any(isinstance(c, TimestampRequestError) for c in causes):
         return SigningError(
             "Layanan cap waktu (TSA) tidak dapat dihubungi atau menolak permintaan."
         )
@@ -431,12 +458,21 @@ def _translate(exc: Exception, level: str) -> SigningError:
 
 def _is_revinfo_unavailable(exc: Exception) -> bool:
     """Whether signing at B-LTA failed only because revocation data could not be obtained."""
-    if isinstance(exc, RevokedError):
+    causes = list(_causes(exc))
+    if any(isinstance(c, RevokedError | ExpiredError | NotYetValidError) for c in causes):
         return False
-    text = str(exc).lower()
-    if "revoked" in text or "expired" in text:
-        return False
-    return isinstance(exc, PathValidationError) or "revocation" in text or "fetch" in text
+    return any(
+        isinstance(
+            c,
+            InsufficientRevinfoError
+            | CertificateFetchError
+            | OCSPFetchError
+            | CRLFetchError
+            | OCSPValidationIndeterminateError
+            | CRLValidationIndeterminateError,
+        )
+        for c in causes
+    )
 
 
 def sign_document(

@@ -1,0 +1,99 @@
+"""The officers' admin (Flask-Admin): one Admin, its screens, grouped by menu category."""
+
+from __future__ import annotations
+
+from flask_admin import Admin, AdminIndexView, expose
+from flask_admin.theme import Bootstrap4Theme
+from flask_login import current_user
+
+from admin.base import OFFICE, AccessRules
+from admin.review import ReviewDesk
+from admin.views import (
+    AgreementView,
+    ApiTokenView,
+    AuditView,
+    CandidateView,
+    CompanyView,
+    DelegationView,
+    DocumentTypeView,
+    DossierView,
+    LetterTemplateView,
+    OfficialView,
+    RejectionTemplateView,
+    RequirementView,
+    ReviewEventView,
+    SettingView,
+    SlaView,
+    ThresholdView,
+    UploadView,
+    UserView,
+)
+from records.agreements import Agreement, Delegation
+from records.audit import AuditEntry
+from records.catalogue import (
+    CheckThreshold,
+    DocumentType,
+    LetterTemplate,
+    RejectionTemplate,
+    Requirement,
+    Setting,
+    SlaSetting,
+)
+from records.dossiers import Dossier, ReviewEvent, Upload
+from records.people import ApiToken, Candidate, Company, Official, User
+
+
+class HomeView(AccessRules, AdminIndexView):
+    """The landing page after login: counts for the user's role."""
+
+    read_roles = OFFICE | {"p3mi"}
+
+    @expose("/")
+    def index(self):
+        dossiers = Dossier.select()
+        agreements = Agreement.select()
+        if current_user.role == "p3mi":
+            dossiers = dossiers.where(Dossier.company == current_user.company_id)
+            agreements = agreements.join(Dossier).where(Dossier.company == current_user.company_id)
+        counts = {
+            "diajukan": dossiers.where(Dossier.status == "diajukan").count(),
+            "ditolak": dossiers.where(Dossier.status == "ditolak").count(),
+            "terverifikasi": dossiers.where(Dossier.status == "terverifikasi").count(),
+            "menunggu_pp": agreements.where(Agreement.status == "menunggu_verifikasi").count(),
+            "siap_tanda_tangan": agreements.where(Agreement.status == "terverifikasi").count(),
+        }
+        return self.render("admin/home.html", counts=counts)
+
+
+def init_admin(app) -> Admin:
+    admin = Admin(
+        app,
+        name="Pengesahan PP",
+        theme=Bootstrap4Theme(swatch="flatly", fluid=True),
+        index_view=HomeView(name="Beranda", url="/admin"),
+    )
+    admin.add_view(ReviewDesk(name="Meja Pemeriksaan", endpoint="review", url="/admin/pemeriksaan"))
+    berkas = "Berkas"
+    admin.add_view(DossierView(Dossier, name="Berkas CPMI", category=berkas, endpoint="dossier"))
+    admin.add_view(CandidateView(Candidate, name="CPMI", category=berkas, endpoint="candidate"))
+    admin.add_view(CompanyView(Company, name="P3MI", category=berkas, endpoint="company"))
+    admin.add_view(UploadView(Upload, name="Unggahan", category=berkas, endpoint="upload"))
+    admin.add_view(ReviewEventView(ReviewEvent, name="Riwayat Pemeriksaan", category=berkas, endpoint="reviewevent"))
+    pp = "Perjanjian & Tanda Tangan"
+    admin.add_view(AgreementView(Agreement, name="Perjanjian Penempatan", category=pp, endpoint="agreement"))
+    admin.add_view(OfficialView(Official, name="Pejabat", category=pp, endpoint="official"))
+    admin.add_view(DelegationView(Delegation, name="SK Pendelegasian", category=pp, endpoint="delegation"))
+    config = "Konfigurasi"
+    admin.add_view(DocumentTypeView(DocumentType, name="Jenis Dokumen", category=config, endpoint="doctype"))
+    admin.add_view(RequirementView(Requirement, name="Persyaratan", category=config, endpoint="requirement"))
+    admin.add_view(ThresholdView(CheckThreshold, name="Ambang Pemeriksaan", category=config, endpoint="threshold"))
+    admin.add_view(RejectionTemplateView(RejectionTemplate, name="Templat Alasan", category=config,
+                                         endpoint="rejectiontemplate"))
+    admin.add_view(SlaView(SlaSetting, name="SLA", category=config, endpoint="sla"))
+    admin.add_view(LetterTemplateView(LetterTemplate, name="Templat Surat", category=config, endpoint="lettertemplate"))
+    admin.add_view(SettingView(Setting, name="Pengaturan", category=config, endpoint="setting"))
+    system = "Sistem"
+    admin.add_view(UserView(User, name="Pengguna", category=system, endpoint="user"))
+    admin.add_view(ApiTokenView(ApiToken, name="Token API", category=system, endpoint="apitoken"))
+    admin.add_view(AuditView(AuditEntry, name="Log Audit", category=system, endpoint="audit"))
+    return admin

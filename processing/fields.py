@@ -18,6 +18,7 @@ __all__ = [
     "NikInfo",
     "parse_nik",
     "check_nik",
+    "check_family_card",
     "extract_fields",
     "find_numbers",
     "normalise_digits",
@@ -154,6 +155,29 @@ def check_nik(nik: str | None, form: FormData, today: dt.date | None = None) -> 
     else:
         message = "NIK valid; formulir belum berisi NIK untuk dibandingkan."
     return CheckResult("nik", True, info.nik, expected, message)
+
+
+def check_family_card(fields: dict[str, str], form: FormData) -> CheckResult:
+    """The ``nik`` check of a Kartu Keluarga: the KK number and the applicant's NIK on it.
+
+    A KK carries the NIK of every member, so the applicant's NIK must be among them (read by
+    :func:`extract_fields` as ``member_niks``) and the KK number must equal the form's.
+    """
+    members = [n for n in fields.get("member_niks", "").split(",") if n]
+    kk = fields.get("kk_number")
+    problems = []
+    if not members and not kk:
+        return CheckResult("nik", False, None, form.nik, "Nomor KK dan NIK tidak terbaca pada dokumen.")
+    if form.kk_number and kk and re.sub(r"\D", "", form.kk_number) != kk:
+        problems.append(f"Nomor KK pada dokumen ({kk}) berbeda dengan formulir ({form.kk_number}).")
+    elif form.kk_number and not kk:
+        problems.append("Nomor KK tidak terbaca pada dokumen.")
+    if form.nik and re.sub(r"\D", "", form.nik) not in members:
+        problems.append(f"NIK pemohon ({form.nik}) tidak tercantum dalam Kartu Keluarga.")
+    if problems:
+        return CheckResult("nik", False, kk, form.kk_number, " ".join(problems))
+    return CheckResult("nik", True, kk, form.kk_number,
+                       "Nomor KK sesuai dan NIK pemohon tercantum dalam Kartu Keluarga.")
 
 
 def _sex_word(sex: str | None) -> str:

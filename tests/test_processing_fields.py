@@ -6,7 +6,13 @@ import datetime as dt
 
 import pytest
 
-from processing.fields import check_nik, extract_fields, find_numbers, parse_nik
+from processing.fields import (
+    check_family_card,
+    check_nik,
+    extract_fields,
+    find_numbers,
+    parse_nik,
+)
 from processing.spec import FormData
 from tests.text_fixtures import document, needs_ocr, ocr
 
@@ -132,3 +138,13 @@ def test_extract_fields_from_real_ocr(doc_type, keys):
     _rgb, truth, _text = document(doc_type, 0)
     fields = extract_fields(ocr(doc_type, 0).text, doc_type)
     assert {k: fields.get(k) for k in keys} == {k: truth[k] for k in keys}
+
+
+def test_check_family_card():
+    fields = {"kk_number": "3301010101200001", "member_niks": "3301011708900003,3301015708920004"}
+    ok = check_family_card(fields, FormData(nik="3301015708920004", kk_number="3301010101200001"))
+    assert ok.ok and ok.name == "nik"
+    absent = check_family_card(fields, FormData(nik="3301011708900009"))
+    assert not absent.ok and "tidak tercantum" in absent.message
+    other_kk = check_family_card(fields, FormData(kk_number="3301010101200002"))
+    assert not other_kk.ok and "Nomor KK" in other_kk.message

@@ -141,6 +141,14 @@ def up_command(host: str, port: int):
         click.echo(f"Data demo dibuat: {settings.data_dir / 'demo' / 'credentials.json'}")
     pki_service = demo.start_pki_service(current_app.config["SETTINGS"])
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], env=env)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    # Explicit handlers: a shell that starts us in the background ignores SIGINT, and a
+    # service manager stops with SIGTERM; both must end in the same clean shutdown.
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     click.echo(f"Web: http://{host}:{port}/  (Ctrl-C untuk berhenti)")
     try:
         waitress.serve(app, host=host, port=port, threads=8, ident="pengesahan-pp")

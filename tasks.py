@@ -131,8 +131,8 @@ def _process_upload(upload_id: int) -> str:
                            number=(o.fields or {}).get("nik") or (o.fields or {}).get("number"),
                            candidate_id=candidate.id, phash=o.phash) for o in others]
 
-    def on_progress(done: int, total: int) -> None:
-        Upload.update(progress=int(100 * done / max(total, 1))).where(Upload.id == upload_id).execute()
+    def on_progress(fraction: float, stage: str) -> None:
+        Upload.update(progress=int(100 * fraction)).where(Upload.id == upload_id).execute()
 
     analysis = analyse(
         store.read(upload.sha256),
@@ -142,6 +142,7 @@ def _process_upload(upload_id: int) -> str:
         thresholds=load_thresholds(),
         doc_types=[t.to_spec() for t in DocumentType.select()],
         on_progress=on_progress,
+        candidate_id=candidate.id,
     )
     normalised_key = store.put(analysis.normalised_png) if analysis.normalised_png else None
     thumbnail_key = store.put(analysis.thumbnail_png) if analysis.thumbnail_png else None

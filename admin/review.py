@@ -14,8 +14,7 @@ import tasks
 import workflow
 from admin.base import OFFICE, REVIEWERS, SecureView
 from errors import ServiceError
-from processing.intake import inspect_upload
-from processing.spec import MAX_UPLOAD_BYTES
+from processing.intake import inspect_upload, read_limited
 from records import audit
 from records.base import now
 from records.catalogue import RejectionTemplate
@@ -47,7 +46,7 @@ def enqueue_processing(upload: Upload) -> None:
 
 def store_upload(slot: DocumentSlot, file_storage, actor) -> Upload:
     """Intake a file from a form: check content, store it once, record it, queue processing."""
-    data = file_storage.stream.read(MAX_UPLOAD_BYTES + 1)
+    data = read_limited(file_storage.stream)
     result = inspect_upload(data, declared_name=file_storage.filename)
     store = storage.LocalFileStore(current_app.config["SETTINGS"].files_dir)
     store.put(data)

@@ -23,6 +23,7 @@ def init_app(app) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(up_command)
+    app.cli.add_command(classify_command)
 
 
 def _settings():
@@ -170,3 +171,61 @@ def up_command(host: str, port: int):
                 redis_server.shutdown(save=True)
         click.echo("Selesai.")
 
+
+
+@click.command("classify", help="Klasifikasi dan periksa berkas pindaian (jalur yang sama dengan worker).")
+@click.option("--json", "as_json", is_flag=True, help="Satu objek JSON per berkas, satu per baris.")
+@click.option("--dossier", "dossier_id", type=int, help="Bandingkan duplikat dengan berkas CPMI ini.")
+@click.option("--slot", "slot_type", help="Jenis slot tempat berkas diunggah (untuk type_match).")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@with_appcontext
+def classify_command(as_json: bool, dossier_id: int | None, slot_type: str | None, files: tuple[Path, ...]):
+    import json
+
+    from processing.pipeline import analyse
+    from processing.spec import FormData, KnownDocument
+    from records.catalogue import DocumentType, load_thresholds
+    from records.dossiers import DocumentSlot, Dossier, Upload
+
+    prepare_database()
+    doc_types = [t.to_spec() for t in DocumentType.select()]
+    thresholds = load_thresholds()
+    known: list[KnownDocument] = []
+    form = None
+    candidate_id = None
+    if dossier_id is not None:
+        dossier = Dossier.get_or_none(Dossier.id == dossier_id)
+        if dossier is None:
+            raise click.ClickException(f"Berkas CPMI #{dossier_id} tidak ditemukan.")
+        candidate = dossier.candidate
+        candidate_id = candidate.id
+        form = FormData(nik=candidate.nik, name=candidate.name, birth_date=candidate.birth_date,
+                        sex=candidate.sex, kk_number=candidate.kk_number or None)
+        for upload in (Upload.select().join(DocumentSlot)
+                       .where((DocumentSlot.dossier == dossier) & (Upload.state == "done"))):
+            known.append(KnownDocument(upload_id=upload.id, sha256=upload.sha256, doc_type=upload.classified_type,
+                                       number=upload.doc_number, candidate_id=candidate_id, phash=upload.phash))
+    failures = 0
+    for index, path in enumerate(files):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            failures += 1
+            line = {"path": str(path), "type": None, "confidence": 0.0, "checks": [], "fields": {},
+                    "error": f"Berkas tidak dapat dibaca: {exc.strerror}."}
+        else:
+            analysis = analyse(data, slot_type=slot_type, form=form, known=known, thresholds=thresholds,
+                               doc_types=doc_types, candidate_id=candidate_id)
+            line = analysis.to_json(str(path))
+            failures += 0 if analysis.ok else 1
+            if dossier_id is not None and analysis.error is None:
+                # Later files of the same run are compared with this one too.
+                known.append(KnownDocument(upload_id=-(index + 1), sha256=analysis.sha256,
+                                           doc_type=analysis.doc_type, number=analysis.number,
+                                           candidate_id=candidate_id, phash=analysis.phash))
+        if as_json:
+            click.echo(json.dumps(line, ensure_ascii=False, default=str))
+        else:
+            failed = [c["name"] for c in line["checks"] if not c["ok"]]
+            summary = line["error"] or ("semua pemeriksaan lolos" if not failed else "gagal: " + ", ".join(failed))
+            click.echo(f"{path}: {line['type']} ({line['confidence']:.2f}) — {summary}")

@@ -128,7 +128,7 @@ def _process_upload(upload_id: int) -> str:
               .where((DocumentSlot.dossier == dossier) & (Upload.id != upload.id)
                      & (Upload.state == "done")))
     known = [KnownDocument(upload_id=o.id, sha256=o.sha256, doc_type=o.classified_type,
-                           number=(o.fields or {}).get("nik") or (o.fields or {}).get("number"),
+                           number=o.doc_number,
                            candidate_id=candidate.id, phash=o.phash) for o in others]
 
     def on_progress(fraction: float, stage: str) -> None:
@@ -158,6 +158,7 @@ def _process_upload(upload_id: int) -> str:
             checks=[c.as_dict() for c in analysis.checks],
             fields=analysis.fields,
             phash=analysis.phash,
+            doc_number=analysis.number,
             normalised_key=normalised_key,
             thumbnail_key=thumbnail_key,
         ).where(Upload.id == upload_id).execute()

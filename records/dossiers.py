@@ -94,6 +94,8 @@ class Upload(BaseModel):
     checks = JSONField(null=True)
     fields = JSONField(null=True)
     phash = peewee.CharField(max_length=32, null=True)
+    #: Main number read from the document (NIK, KK, certificate...), for duplicate checks.
+    doc_number = peewee.CharField(max_length=60, null=True)
     #: Store keys of the derived images (normalised document, thumbnail with outline).
     normalised_key = peewee.CharField(max_length=64, null=True)
     thumbnail_key = peewee.CharField(max_length=64, null=True)

@@ -24,11 +24,17 @@ def redis_url(tmp_path_factory):
 
 
 @pytest.fixture
-def settings(tmp_path, redis_url):
+def settings(tmp_path, redis_url, monkeypatch):
+    """Settings of a fresh installation; also in the environment, where jobs read them."""
     from config import load_settings
 
-    return load_settings({"DATA_DIR": str(tmp_path / "data"), "REDIS_URL": redis_url,
-                          "SECRET_KEY": "test-secret", "DEMO_PKI_PORT": "0"})
+    for key in ("DATABASE_URL", "TSA_URL", "PUBLIC_BASE_URL"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("SECRET_KEY", "test-secret")
+    monkeypatch.setenv("OCR_ENGINE", "auto")
+    return load_settings()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import random
 import re
 import tempfile
 import time
@@ -23,13 +24,21 @@ import cv2
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
-from bench.corpus import Sample, generate
+from bench.corpus import BUILDERS, CARD_TYPES, Sample, build, generate
 from processing.classify import DEFAULT_DOC_TYPES, classify
 from processing.fields import extract_fields
 from processing.spec import Layout, TextReading
 from processing.text import available_engines, pdf_text_reading, read_text
 
-__all__ = ["Measurement", "run", "measure", "macro_f1", "per_type_scores", "main"]
+__all__ = [
+    "Measurement",
+    "run",
+    "measure",
+    "macro_f1",
+    "per_type_scores",
+    "noisy_text_macro_f1",
+    "main",
+]
 
 #: Types whose label carries the NIK of the document's subject.
 _NIK_TYPES = ("ktp", "ak1", "bpjs_tk", "surat_izin", "surat_sehat", "perjanjian_penempatan",
@@ -136,6 +145,42 @@ def macro_f1(rows: Sequence[Measurement]) -> float:
     return float(np.mean([f for _p, _r, f in scores.values()])) if scores else 0.0
 
 
+def _add_noise(text: str, rng: random.Random, rate: float, drop: float) -> str:
+    """OCR-like damage: lines lost, characters swapped for look-alikes, dropped or padded."""
+    lookalikes = "il1|oO0sS5bB8eca "
+    lines = [line for line in text.splitlines() if rng.random() >= drop]
+    out = []
+    for ch in "\n".join(lines):
+        r = rng.random()
+        if r < rate / 3:
+            out.append(rng.choice(lookalikes))
+        elif r < 2 * rate / 3:
+            continue
+        elif r < rate:
+            out.append(ch + rng.choice(".,' "))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def noisy_text_macro_f1(rate: float, drop: float, per_type: int = 6, seed: int = 3) -> float:
+    """Classification macro-F1 on printed text damaged at ``rate`` per character and ``drop``
+    per line: how far the fuzzy keywords carry beyond clean scans (no OCR, fast)."""
+    rng = random.Random(seed)
+    rows = []
+    for code in BUILDERS:
+        for i in range(per_type):
+            doc, _fields = build(code, 10_000 + seed * 100 + i)
+            card = code in CARD_TYPES
+            layout = Layout(1.586 if card else 1.414, card, 0.3 if card else 0.01)
+            text = _add_noise(doc.ground_truth(), rng, rate, drop)
+            reading = TextReading(text, 60.0, len(text.split()), "noise")
+            sample = Sample(Path(f"{code}_{i}.txt"), code, {}, doc.ground_truth())
+            rows.append(Measurement(sample, "noise", 0.0, classify(reading, layout).doc_type,
+                                    0.0, 0.0, None))
+    return macro_f1(rows)
+
+
 def _figure(name: str, value: float, unit: str, base_name: str, base_value: float) -> dict:
     return {
         "name": name,
@@ -191,6 +236,11 @@ def run(per_type: int = 4, seed: int = 7, engines: Sequence[str] | None = None,
                                f"ocr.classify_macro_f1.{engines[0]}",
                                macro_f1([r for r in results[engines[0]]
                                          if r.sample.doc_type in {p.sample.doc_type for p in pdf_rows}])))
+    clean = noisy_text_macro_f1(0.0, 0.0)
+    for rate, drop in ((0.1, 0.2), (0.2, 0.4)):
+        figures.append(_figure(
+            f"classify.macro_f1.noisy_text_{int(rate * 100)}pct_chars_{int(drop * 100)}pct_lines",
+            noisy_text_macro_f1(rate, drop), "ratio", "classify.macro_f1.printed_text", clean))
     return figures
 
 

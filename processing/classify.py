@@ -44,7 +44,7 @@ DEFAULT_DOC_TYPES: tuple[DocTypeSpec, ...] = (
           "jumlah cpmi", "daerah perekrutan"),
     _spec("surat_tugas", "Surat Tugas", "page",
           "surat tugas", "menugaskan", "dengan ini menugaskan", "untuk mengurus",
-          "yang bertanda tangan di bawah ini", "dilaksanakan dengan penuh tanggung jawab"),
+          "dilaksanakan dengan penuh tanggung jawab"),
     _spec("surat_pengangkatan", "Surat Pengangkatan Karyawan", "page",
           "pengangkatan karyawan", "surat keputusan", "mengangkat", "karyawan tetap",
           "menimbang", "mengingat", "memutuskan", "menetapkan", "ditetapkan di"),

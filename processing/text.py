@@ -2,9 +2,11 @@
 
 Two OCR engines, both offline: Tesseract (the ``tesseract`` command, Debian's tesseract-ocr with
 the Indonesian traineddata) and rapidocr on onnxruntime (models ship in the wheel). The default
-is chosen from measurements on the synthetic corpus (``bench.ocr``): Tesseract reads the
-corpus as accurately and several times faster, so it is preferred when installed and rapidocr
-is the fallback on machines without it.
+is chosen from measurements on the synthetic corpus (``bench.ocr``, 64 clean images, two
+cores): Tesseract took 1.09 s a document against 3.08 s for rapidocr, with the same
+classification (macro-F1 1.0) and NIK reads (100 %) and better word recall (0.989 against
+0.938: rapidocr glues labels to values), so it is preferred when installed and rapidocr is the
+fallback on machines without it.
 
 Everything here is pure given its arguments; the environment variable ``OCR_ENGINE`` is read only
 by :func:`engine_from_env`, which the application calls once and passes on.

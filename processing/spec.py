@@ -73,18 +73,26 @@ class Thresholds:
 
 
 #: Defaults; the one place thresholds are written down. Seeded into the admin configuration.
-#: Units: resolution = shorter side in pixels; blur = variance of the Laplacian on the
-#: normalised document; exposure = share of glare/clipped pixels inside the document outline;
-#: skew = degrees; crop = share of the document outline touching the frame; blank = standard
-#: deviation of grey levels; duplicate = Hamming distance of perceptual hashes; legible = mean
-#: OCR word confidence (0-100); type_match = classifier confidence.
+#: Units: resolution = shorter side of the document in original pixels; blur = sharpness, the
+#: weaker directional second-derivative energy over the document's content tiles
+#: (processing.checks.measure_sharpness; it sees motion blur, the plain Laplacian does not);
+#: exposure = share of glare (clipped-white blobs) inside the document outline; skew = degrees;
+#: crop = share of the frame's border where the document (or its print) is cut; blank =
+#: standard deviation of grey levels once the lighting is removed; duplicate = Hamming distance
+#: of perceptual hashes (a hint only); legible = mean OCR word confidence (0-100); type_match =
+#: classifier confidence.
+#: Added by processing: exposure_dark = least grey level of the paper (under-exposure);
+#: exposure_ink = highest grey level of the print when the paper is clipped white (washed out).
+#: Values calibrated on the defect corpus (bench.defects, bench.processing).
 DEFAULT_THRESHOLDS: dict[str, float] = {
-    "resolution": 600.0,
-    "blur": 60.0,
-    "exposure": 0.05,
+    "resolution": 500.0,
+    "blur": 400.0,
+    "exposure": 0.015,
+    "exposure_dark": 110.0,
+    "exposure_ink": 70.0,
     "skew": 5.0,
-    "crop": 0.02,
-    "blank": 8.0,
+    "crop": 0.002,
+    "blank": 5.0,
     "duplicate": 6.0,
     "legible": 60.0,
     "type_match": 0.5,

@@ -1,0 +1,417 @@
+"""The scan checks: one function per check code, each returning a :class:`CheckResult`.
+
+Measurements (``measure_*``) are separate from the verdicts (``check_*``) so the bench can
+calibrate thresholds on the raw numbers. Every verdict reads its limit from
+:class:`~processing.spec.Thresholds` for the document's type, and explains itself in Bahasa
+Indonesia to the officer and the CPMI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from processing.imaging import hamming
+from processing.spec import (
+    ALLOWED_MEDIA_TYPES,
+    MAX_UPLOAD_BYTES,
+    UNKNOWN_TYPE,
+    CheckResult,
+    Classification,
+    DocTypeSpec,
+    KnownDocument,
+    TextReading,
+    Thresholds,
+)
+
+__all__ = [
+    "MAIN_NUMBER_FIELDS",
+    "ExposureMeasure",
+    "check_blank",
+    "check_blur",
+    "check_crop",
+    "check_duplicate",
+    "check_exposure",
+    "check_format",
+    "check_legible",
+    "check_resolution",
+    "check_size",
+    "check_skew",
+    "check_text_layer",
+    "check_type_match",
+    "main_number",
+    "measure_blank",
+    "measure_exposure",
+    "measure_sharpness",
+    "not_checked",
+]
+
+#: Field names holding a document's main number, by document type; the first present wins.
+#: Names are those of :func:`processing.fields.extract_fields`.
+MAIN_NUMBER_FIELDS: dict[str, tuple[str, ...]] = {
+    "ktp": ("nik",),
+    "kartu_keluarga": ("kk_number",),
+    "bpjs_tk": ("bpjs_number",),
+    "sertifikat_kompetensi": ("certificate_number",),
+    "siup_oss": ("nib",),
+    "sip2mi": ("sip2mi_number",),
+    "surat_nikah": ("registration_number",),
+    "akta_kelahiran": ("registration_number",),
+}
+_GENERIC_NUMBER_FIELDS = ("letter_number", "certificate_number", "registration_number")
+
+_MEDIA_NAMES = {"image/jpeg": "JPG", "image/png": "PNG", "application/pdf": "PDF"}
+
+
+def _fmt(value: float, digits: int = 1) -> str:
+    """A number written the Indonesian way (decimal comma)."""
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
+def not_checked(name: str, reason: str) -> CheckResult:
+    """A check that does not apply or could not run: ok, no value, the reason in words."""
+    return CheckResult(name=name, ok=True, value=None, threshold=None,
+                       message=f"Tidak diperiksa: {reason}.")
+
+
+# --- format, size ---------------------------------------------------------------------------
+
+
+def check_format(
+    media_type: str | None,
+    error: str | None = None,
+    allowed: Sequence[str] = ALLOWED_MEDIA_TYPES,
+) -> CheckResult:
+    """The content is a JPG, PNG or PDF allowed for this slot (``error``: why intake refused)."""
+    if error is not None or media_type is None:
+        return CheckResult("format", False, media_type, list(allowed),
+                           error or "Berkas bukan JPG, PNG atau PDF yang sah.")
+    if media_type not in allowed:
+        names = ", ".join(_MEDIA_NAMES.get(m, m) for m in allowed)
+        return CheckResult("format", False, media_type, list(allowed),
+                           f"Jenis berkas {_MEDIA_NAMES.get(media_type, media_type)} tidak "
+                           f"diterima untuk dokumen ini; gunakan {names}.")
+    return CheckResult("format", True, media_type, list(allowed),
+                       f"Berkas {_MEDIA_NAMES.get(media_type, media_type)} yang sah.")
+
+
+def check_size(size: int, max_bytes: int = MAX_UPLOAD_BYTES) -> CheckResult:
+    """The file is at most ``max_bytes`` (5 MB)."""
+    mb = size / (1024 * 1024)
+    limit = max_bytes / (1024 * 1024)
+    if size > max_bytes:
+        return CheckResult("size", False, size, max_bytes,
+                           f"Berkas {_fmt(mb)} MB melebihi batas {_fmt(limit, 0)} MB.")
+    if size == 0:
+        return CheckResult("size", False, size, max_bytes, "Berkas kosong.")
+    return CheckResult("size", True, size, max_bytes, f"Ukuran {_fmt(mb)} MB.")
+
+
+# --- resolution -----------------------------------------------------------------------------
+
+
+def check_resolution(
+    short_side_px: int | None, thresholds: Thresholds, doc_type: str | None = None
+) -> CheckResult:
+    """The document (not the frame) is at least the threshold's pixels on its short side.
+
+    ``None`` means vector content (a born-digital PDF page): resolution does not apply.
+    """
+    limit = thresholds.get("resolution", doc_type)
+    if short_side_px is None:
+        return CheckResult("resolution", True, None, limit,
+                           "Halaman PDF digital; resolusi tidak berlaku.")
+    if short_side_px < limit:
+        return CheckResult("resolution", False, short_side_px, limit,
+                           f"Resolusi terlalu rendah: sisi pendek dokumen {short_side_px} piksel "
+                           f"(minimal {limit:.0f}). Pindai atau foto ulang lebih dekat.")
+    return CheckResult("resolution", True, short_side_px, limit,
+                       f"Resolusi cukup: sisi pendek {short_side_px} piksel.")
+
+
+# --- blur -----------------------------------------------------------------------------------
+
+
+def measure_sharpness(gray: np.ndarray) -> float:
+    """Sharpness of a document image: the weaker direction's second-derivative energy.
+
+    Measured per 64-pixel tile over the tiles that hold content (a page is mostly empty
+    paper), taking the upper quartile so dense and sparse documents compare. Using the weaker
+    of the horizontal and vertical second derivatives is what lets motion blur, which smears
+    one direction only and keeps a high plain Laplacian, show up.
+    """
+    gray = gray.astype(np.float32)
+    dxx = cv2.Sobel(gray, cv2.CV_32F, 2, 0, ksize=3)
+    dyy = cv2.Sobel(gray, cv2.CV_32F, 0, 2, ksize=3)
+    # The diagonals catch motion along 45°, which halves both axis derivatives only mildly.
+    kd1 = np.array([[1, 0, 0], [0, -2, 0], [0, 0, 1]], dtype=np.float32)
+    kd2 = np.array([[0, 0, 1], [0, -2, 0], [1, 0, 0]], dtype=np.float32)
+    d1 = cv2.filter2D(gray, cv2.CV_32F, kd1)
+    d2 = cv2.filter2D(gray, cv2.CV_32F, kd2)
+    tile = 64
+    height, width = gray.shape
+    rows, cols = height // tile, width // tile
+    if rows == 0 or cols == 0:
+        return float(min(np.var(dxx), np.var(dyy)))
+
+    def tiled(values: np.ndarray, fn) -> np.ndarray:
+        cut = values[: rows * tile, : cols * tile].reshape(rows, tile, cols, tile)
+        return fn(cut, axis=(1, 3)).ravel()
+
+    std = tiled(gray, np.std)
+    content = std > 12.0
+    if content.sum() < 2:
+        content = std >= np.percentile(std, 75)
+    energies = []
+    for d in (dxx, dyy, d1 * 2.0, d2 * 2.0):
+        energy = tiled(np.square(d), np.mean)[content]
+        energies.append(float(np.percentile(energy, 75)))
+    return min(energies)
+
+
+def check_blur(sharpness: float, thresholds: Thresholds, doc_type: str | None = None) -> CheckResult:
+    """The document is sharp enough (see :func:`measure_sharpness`)."""
+    limit = thresholds.get("blur", doc_type)
+    value = round(sharpness, 1)
+    if sharpness < limit:
+        return CheckResult("blur", False, value, limit,
+                           f"Gambar buram (ketajaman {_fmt(sharpness, 0)}, minimal "
+                           f"{_fmt(limit, 0)}). Foto ulang dengan kamera diam dan fokus.")
+    return CheckResult("blur", True, value, limit, f"Gambar tajam (ketajaman {_fmt(sharpness, 0)}).")
+
+
+# --- exposure -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExposureMeasure:
+    """Light measured inside the document: paper and ink levels, and the glare share."""
+
+    #: Grey level of the paper (90th percentile), 0-255.
+    paper: float
+    #: Grey level of the print (low decile of the marks darker than the paper), 0-255.
+    ink: float
+    #: Share of the document covered by clipped-white glare blobs; 0 when the paper itself is
+    #: clipped white (a scan), where glare cannot be told from paper.
+    glare: float
+
+
+def measure_exposure(document_gray: np.ndarray) -> ExposureMeasure:
+    """Measure exposure on the document only (the normalised crop, never the whole frame)."""
+    paper = float(np.percentile(document_gray, 90))
+    # Ink is what is clearly darker than the paper; its low decile is the print's black. On a
+    # washed-out capture even that is light grey. (A plain percentile of the page depends on
+    # how much of the page is printed.)
+    marks = document_gray[document_gray < paper - 30]
+    ink = float(np.percentile(marks, 10)) if marks.size > 0.002 * document_gray.size else paper
+    median = float(np.median(document_gray))
+    glare = 0.0
+    # On clipped-white paper every pixel of paper is "clipped": counting it would call every
+    # good scan glare. Glare is only measurable where the paper sits below the clip level.
+    if median < 246:
+        clipped = (document_gray >= 250).astype(np.uint8)
+        # Specks of clipped noise are not glare; a glare spot is a solid blob.
+        clipped = cv2.morphologyEx(clipped, cv2.MORPH_OPEN,
+                                   cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+        glare = float(clipped.mean())
+    return ExposureMeasure(paper=paper, ink=ink, glare=glare)
+
+
+def check_exposure(
+    measure: ExposureMeasure, thresholds: Thresholds, doc_type: str | None = None
+) -> CheckResult:
+    """Neither too dark, nor washed out, nor a glare spot over the document."""
+    limit = thresholds.get("exposure", doc_type)
+    dark = thresholds.get("exposure_dark", doc_type)
+    ink_max = thresholds.get("exposure_ink", doc_type)
+    value = round(measure.glare, 4)
+    if measure.paper < dark:
+        return CheckResult("exposure", False, value, limit,
+                           f"Gambar terlalu gelap (kecerahan kertas {measure.paper:.0f} dari 255). "
+                           "Foto ulang di tempat yang lebih terang.")
+    # Over-exposure clips the paper and lifts the print to grey; clipped paper under black
+    # print is just a good scanner.
+    if measure.paper >= 250 and measure.ink > ink_max:
+        return CheckResult("exposure", False, value, limit,
+                           f"Gambar terlalu terang; tulisan pudar (tingkat abu-abu tulisan "
+                           f"{measure.ink:.0f}, paling tinggi {ink_max:.0f}). "
+                           "Foto ulang tanpa cahaya berlebih.")
+    if measure.glare > limit:
+        return CheckResult("exposure", False, value, limit,
+                           f"Ada pantulan cahaya (silau) menutupi {_fmt(measure.glare * 100)}% "
+                           "dokumen. Foto ulang tanpa lampu kilat atau pantulan.")
+    return CheckResult("exposure", True, value, limit, "Pencahayaan baik.")
+
+
+# --- skew, crop, blank ----------------------------------------------------------------------
+
+
+def check_skew(angle: float, thresholds: Thresholds, doc_type: str | None = None) -> CheckResult:
+    """The document is tilted less than the threshold, in degrees."""
+    limit = thresholds.get("skew", doc_type)
+    value = round(abs(angle), 1)
+    if value > limit:
+        return CheckResult("skew", False, value, limit,
+                           f"Dokumen miring {_fmt(value)}° (batas {_fmt(limit)}°). "
+                           "Pindai atau foto ulang dengan posisi lurus.")
+    return CheckResult("skew", True, value, limit, f"Kemiringan {_fmt(value)}°.")
+
+
+def check_crop(cut_share: float, thresholds: Thresholds, doc_type: str | None = None) -> CheckResult:
+    """Every edge of the document lies inside the frame (share of the border where it is cut)."""
+    limit = thresholds.get("crop", doc_type)
+    value = round(cut_share, 4)
+    if cut_share > limit:
+        return CheckResult("crop", False, value, limit,
+                           "Tepi dokumen terpotong. Pastikan seluruh dokumen, keempat sisinya, "
+                           "masuk dalam gambar.")
+    return CheckResult("crop", True, value, limit, "Seluruh tepi dokumen terlihat.")
+
+
+def measure_blank(document_gray: np.ndarray) -> float:
+    """Standard deviation of grey levels once uneven lighting is removed (marks on paper)."""
+    gray = document_gray.astype(np.float32)
+    # A lighting gradient over an empty page is not content: subtract the smooth background.
+    background = cv2.blur(gray, (31, 31))
+    return float(np.std(gray - background))
+
+
+def check_blank(detail: float, thresholds: Thresholds, doc_type: str | None = None) -> CheckResult:
+    """The page holds marks, not just paper (see :func:`measure_blank`)."""
+    limit = thresholds.get("blank", doc_type)
+    value = round(detail, 2)
+    if detail < limit:
+        return CheckResult("blank", False, value, limit,
+                           "Halaman tampak kosong. Periksa apakah berkas yang benar diunggah.")
+    return CheckResult("blank", True, value, limit, "Halaman berisi.")
+
+
+# --- duplicate ------------------------------------------------------------------------------
+
+
+def main_number(doc_type: str | None, fields: Mapping[str, str]) -> str | None:
+    """The number that identifies a document of this type (NIK, KK number, ...), if read."""
+    names = MAIN_NUMBER_FIELDS.get(doc_type or "", ()) + _GENERIC_NUMBER_FIELDS
+    for name in names:
+        value = fields.get(name)
+        if value:
+            normalised = "".join(value.split()).upper()
+            if normalised:
+                return normalised
+    return None
+
+
+def check_duplicate(
+    *,
+    sha256: str,
+    known: Sequence[KnownDocument],
+    thresholds: Thresholds,
+    doc_type: str | None = None,
+    number: str | None = None,
+    candidate_id: int | None = None,
+    phash: str | None = None,
+) -> CheckResult:
+    """Not already uploaded: same bytes, or same type and number (same or another applicant).
+
+    A close perceptual hash alone is only a hint in the message: two KTPs printed on the same
+    template look alike to a pHash and are different documents.
+    """
+    limit = thresholds.get("duplicate", doc_type)
+    for other in known:
+        if other.sha256 == sha256:
+            return CheckResult("duplicate", False, 0, limit,
+                               f"Berkas yang sama persis sudah diunggah (unggahan #{other.upload_id}).")
+    if number and doc_type and doc_type != UNKNOWN_TYPE:
+        for other in known:
+            if other.doc_type != doc_type or not other.number:
+                continue
+            if "".join(other.number.split()).upper() != number:
+                continue
+            if candidate_id is not None and other.candidate_id not in (None, candidate_id):
+                return CheckResult("duplicate", False, number, limit,
+                                   f"Nomor dokumen {number} sudah dipakai pemohon lain "
+                                   f"(unggahan #{other.upload_id}). Perlu diperiksa petugas.")
+            return CheckResult("duplicate", False, number, limit,
+                               f"Dokumen dengan nomor {number} sudah ada "
+                               f"(unggahan #{other.upload_id}).")
+    closest: tuple[int, KnownDocument] | None = None
+    if phash:
+        for other in known:
+            if other.phash and len(other.phash) == len(phash):
+                distance = hamming(phash, other.phash)
+                if closest is None or distance < closest[0]:
+                    closest = (distance, other)
+    if closest is not None and closest[0] <= limit:
+        return CheckResult("duplicate", True, closest[0], limit,
+                           f"Tidak ada duplikat; tampilannya mirip unggahan "
+                           f"#{closest[1].upload_id} (bisa jadi hanya formulir yang sama).")
+    return CheckResult("duplicate", True, closest[0] if closest else None, limit,
+                       "Tidak ada duplikat.")
+
+
+# --- text layer, type, legibility -----------------------------------------------------------
+
+
+def check_text_layer(media_type: str | None, pages_with_text: int, page_count: int) -> CheckResult:
+    """Informative: does the PDF carry extractable text, or is it scanned images only?"""
+    if media_type != "application/pdf":
+        return CheckResult("text_layer", True, None, None, "Bukan PDF; teks dibaca dengan OCR.")
+    if pages_with_text == page_count:
+        message = "PDF berisi teks yang dapat dibaca mesin."
+    elif pages_with_text == 0:
+        message = "PDF hanya berisi gambar hasil pindai; teks dibaca dengan OCR."
+    else:
+        message = (f"{pages_with_text} dari {page_count} halaman PDF berisi teks; "
+                   "sisanya gambar hasil pindai.")
+    return CheckResult("text_layer", True, f"{pages_with_text}/{page_count}", None, message)
+
+
+def check_type_match(
+    classification: Classification | None,
+    slot_type: str | None,
+    thresholds: Thresholds,
+    doc_types: Sequence[DocTypeSpec] = (),
+) -> CheckResult:
+    """The document recognised is the one the slot asks for, with enough confidence."""
+    names = {spec.code: spec.name for spec in doc_types}
+    if classification is None:
+        return not_checked("type_match", "teks dokumen tidak dibaca")
+    found = classification.doc_type
+    limit = thresholds.get("type_match", slot_type)
+    value = round(classification.confidence, 3)
+    found_name = names.get(found, found)
+    if slot_type is None:
+        return CheckResult("type_match", True, value, limit,
+                           f"Dokumen dikenali sebagai {found_name}.")
+    slot_name = names.get(slot_type, slot_type)
+    if found == UNKNOWN_TYPE or classification.confidence < limit:
+        return CheckResult("type_match", False, value, limit,
+                           f"Jenis dokumen tidak dapat dipastikan sebagai {slot_name}; "
+                           "perlu diperiksa petugas.")
+    if found != slot_type:
+        return CheckResult("type_match", False, value, limit,
+                           f"Dokumen ini terbaca sebagai {found_name}, bukan {slot_name}. "
+                           "Unggah dokumen yang sesuai.")
+    return CheckResult("type_match", True, value, limit, f"Dokumen sesuai: {slot_name}.")
+
+
+def check_legible(
+    reading: TextReading | None, thresholds: Thresholds, doc_type: str | None = None
+) -> CheckResult:
+    """Enough text was recognised, with a high enough mean word confidence, to read it."""
+    if reading is None:
+        return not_checked("legible", "teks dokumen tidak dibaca")
+    limit = thresholds.get("legible", doc_type)
+    value = round(reading.mean_confidence, 1)
+    if reading.word_count < 3:
+        return CheckResult("legible", False, value, limit,
+                           "Hampir tidak ada teks yang terbaca. Pindai atau foto ulang dengan jelas.")
+    if reading.mean_confidence < limit:
+        return CheckResult("legible", False, value, limit,
+                           f"Teks sulit dibaca (keyakinan {_fmt(reading.mean_confidence, 0)} dari "
+                           f"100, minimal {_fmt(limit, 0)}). Pindai atau foto ulang dengan jelas.")
+    return CheckResult("legible", True, value, limit,
+                       f"Teks terbaca (keyakinan {_fmt(reading.mean_confidence, 0)}).")

@@ -163,3 +163,28 @@ def _process_upload(upload_id: int) -> str:
             thumbnail_key=thumbnail_key,
         ).where(Upload.id == upload_id).execute()
     return "failed" if analysis.error else "done"
+
+
+def sign_batch(agreement_ids: list[int], user_id: int, sealed_passphrase: str) -> list[dict]:
+    """Sign many agreements with one passphrase entry; one failure does not stop the rest.
+
+    Progress is kept in the job's meta (``done``/``total``/``outcomes``) for the signer's page.
+    """
+    from rq import get_current_job
+
+    import ratification
+    from records.people import User
+
+    job = get_current_job()
+    settings = load_settings()
+    outcomes: list[dict] = []
+    with _job_database():
+        user = User.get_by_id(user_id)
+        passphrase = ratification.unseal_passphrase(settings, sealed_passphrase)
+        for index, agreement_id in enumerate(agreement_ids):
+            outcome = ratification.sign_agreement(settings, agreement_id, user, passphrase)
+            outcomes.append(outcome.__dict__)
+            if job is not None:
+                job.meta.update(done=index + 1, total=len(agreement_ids), outcomes=outcomes)
+                job.save_meta()
+    return outcomes

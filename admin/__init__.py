@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from admin.base import OFFICE, AccessRules
 from admin.review import ReviewDesk
+from admin.signing_desk import SignerDesk
 from admin.views import (
     AgreementView,
     ApiTokenView,
@@ -73,6 +74,7 @@ def init_admin(app) -> Admin:
         index_view=HomeView(name="Beranda", url="/admin"),
     )
     admin.add_view(ReviewDesk(name="Meja Pemeriksaan", endpoint="review", url="/admin/pemeriksaan"))
+    admin.add_view(SignerDesk(name="Meja Tanda Tangan", endpoint="signing", url="/admin/tanda-tangan"))
     berkas = "Berkas"
     admin.add_view(DossierView(Dossier, name="Berkas CPMI", category=berkas, endpoint="dossier"))
     admin.add_view(CandidateView(Candidate, name="CPMI", category=berkas, endpoint="candidate"))

@@ -6,9 +6,10 @@ from flask import current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectField, TextAreaField
-from wtforms.validators import Length
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
+import ratification
 import storage
 import tasks
 import workflow
@@ -16,6 +17,7 @@ from admin.base import OFFICE, REVIEWERS, SecureView
 from errors import ServiceError
 from processing.intake import inspect_upload, read_limited
 from records import audit
+from records.agreements import Agreement
 from records.base import now
 from records.catalogue import RejectionTemplate
 from records.dossiers import (
@@ -56,6 +58,13 @@ def store_upload(slot: DocumentSlot, file_storage, actor) -> Upload:
     return upload
 
 
+class AgreementForm(FlaskForm):
+    employer_name = StringField("Pemberi kerja", validators=[DataRequired(), Length(max=200)])
+    destination_country = StringField("Negara penempatan", validators=[DataRequired(), Length(max=80)])
+    job_title = StringField("Jabatan", validators=[DataRequired(), Length(max=120)])
+    contract_months = IntegerField("Masa kontrak (bulan)", default=24, validators=[DataRequired()])
+
+
 class ReviewDesk(SecureView):
     """Queue and dossier pages for reviewers; other office roles may look."""
 
@@ -81,7 +90,11 @@ class ReviewDesk(SecureView):
         form = ReviewForm()
         form.template.choices = [("", "— pilih —")] + [(t.text, t.text) for t in RejectionTemplate.select()]
         slots = list(dossier.slots.order_by(DocumentSlot.position))
+        agreement_form = AgreementForm(employer_name=dossier.employer_name,
+                                       destination_country=dossier.destination_country,
+                                       job_title=dossier.job_title)
         return self.render("review/dossier.html", dossier=dossier, slots=slots, form=form,
+                           agreement_form=agreement_form, agreements=list(dossier.agreements),
                            action_form=ActionForm(), may_review=current_user.role in REVIEWERS,
                            events=list(dossier.events.order_by(ReviewEvent.id.desc())))
 
@@ -144,3 +157,40 @@ class ReviewDesk(SecureView):
             audit.record(current_user.username, "upload.reprocess", f"upload:{upload.id}")
             flash("Berkas dimasukkan kembali ke antrean.", "success")
         return redirect(url_for(".dossier", dossier_id=upload.slot.dossier_id))
+
+    @expose("/berkas/<int:dossier_id>/pp", methods=["POST"])
+    def submit_agreement(self, dossier_id: int):
+        dossier = Dossier.get_or_none(Dossier.id == dossier_id)
+        if dossier is None or current_user.role not in REVIEWERS:
+            return self.render("error.html", message="Tidak diizinkan.", status=403), 403
+        form = AgreementForm()
+        if form.validate_on_submit():
+            try:
+                ratification.submit_agreement(
+                    dossier, employer_name=form.employer_name.data, destination_country=form.destination_country.data,
+                    job_title=form.job_title.data, contract_months=form.contract_months.data,
+                    actor=current_user._get_current_object())
+                flash("Perjanjian Penempatan diajukan dan menunggu verifikasi.", "success")
+            except ServiceError as exc:
+                flash(exc.message, "error")
+        else:
+            flash("Lengkapi data perjanjian.", "error")
+        return redirect(url_for(".dossier", dossier_id=dossier_id))
+
+    @expose("/pp/<int:agreement_id>/tinjau", methods=["POST"])
+    def review_agreement(self, agreement_id: int):
+        agreement = Agreement.get_or_none(Agreement.id == agreement_id)
+        if agreement is None or current_user.role not in REVIEWERS:
+            return self.render("error.html", message="Tidak diizinkan.", status=403), 403
+        if ActionForm().validate_on_submit():
+            actor = current_user._get_current_object()
+            try:
+                if request.form.get("decision") == "terima":
+                    ratification.verify_agreement(agreement, actor=actor)
+                    flash("Perjanjian terverifikasi dan siap ditandatangani.", "success")
+                else:
+                    ratification.return_agreement(agreement, reason=request.form.get("reason", ""), actor=actor)
+                    flash("Perjanjian dikembalikan kepada P3MI.", "success")
+            except ServiceError as exc:
+                flash(exc.message, "error")
+        return redirect(url_for(".dossier", dossier_id=agreement.dossier_id))

@@ -41,6 +41,15 @@ class Delegation(BaseModel):
     def scopes(self) -> frozenset[str]:
         return frozenset(s.strip() for s in self.scope.split(",") if s.strip())
 
+    def to_rule(self):
+        """This SK as the signing rules see it."""
+        from signing.delegation import Delegation as Rule
+
+        return Rule(number=self.number, date=self.date, delegating=self.delegating.to_signer(),
+                    delegated=self.delegated.to_signer(), scope=self.scopes, valid_from=self.valid_from,
+                    valid_until=self.valid_until, revoked_at=self.revoked_at,
+                    parent=self.parent.to_rule() if self.parent_id else None)
+
     def __str__(self):
         return f"SK {self.number}"
 
@@ -59,9 +68,11 @@ class Agreement(BaseModel):
     employer_name = peewee.CharField(max_length=200, default="")
     destination_country = peewee.CharField(max_length=80, default="")
     job_title = peewee.CharField(max_length=120, default="")
-    contract_period = peewee.CharField(max_length=80, default="")
+    contract_months = peewee.IntegerField(default=24)
     assembled_sha256 = peewee.CharField(max_length=64, null=True)
     signed_sha256 = peewee.CharField(max_length=64, null=True, index=True)
+    #: Short code printed on the stamp: the start of the assembled (unsigned) document's hash.
+    short_code = peewee.CharField(max_length=16, null=True)
     submitted_at = UTCDateTimeField(default=now)
     verified_by = peewee.ForeignKeyField(User, null=True, backref="verified_agreements", on_delete="SET NULL")
     verified_at = UTCDateTimeField(null=True)

@@ -110,6 +110,13 @@ class Official(BaseModel):
     def position_label(self) -> str:
         return POSITIONS.get(self.position, self.position)
 
+    def to_signer(self):
+        """This official as the signing rules see them."""
+        from signing.delegation import Official as Signer
+
+        return Signer(name=self.name, nip=self.nip, rank=self.rank, position=self.position,
+                      acting=self.acting or None)
+
     def __str__(self):
         return f"{self.name} — {self.acting + ' ' if self.acting else ''}{self.position_label}"
 

@@ -39,3 +39,18 @@ def upload_file(upload_id: int, variant: str):
     media_type = upload.media_type if variant == "asli" else "image/png"
     return send_file(io.BytesIO(file_store().read(key)), mimetype=media_type,
                      download_name=f"unggahan-{upload.id}-{variant}", max_age=3600)
+
+
+@bp.route("/pp/<int:agreement_id>.pdf")
+@roles_required(*OFFICE_ROLES, "p3mi")
+def agreement_pdf(agreement_id: int):
+    """The signed agreement, for the office and for the P3MI that submitted it."""
+    from records.agreements import Agreement
+
+    agreement = Agreement.get_or_none(Agreement.id == agreement_id)
+    if agreement is None or not agreement.signed_sha256:
+        abort(404)
+    if current_user.role == "p3mi" and agreement.dossier.company_id != current_user.company_id:
+        abort(404)
+    return send_file(io.BytesIO(file_store().read(agreement.signed_sha256)), mimetype="application/pdf",
+                     download_name=f"{agreement.number.replace('/', '-')}.pdf", as_attachment=True)

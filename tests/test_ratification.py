@@ -1,0 +1,204 @@
+"""Submission, verification and signing of placement agreements through the records, with the
+demo PKI's real keys, OCSP, CRL and time-stamping."""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+from records.base import db
+from tests.signing_fixtures import PASSPHRASE, demo_pki, make_agreement_pdf, pki_service  # noqa: F401
+
+
+@pytest.fixture
+def pki_app(tmp_path, redis_url, monkeypatch, demo_pki, pki_service):  # noqa: F811
+    """An installation whose demo PKI is the session's (copied, same service port)."""
+    import tasks
+    from app import create_app
+    from cli import prepare_database
+    from config import load_settings
+    from demo import demo_pki_dir
+
+    for key in ("DATABASE_URL", "TSA_URL", "PUBLIC_BASE_URL"):
+        monkeypatch.delenv(key, raising=False)
+    port = demo_pki.service_url.rsplit(":", 1)[1]
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("SECRET_KEY", "test-secret")
+    monkeypatch.setenv("DEMO_PKI_PORT", port)
+    settings = load_settings()
+    shutil.copytree(demo_pki.directory, demo_pki_dir(settings))
+    (settings.keys_dir / "demo-passphrase").write_text(PASSPHRASE)
+    tasks.reset_connection()
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, settings=settings)
+    with app.app_context():
+        prepare_database()
+        import demo
+
+        demo.seed_demo(settings, tmp_path / "demo")
+    db.close()
+    yield app
+    tasks.reset_connection()
+
+
+def _user(username):
+    from records.people import User
+
+    return User.get(User.username == username)
+
+
+def _submitted_agreement(settings, company_name="PT Maju Sejahtera Mandiri"):
+    """A verified dossier with the P3MI's draft PDF in its PP slot, submitted."""
+    import datetime as dt
+
+    import ratification
+    import storage
+    from records.dossiers import DocumentSlot, Dossier, add_upload, open_dossier
+    from records.people import Candidate, Company
+
+    company = Company.get(Company.name == company_name)
+    count = Candidate.select().count()
+    candidate = Candidate.create(nik=f"63090557089800{count + 10:02d}", name=f"CPMI UJI {count}", sex="P",
+                                 birth_place="Tanjung", birth_date=dt.date(1998, 8, 17), address="Tanjung")
+    dossier = open_dossier(candidate, company, actor=None, destination_country="Taiwan")
+    Dossier.update(status="terverifikasi").where(Dossier.id == dossier.id).execute()
+    draft = make_agreement_pdf(pages=2)
+    storage.LocalFileStore(settings.files_dir).put(draft)
+    import hashlib
+
+    slot = dossier.slots.where(DocumentSlot.doc_type == "perjanjian_penempatan").get()
+    add_upload(slot, sha256=hashlib.sha256(draft).hexdigest(), media_type="application/pdf", size=len(draft),
+               original_name="pp.pdf", actor=None)
+    return ratification.submit_agreement(dossier, employer_name="Chen Family", destination_country="Taiwan",
+                                         job_title="Pengasuh lansia", contract_months=24,
+                                         actor=_user("p3mi")), draft
+
+
+def _validate(data: bytes, demo_pki):  # noqa: F811
+    from signing.sign import load_trust_roots
+
+    reader = PdfFileReader(io.BytesIO(data))
+    context = ValidationContext(trust_roots=list(load_trust_roots([demo_pki.trust_root_path])), allow_fetching=True)
+    return validate_pdf_signature(reader.embedded_signatures[0], context)
+
+
+def test_kepala_dinas_signs_a_verified_agreement(pki_app, demo_pki):  # noqa: F811
+    import ratification
+    from records.agreements import Agreement, Signature
+    from records.audit import AuditEntry, verify_chain
+
+    settings = pki_app.config["SETTINGS"]
+    with db.connection_context():
+        agreement, draft = _submitted_agreement(settings)
+        ratification.verify_agreement(agreement, actor=_user("pelaksana"))
+        outcome = ratification.sign_agreement(settings, agreement.id, _user("kadin"), PASSPHRASE)
+        assert outcome.ok, outcome.message
+        assert outcome.level == "B-LTA"
+        agreement = Agreement.get_by_id(agreement.id)
+        assert agreement.status == "ditandatangani" and agreement.dossier.cpmi_id.startswith("CPMI-6309-")
+        signed = ratification.signed_pdf(settings, agreement)
+        signature = Signature.get(Signature.agreement == agreement)
+        assert signature.delegation is None and signature.capacity == "Kepala Dinas"
+        entry = AuditEntry.select().where(AuditEntry.action == "agreement.sign").get()
+        assert entry.details["sha256"] == agreement.signed_sha256
+        assert verify_chain().ok
+    status = _validate(signed, demo_pki)
+    assert status.intact and status.valid and status.trusted
+    reader = PdfFileReader(io.BytesIO(signed))
+    # The ratification page comes first, the P3MI's two pages follow.
+    assert len(reader.root["/Pages"]["/Kids"]) == 3 or reader.root["/Pages"]["/Count"] == 3
+
+
+def test_sekretaris_signs_under_the_sk_and_says_so(pki_app, demo_pki):  # noqa: F811
+    import ratification
+    from records.agreements import Signature
+
+    settings = pki_app.config["SETTINGS"]
+    with db.connection_context():
+        agreement, _ = _submitted_agreement(settings)
+        ratification.verify_agreement(agreement, actor=_user("pelaksana"))
+        outcome = ratification.sign_agreement(settings, agreement.id, _user("sekdis"), PASSPHRASE)
+        assert outcome.ok, outcome.message
+        signature = Signature.get(Signature.agreement == agreement.id)
+        assert signature.delegation.number == "800/017/DISNAKER/2026"
+        assert signature.capacity.startswith("a.n. Kepala Dinas")
+        signed = ratification.signed_pdf(settings, signature.agreement)
+    status = _validate(signed, demo_pki)
+    assert status.valid and status.trusted
+    sig_dict = PdfFileReader(io.BytesIO(signed)).embedded_signatures[0].sig_object
+    assert "800/017/DISNAKER/2026" in str(sig_dict["/Reason"])
+
+
+def test_refusals_are_clear_and_audited(pki_app):
+    import ratification
+    from records.agreements import Agreement
+    from records.audit import AuditEntry
+
+    settings = pki_app.config["SETTINGS"]
+    with db.connection_context():
+        agreement, _ = _submitted_agreement(settings)
+        # Not yet verified by an officer.
+        outcome = ratification.sign_agreement(settings, agreement.id, _user("kadin"), PASSPHRASE)
+        assert not outcome.ok and "belum diverifikasi" in outcome.message
+        ratification.verify_agreement(agreement, actor=_user("pelaksana"))
+        # The Kepala Bidang holds no SK.
+        outcome = ratification.sign_agreement(settings, agreement.id, _user("kabid"), PASSPHRASE)
+        assert not outcome.ok and "SK" in outcome.message
+        # A wrong passphrase.
+        outcome = ratification.sign_agreement(settings, agreement.id, _user("kadin"), "bukan-frasa-ini")
+        assert not outcome.ok and "bukan-frasa-ini" not in outcome.message
+        assert Agreement.get_by_id(agreement.id).status == "terverifikasi"
+        refusals = [e.details["reason"] for e in AuditEntry.select().where(
+            AuditEntry.action.in_(["agreement.sign_refused", "agreement.sign_failed"]))]
+        assert len(refusals) == 3
+        assert all("bukan-frasa-ini" not in r for r in refusals)
+
+
+def test_revoked_sk_stops_the_delegate(pki_app):
+    import ratification
+    from records.agreements import Delegation
+    from records.base import now
+
+    settings = pki_app.config["SETTINGS"]
+    with db.connection_context():
+        Delegation.update(revoked_at=now()).execute()
+        agreement, _ = _submitted_agreement(settings)
+        ratification.verify_agreement(agreement, actor=_user("pelaksana"))
+        outcome = ratification.sign_agreement(settings, agreement.id, _user("sekdis"), PASSPHRASE)
+        assert not outcome.ok and "dicabut" in outcome.message
+
+
+def test_batch_signing_on_a_worker_goes_on_after_a_bad_item(pki_app):
+    from rq import SimpleWorker
+
+    import ratification
+    import tasks
+    from records.agreements import Agreement
+
+    settings = pki_app.config["SETTINGS"]
+    with db.connection_context():
+        good = []
+        for _ in range(2):
+            agreement, _ = _submitted_agreement(settings)
+            ratification.verify_agreement(agreement, actor=_user("pelaksana"))
+            good.append(agreement.id)
+        unverified, _ = _submitted_agreement(settings)
+        ids = [good[0], unverified.id, good[1]]
+        kadin = _user("kadin")
+    sealed = ratification.seal_passphrase(settings, PASSPHRASE)
+    assert PASSPHRASE not in sealed
+    job = tasks.enqueue("signing", tasks.sign_batch, ids, kadin.id, sealed)
+    # SimpleWorker runs the job in this process, where the session's PKI service thread lives.
+    SimpleWorker(["signing"], connection=tasks.redis_connection()).work(burst=True)
+    job.refresh()
+    outcomes = job.return_value()
+    assert [o["ok"] for o in outcomes] == [True, False, True]
+    assert job.meta["done"] == 3
+    with db.connection_context():
+        assert {a.status for a in Agreement.select().where(Agreement.id.in_(good))} == {"ditandatangani"}
+        assert Agreement.get_by_id(unverified.id).status == "menunggu_verifikasi"

@@ -120,7 +120,9 @@ def fit_long_side(image: np.ndarray, long_side: int) -> np.ndarray:
 
 def png_bytes(image: np.ndarray) -> bytes:
     """Encode a BGR or grey array as PNG bytes."""
-    ok, encoded = cv2.imencode(".png", image)
+    # Level 1: the stored crop is re-read rarely; the default level 3 costs twice the time
+    # for about 10 % fewer bytes.
+    ok, encoded = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     if not ok:
         raise ProcessingError("Gambar tidak dapat disimpan sebagai PNG.")
     return encoded.tobytes()

@@ -1,0 +1,240 @@
+"""Bench of the image half of the first pass: speed, memory, and detection per check.
+
+Figures (each ``{"name", "value", "unit", "baseline": {"name", "value"}, "ratio"}``):
+
+* throughput of one worker (files/s) on a mix of a KTP photo, a scanned letter and a PDF;
+* the pipeline's time on a 12 MP photo against the raw work it cannot avoid (a full decode,
+  plus OCR of the document when an engine is installed): the overhead ratio, aim <= 1.3;
+* peak memory (VmHWM) of a worker process analysing a 12 MP photo (aim < 400 MB), against the
+  same process that only imported everything;
+* per check, the detection rate on its defects (aim >= 0.9) and the false-alarm rate on
+  samples that should pass it (aim <= 0.05), from :mod:`bench.defects` over :mod:`bench.corpus`.
+
+``python -m bench.processing [--per-type N] [--no-ocr]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from bench import defects
+
+__all__ = ["IMAGE_CHECKS", "detection_rates", "main", "photo_12mp", "run"]
+
+#: Checks whose verdict comes from the image alone (no OCR).
+IMAGE_CHECKS = ("resolution", "blur", "exposure", "skew", "crop", "blank")
+DETECTION_AIM = 0.9
+FALSE_ALARM_AIM = 0.05
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _figure(name: str, value: float, unit: str, base_name: str, base_value: float) -> dict:
+    return {
+        "name": name,
+        "value": round(value, 4),
+        "unit": unit,
+        "baseline": {"name": base_name, "value": round(base_value, 4)},
+        "ratio": round(value / base_value, 3) if base_value else None,
+    }
+
+
+def _jpeg(bgr: np.ndarray, quality: int = 90) -> bytes:
+    ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return data.tobytes()
+
+
+def _analyse(data: bytes, slot_type: str | None = None, ocr: bool = False):
+    from processing.classify import DEFAULT_DOC_TYPES
+    from processing.pipeline import analyse
+    from processing.spec import Thresholds
+
+    return analyse(data, slot_type=slot_type, form=None, known=(), thresholds=Thresholds(),
+                   doc_types=DEFAULT_DOC_TYPES, ocr=ocr)
+
+
+def photo_12mp(seed: int = 1) -> bytes:
+    """A 12 MP (3000×4000) phone photo of a letter on a table, JPEG quality 90."""
+    from bench import corpus
+
+    doc, _ = corpus.build("surat_permohonan", seed)
+    page = cv2.cvtColor(np.asarray(corpus.render_image(doc, 300 / 72)), cv2.COLOR_RGB2BGR)
+    rng = random.Random(seed)
+    photo = defects.photo_of(defects.as_scan(page, rng), rng)
+    return _jpeg(cv2.resize(photo, (3000, 4000), interpolation=cv2.INTER_AREA))
+
+
+def _best_of(fn, repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def _speed_figures(ocr: bool) -> list[dict]:
+    from processing.imaging import fit_long_side
+
+    data = photo_12mp()
+    figures = []
+    raw_decode = _best_of(lambda: cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR))
+    pipeline_no_ocr = _best_of(lambda: _analyse(data, ocr=False))
+    figures.append(_figure("processing.photo_12mp.pipeline_without_ocr", pipeline_no_ocr, "s",
+                           "processing.photo_12mp.raw_full_decode", raw_decode))
+    if ocr:
+        from processing.text import read_text
+
+        def raw_work() -> None:
+            full = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+            read_text(fit_long_side(full, 1600))
+
+        baseline = _best_of(raw_work, 2)
+        pipeline = _best_of(lambda: _analyse(data, slot_type="surat_permohonan", ocr=True), 2)
+        figures.append(_figure("processing.photo_12mp.pipeline_with_ocr", pipeline, "s",
+                               "processing.photo_12mp.raw_decode_plus_ocr", baseline))
+    return figures
+
+
+def _throughput_figure(ocr: bool) -> dict:
+    from bench import corpus
+    from tests.processing_fixtures import text_pdf
+
+    rng = random.Random(5)
+    files = []
+    for doc_type, scale in (("ktp", 1000 / corpus.CARD_SIZE[0]), ("surat_tugas", 200 / 72)):
+        doc, _ = corpus.build(doc_type, 3)
+        bgr = cv2.cvtColor(np.asarray(corpus.render_image(doc, scale)), cv2.COLOR_RGB2BGR)
+        files.append(_jpeg(defects.photo_of(defects.as_scan(bgr, rng), rng)))
+    files.append(text_pdf(2))
+    start = time.perf_counter()
+    for data in files:
+        _analyse(data, ocr=ocr)
+    per_second = len(files) / (time.perf_counter() - start)
+    return _figure("processing.files_per_second_per_worker" + ("" if ocr else ".no_ocr"),
+                   per_second, "files/s", "aim", 1.0)
+
+
+# VmHWM (peak resident set) of the child's own address space: ru_maxrss would do on a fresh
+# process, but Linux carries the forking parent's high-water mark into it.
+_MEMORY_SCRIPT = """
+import sys
+sys.path.insert(0, {root!r})
+from processing import pipeline, classify, spec
+data = open({path!r}, "rb").read()
+if {run}:
+    pipeline.analyse(data, slot_type=None, form=None, known=(), thresholds=spec.Thresholds(),
+                     doc_types=classify.DEFAULT_DOC_TYPES, ocr={ocr})
+for line in open("/proc/self/status"):
+    if line.startswith("VmHWM:"):
+        print(int(line.split()[1]))
+"""
+
+
+def _memory_figure(ocr: bool, tmp: Path) -> dict:
+    path = tmp / "photo_12mp.jpg"
+    path.write_bytes(photo_12mp())
+
+    def peak_mb(run: bool) -> float:
+        script = _MEMORY_SCRIPT.format(root=str(_ROOT), path=str(path), run=run, ocr=ocr)
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             check=True)
+        return int(out.stdout.strip().splitlines()[-1]) / 1024  # KiB
+
+    return _figure("processing.photo_12mp.peak_rss", peak_mb(True), "MB",
+                   "processing.imports_only.peak_rss", peak_mb(False))
+
+
+def detection_rates(samples: Sequence[defects.DefectSample], ocr: bool = False,
+                    checks: Sequence[str] = IMAGE_CHECKS) -> dict[str, dict[str, float]]:
+    """Per check: detection on samples targeting it, false alarms on samples that must pass it."""
+    hits: dict[str, list[bool]] = defaultdict(list)
+    alarms: dict[str, list[bool]] = defaultdict(list)
+    missed: dict[str, list[str]] = defaultdict(list)
+    for sample in samples:
+        result = _analyse(_jpeg(sample.bgr), slot_type=sample.doc_type, ocr=ocr)
+        for name in checks:
+            failed = not result.check(name).ok
+            if name in sample.targets:
+                hits[name].append(failed)
+                if not failed:
+                    missed[name].append(sample.name)
+            elif name not in sample.side_effects:
+                alarms[name].append(failed)
+                if failed:
+                    missed[name + ".false_alarm"].append(sample.name)
+    return {
+        name: {
+            "detection": float(np.mean(hits[name])) if hits[name] else float("nan"),
+            "false_alarm": float(np.mean(alarms[name])) if alarms[name] else float("nan"),
+            "targets": len(hits[name]),
+            "negatives": len(alarms[name]),
+            "missed": missed[name],
+            "false_alarms": missed[name + ".false_alarm"],
+        }
+        for name in checks
+    }
+
+
+def run(per_type: int = 1, ocr: bool | None = None, details: dict | None = None) -> list[dict]:
+    """Measure everything and return the figures (``details`` receives the misses per check)."""
+    import tempfile
+
+    from processing.text import available_engines
+
+    if ocr is None:
+        ocr = bool(available_engines())
+    figures = [_throughput_figure(ocr)]
+    figures += _speed_figures(ocr)
+    with tempfile.TemporaryDirectory(prefix="bench-processing-") as tmp:
+        figures.append(_memory_figure(ocr, Path(tmp)))
+    samples = defects.defect_corpus(defects.clean_documents(per_type))
+    rates = detection_rates(samples)
+    if ocr:
+        # OCR is slow: the legibility gate is measured on the blur defects and clean scans of
+        # a few types, which is where it earns its keep (motion blur).
+        subset = [s for s in samples if s.defect in ("clean", "gaussian_blur", "motion_blur")
+                  and s.doc_type in ("ktp", "surat_permohonan", "kartu_keluarga", "pkwt")]
+        relabelled = [defects.DefectSample(s.name, s.doc_type, s.defect, s.bgr,
+                                           ("legible",) if s.targets else (), ())
+                      for s in subset]
+        rates.update(detection_rates(relabelled, ocr=True, checks=("legible",)))
+    if details is not None:
+        details.update(rates)
+    for name, rate in rates.items():
+        figures.append(_figure(f"processing.check.{name}.detection", rate["detection"], "ratio",
+                               "aim", DETECTION_AIM))
+        figures.append(_figure(f"processing.check.{name}.false_alarm", rate["false_alarm"],
+                               "ratio", "aim", FALSE_ALARM_AIM))
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: print the figures, then the misses and false alarms per check."""
+    parser = argparse.ArgumentParser(description="Bench pemeriksaan gambar dan kecepatan pipeline.")
+    parser.add_argument("--per-type", type=int, default=1)
+    parser.add_argument("--no-ocr", action="store_true")
+    args = parser.parse_args(argv)
+    details: dict = {}
+    for figure in run(args.per_type, False if args.no_ocr else None, details):
+        base = figure["baseline"]
+        print(f"{figure['name']}: {figure['value']} {figure['unit']} "
+              f"(baseline {base['name']} {base['value']}, ratio {figure['ratio']})")
+    for name, rate in details.items():
+        if rate["missed"] or rate["false_alarms"]:
+            print(f"\n{name}: lolos {rate['missed']} / alarm palsu {rate['false_alarms']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

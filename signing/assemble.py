@@ -287,13 +287,14 @@ class _Undefined(jinja2.StrictUndefined):
 
     @property
     def _undefined_message(self) -> str:  # type: ignore[override]
+        # Read as "Templat memakai isian 'cpmi.namaa' yang tidak dikenal".
         if isinstance(self._undefined_obj, _Group):
             name = f"{self._undefined_obj.label}.{self._undefined_name}"
         elif self._undefined_obj is jinja2.utils.missing:
             name = str(self._undefined_name)
         else:
             name = f"… .{self._undefined_name}"
-        return f"isian '{name}' tidak dikenal"
+        return f"isian '{name}' yang tidak dikenal"
 
 
 def _finalize(value: object) -> str:
@@ -558,6 +559,7 @@ def _ruled_table(rows: Sequence[tuple[str, ...]], width: float) -> Table:
         widths = [width / ncols] * ncols
     data = []
     commands = [
+        ("FONT", (0, 0), (-1, -1), _FONT, 9.5),
         ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("TOPPADDING", (0, 0), (-1, -1), 1.5),
@@ -596,7 +598,7 @@ def _items_table(rows: Sequence[tuple[str, ...]], width: float) -> Table:
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (1, 0), (1, -1), _FONT, 10),
+                ("FONT", (0, 0), (-1, -1), _FONT, 10),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 2),
@@ -671,7 +673,10 @@ def _render_letter(template: str, data: AgreementData, *, qr_reserved: bool) -> 
     _register_fonts()
     blocks, footer = _parse_markup(_render_template(template, data))
     buf = io.BytesIO()
-    c = rl_canvas.Canvas(buf, pagesize=A4, invariant=1, pageCompression=1)
+    # initialFontName: reportlab would otherwise put a non-embedded Helvetica on every page.
+    c = rl_canvas.Canvas(
+        buf, pagesize=A4, invariant=1, pageCompression=1, initialFontName=_FONT
+    )
     width = _PAGE_W - _MARGIN_LEFT - _MARGIN_RIGHT
     sig_top = _signature_block(c, data, qr_reserved=qr_reserved)
     top = _PAGE_H - _MARGIN_TOP

@@ -466,10 +466,15 @@ def _register_fonts() -> None:
     )
 
 
+#: Body text scales tried in turn when a letter's content does not fit above the signature
+#: block (long names and addresses): 10 pt body text down to 8.8 pt, still well readable.
+_FIT_SCALES = (1.0, 0.94, 0.88)
+
+
 @cache
-def _styles() -> dict[str, ParagraphStyle]:
+def _styles(scale: float = 1.0) -> dict[str, ParagraphStyle]:
     _register_fonts()
-    base = ParagraphStyle("body", fontName=_FONT, fontSize=10, leading=13.5)
+    base = ParagraphStyle("body", fontName=_FONT, fontSize=10 * scale, leading=13.5 * scale)
     return {
         "!": ParagraphStyle(
             "kop", base, fontName=_FONT_BOLD, fontSize=13, leading=16, alignment=TA_CENTER
@@ -479,13 +484,20 @@ def _styles() -> dict[str, ParagraphStyle]:
         ),
         "!.": ParagraphStyle("kop_small", base, fontSize=8.5, leading=11, alignment=TA_CENTER),
         "title": ParagraphStyle(
-            "title", base, fontName=_FONT_BOLD, fontSize=12, leading=15, alignment=TA_CENTER
+            "title",
+            base,
+            fontName=_FONT_BOLD,
+            fontSize=12 * scale,
+            leading=15 * scale,
+            alignment=TA_CENTER,
         ),
         "subtitle": ParagraphStyle("subtitle", base, alignment=TA_CENTER, spaceAfter=2),
         "para": ParagraphStyle("para", base, alignment=TA_JUSTIFY, spaceBefore=3, spaceAfter=3),
-        "cell": ParagraphStyle("cell", base, fontSize=9.5, leading=11.5, alignment=TA_LEFT),
+        "cell": ParagraphStyle(
+            "cell", base, fontSize=9.5 * scale, leading=11.5 * scale, alignment=TA_LEFT
+        ),
         "cell_head": ParagraphStyle(
-            "cell_head", base, fontName=_FONT_BOLD, fontSize=9.5, leading=11.5
+            "cell_head", base, fontName=_FONT_BOLD, fontSize=9.5 * scale, leading=11.5 * scale
         ),
         "item": ParagraphStyle("item", base, alignment=TA_JUSTIFY),
         "value": ParagraphStyle("value", base, alignment=TA_LEFT),
@@ -516,8 +528,8 @@ class _DoubleRule(Flowable):
         c.line(0, 1.6, self.width, 1.6)
 
 
-def _flowables(blocks: Sequence[_Block], width: float) -> list[Flowable]:
-    styles = _styles()
+def _flowables(blocks: Sequence[_Block], width: float, scale: float) -> list[Flowable]:
+    styles = _styles(scale)
     story: list[Flowable] = []
     previous = ""
     for block in blocks:
@@ -533,11 +545,11 @@ def _flowables(blocks: Sequence[_Block], width: float) -> list[Flowable]:
         elif block.kind == "para":
             story.append(Paragraph(_inline(block.lines[0]), styles["para"]))
         elif block.kind == "table":
-            story += [Spacer(1, 4), _ruled_table(block.lines, width), Spacer(1, 4)]
+            story += [Spacer(1, 4), _ruled_table(block.lines, width, styles), Spacer(1, 4)]
         elif block.kind == "items":
-            story += [Spacer(1, 3), _items_table(block.lines, width), Spacer(1, 3)]
+            story += [Spacer(1, 3), _items_table(block.lines, width, styles), Spacer(1, 3)]
         elif block.kind == "list":
-            story.extend(_list_items(block.lines))
+            story.extend(_list_items(block.lines, styles))
         elif block.kind == "lines":
             story.append(Spacer(1, 3))
             story += [
@@ -550,8 +562,9 @@ def _flowables(blocks: Sequence[_Block], width: float) -> list[Flowable]:
     return story
 
 
-def _ruled_table(rows: Sequence[tuple[str, ...]], width: float) -> Table:
-    styles = _styles()
+def _ruled_table(
+    rows: Sequence[tuple[str, ...]], width: float, styles: dict[str, ParagraphStyle]
+) -> Table:
     ncols = max(len(r) for r in rows)
     if ncols == 2:
         widths = [width * 0.34, width * 0.66]
@@ -559,7 +572,7 @@ def _ruled_table(rows: Sequence[tuple[str, ...]], width: float) -> Table:
         widths = [width / ncols] * ncols
     data = []
     commands = [
-        ("FONT", (0, 0), (-1, -1), _FONT, 9.5),
+        ("FONT", (0, 0), (-1, -1), _FONT, styles["cell"].fontSize),
         ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("TOPPADDING", (0, 0), (-1, -1), 1.5),
@@ -581,10 +594,12 @@ def _ruled_table(rows: Sequence[tuple[str, ...]], width: float) -> Table:
     return table
 
 
-def _items_table(rows: Sequence[tuple[str, ...]], width: float) -> Table:
-    styles = _styles()
+def _items_table(
+    rows: Sequence[tuple[str, ...]], width: float, styles: dict[str, ParagraphStyle]
+) -> Table:
+    size = styles["value"].fontSize
     label_w = min(
-        width * 0.36, 12 + max(pdfmetrics.stringWidth(_plain(r[0]), _FONT, 10) for r in rows)
+        width * 0.36, 12 + max(pdfmetrics.stringWidth(_plain(r[0]), _FONT, size) for r in rows)
     )
     data = [
         [
@@ -598,7 +613,7 @@ def _items_table(rows: Sequence[tuple[str, ...]], width: float) -> Table:
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, -1), _FONT, 10),
+                ("FONT", (0, 0), (-1, -1), _FONT, size),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 2),
@@ -613,8 +628,9 @@ def _items_table(rows: Sequence[tuple[str, ...]], width: float) -> Table:
 _LABEL = re.compile(r"^(\d{1,3}[.)]|[a-z][.)])\s+")
 
 
-def _list_items(rows: Sequence[tuple[str, ...]]) -> Iterator[Flowable]:
-    styles = _styles()
+def _list_items(
+    rows: Sequence[tuple[str, ...]], styles: dict[str, ParagraphStyle]
+) -> Iterator[Flowable]:
     for (text,) in rows:
         match = _LABEL.match(text.lstrip(_VALUE_START))
         bullet = match.group(1) if match else "•"
@@ -672,11 +688,28 @@ def _render_letter(template: str, data: AgreementData, *, qr_reserved: bool) -> 
         raise ServiceError("Blok penanda tangan di bawah kotak tanda tangan paling banyak 4 baris.")
     _register_fonts()
     blocks, footer = _parse_markup(_render_template(template, data))
+    for scale in _FIT_SCALES:
+        page = _draw_letter(blocks, footer, data, qr_reserved=qr_reserved, scale=scale)
+        if page is not None:
+            return page
+    raise ServiceError(
+        "Isi templat terlalu panjang untuk satu halaman: kurangi teks agar tidak menimpa "
+        "blok tanda tangan."
+    )
+
+
+def _draw_letter(
+    blocks: Sequence[_Block],
+    footer: Sequence[str],
+    data: AgreementData,
+    *,
+    qr_reserved: bool,
+    scale: float,
+) -> bytes | None:
+    """Draw the page at one text scale; None when the content does not fit."""
     buf = io.BytesIO()
     # initialFontName: reportlab would otherwise put a non-embedded Helvetica on every page.
-    c = rl_canvas.Canvas(
-        buf, pagesize=A4, invariant=1, pageCompression=1, initialFontName=_FONT
-    )
+    c = rl_canvas.Canvas(buf, pagesize=A4, invariant=1, pageCompression=1, initialFontName=_FONT)
     width = _PAGE_W - _MARGIN_LEFT - _MARGIN_RIGHT
     sig_top = _signature_block(c, data, qr_reserved=qr_reserved)
     top = _PAGE_H - _MARGIN_TOP
@@ -691,13 +724,10 @@ def _render_letter(template: str, data: AgreementData, *, qr_reserved: bool) -> 
         bottomPadding=0,
         showBoundary=0,
     )
-    story = _flowables(blocks, width)
+    story = _flowables(blocks, width, scale)
     frame.addFromList(story, c)
     if story:
-        raise ServiceError(
-            "Isi templat terlalu panjang untuk satu halaman: kurangi teks agar tidak menimpa "
-            "blok tanda tangan."
-        )
+        return None
     if footer:
         note = Paragraph(_inline(" ".join(footer)), _styles()["footer"])
         _, h = note.wrap(width, _SIG_Y1)
@@ -734,7 +764,7 @@ def _srgb_profile() -> bytes:
     digest_input = bytearray(raw)
     digest_input[44:48] = bytes(4)  # profile flags
     digest_input[64:68] = bytes(4)  # rendering intent
-    raw[84:100] = hashlib.md5(bytes(digest_input)).digest()
+    raw[84:100] = hashlib.md5(bytes(digest_input), usedforsecurity=False).digest()
     return bytes(raw)
 
 
@@ -839,13 +869,15 @@ def _finish(writer: PdfWriter, meta: dict[str, str], day: dt.date, *, claim_pdfa
     )
     root[NameObject("/OutputIntents")] = ArrayObject([writer._add_object(intent)])
     root[NameObject("/Lang")] = TextStringObject("id-ID")
+    # The P3MI's pages may use PDF 1.5-1.7 features; 1.7 is also the ceiling of PDF/A-2.
+    writer.pdf_header = "%PDF-1.7"
 
     # The file ID is required by PDF/A; derive it from the content so output stays reproducible
     # (pypdf would otherwise draw random bytes).
     writer._ID = None
     probe = io.BytesIO()
     writer.write(probe)
-    digest = ByteStringObject(hashlib.md5(probe.getvalue()).digest())
+    digest = ByteStringObject(hashlib.md5(probe.getvalue(), usedforsecurity=False).digest())
     writer._ID = ArrayObject([digest, digest])
     out = io.BytesIO()
     writer.write(out)

@@ -23,8 +23,12 @@ def test_month_day_and_literal_braces():
     validate_pattern("{region}-{seq}")
     with pytest.raises(ServiceError):  # braces are not safe characters in an ID
         format_cpmi_id(pattern, region="6309", issued=ISSUED, seq=7)
-    assert format_cpmi_id("ID/{region}/{year}{month:02d}/{seq:04d}", region="6309",
-                          issued=ISSUED, seq=7) == "ID/6309/202603/0007"
+    assert (
+        format_cpmi_id(
+            "ID/{region}/{year}{month:02d}/{seq:04d}", region="6309", issued=ISSUED, seq=7
+        )
+        == "ID/6309/202603/0007"
+    )
 
 
 @pytest.mark.parametrize(

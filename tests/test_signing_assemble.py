@@ -57,7 +57,11 @@ def make_data(**changes) -> AgreementData:
         issue_date=dt.date(2026, 3, 12),
         regency="Tabalong",
         signer_title_lines=("a.n. KEPALA DINAS TENAGA KERJA", "KABUPATEN TABALONG", "Sekretaris,"),
-        signer_name_lines=("Drs. AHMAD FAUZI, M.Si", "Pembina Tk. I (IV/b)", "NIP 197607171995111001"),
+        signer_name_lines=(
+            "Drs. AHMAD FAUZI, M.Si",
+            "Pembina Tk. I (IV/b)",
+            "NIP 197607171995111001",
+        ),
         office_address="Jalan Jenderal Basuki Rahmat No. 1, Tanjung 71571",
         issue_place="Tanjung",
         recommendation_number="500.15/123/DISNAKER/III/2026",
@@ -157,12 +161,16 @@ def test_signature_box_is_inside_the_page_and_free_of_text(page_pdf):
         # pdfplumber measures y from the top of the page.
         top, bottom = height - y2, height - y1
         inside = [
-            w for w in page.extract_words()
+            w
+            for w in page.extract_words()
             if w["x0"] < x2 and w["x1"] > x1 and w["top"] < bottom and w["bottom"] > top
         ]
         assert inside == []
-        assert [r for r in page.rects if r["x0"] < x2 and r["x1"] > x1
-                and r["top"] < bottom and r["bottom"] > top] == []
+        assert [
+            r
+            for r in page.rects
+            if r["x0"] < x2 and r["x1"] > x1 and r["top"] < bottom and r["bottom"] > top
+        ] == []
 
 
 def test_signer_lines_frame_the_box(page_pdf):
@@ -357,6 +365,29 @@ def test_template_cannot_reach_python_internals(template, data):
         render_ratification_page(template, data)
     message = caught.value.message
     assert "tidak diizinkan" in message or "tidak dikenal" in message
+
+
+def test_long_names_and_addresses_still_fit_on_one_page():
+    data = make_data(
+        cpmi_name="MUHAMMAD RIZKY ANANDA PRATAMA SAPUTRA BIN ABDULLAH",
+        cpmi_address="Jl. Jenderal Ahmad Yani Km. 5 Gang Keluarga No. 123 RT 012 RW 004, Desa "
+        "Mabuun, Kecamatan Murung Pudak, Kabupaten Tabalong, Provinsi Kalimantan Selatan",
+        p3mi_name="PT Karya Mandiri Sejahtera Abadi Internasional Indonesia",
+        p3mi_address="Gedung Menara Sudirman Lantai 12, Jl. Jenderal Sudirman Kav. 60, Kelurahan "
+        "Senayan, Kecamatan Kebayoran Baru, Jakarta Selatan 12190",
+        signer_title_lines=(
+            "a.n. KEPALA DINAS TENAGA KERJA",
+            "KABUPATEN TABALONG",
+            "Kepala Bidang Penempatan dan",
+            "Perluasan Kesempatan Kerja,",
+        ),
+    )
+    for pdf in (
+        render_ratification_page(DEFAULT_RATIFICATION_TEMPLATE, data),
+        render_passport_recommendation(DEFAULT_PASSPORT_RECOMMENDATION_TEMPLATE, data),
+    ):
+        text, _ = page_words(pdf)
+        assert "Provinsi Kalimantan Selatan" in text and "Perluasan Kesempatan Kerja," in text
 
 
 def test_too_long_template_refused_rather_than_overlapping_the_signature(data):

@@ -4,6 +4,7 @@ dossiers with sample scans. Idempotent: running it again changes nothing already
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -11,7 +12,9 @@ import secrets
 import tempfile
 from pathlib import Path
 
+import storage
 from config import Settings
+from errors import SigningError
 from records.agreements import Delegation
 from records.base import now
 from records.dossiers import DocumentSlot, Dossier, add_upload, open_dossier
@@ -110,7 +113,9 @@ def seed_demo(settings: Settings, out_dir: Path) -> dict:
             user.save()
         users.append({"username": username, "password": password, "role": role})
 
-    _seed_dossiers(settings, company, User.get(User.username == "pelaksana"))
+    officer = User.get(User.username == "pelaksana")
+    _seed_dossiers(settings, company, officer)
+    _seed_signed_agreements(settings, company, officer, out_dir)
     credentials = {
         "users": users,
         "p3mi_token": token,
@@ -138,8 +143,6 @@ DEMO_CANDIDATES = [
 
 
 def _seed_dossiers(settings: Settings, company: Company, officer: User) -> None:
-    import storage
-
     store = storage.LocalFileStore(settings.files_dir)
     for fields in DEMO_CANDIDATES:
         candidate, created = Candidate.get_or_create(nik=fields["nik"], defaults=fields)
@@ -171,3 +174,87 @@ def _sample_scans() -> list[tuple[str, bytes, str]]:
                 scans.append((sample.doc_type, sample.path.read_bytes(), media))
                 wanted.discard(sample.doc_type)
         return scans
+
+
+SIGNED_SAMPLES = [
+    ("pp-kepala-dinas.pdf", "kadin", dict(nik="6309014506960003", name="NUR HIDAYAH", sex="P", birth_place="Tanjung",
+                                          birth_date=dt.date(1996, 6, 5), address="Jl. Mabuun RT 02, Murung Pudak")),
+    ("pp-delegasi.pdf", "sekdis", dict(nik="6309031109930002", name="BAYU SAPUTRA", sex="L", birth_place="Kelua",
+                                       birth_date=dt.date(1993, 9, 11), address="Desa Binturu RT 04, Kelua")),
+]
+
+
+def _seed_signed_agreements(settings: Settings, company: Company, officer: User, out_dir: Path) -> None:
+    """Two dossiers taken through the whole procedure: every document uploaded and accepted,
+    the PP submitted, verified and signed (by the Kepala Dinas, and under the demo SK)."""
+    import ratification
+    from records.agreements import Agreement
+    from records.dossiers import review_slot, verify_dossier
+
+    missing = [(name, role, fields) for name, role, fields in SIGNED_SAMPLES if not (out_dir / name).exists()]
+    if not missing:
+        return
+    scans = _all_sample_scans()
+    with _pki_service_running(settings):
+        for name, role, fields in missing:
+            candidate, _ = Candidate.get_or_create(nik=fields["nik"], defaults=fields)
+            dossier = Dossier.get_or_none(Dossier.candidate == candidate)
+            if dossier is None:
+                dossier = open_dossier(candidate, company, actor=officer, destination_country="Hong Kong",
+                                       employer_name="Wong Household", job_title="Penata laksana rumah tangga")
+            for slot in dossier.slots:
+                if slot.status == "kosong":
+                    data, media_type = scans[slot.doc_type]
+                    store_key = storage.LocalFileStore(settings.files_dir).put(data)
+                    add_upload(slot, sha256=store_key, media_type=media_type, size=len(data),
+                               original_name=f"contoh-{slot.doc_type}", actor=officer)
+                if DocumentSlot.get_by_id(slot.id).status == "diajukan":
+                    review_slot(slot, accept=True, reason="", actor=officer)
+            if Dossier.get_by_id(dossier.id).status == "diajukan":
+                verify_dossier(dossier, actor=officer)
+            agreement = dossier.agreements.first()
+            if agreement is None:
+                agreement = ratification.submit_agreement(
+                    dossier, employer_name="Wong Household", destination_country="Hong Kong",
+                    job_title="Penata laksana rumah tangga", contract_months=24,
+                    actor=User.get(User.username == "p3mi"))
+            if agreement.status == "menunggu_verifikasi":
+                agreement = ratification.verify_agreement(agreement, actor=officer)
+            if agreement.status == "terverifikasi":
+                outcome = ratification.sign_agreement(settings, agreement.id, User.get(User.username == role),
+                                                      _passphrase(settings))
+                if not outcome.ok:
+                    raise RuntimeError(f"Demo: penandatanganan gagal: {outcome.message}")
+            (out_dir / name).write_bytes(ratification.signed_pdf(settings, Agreement.get_by_id(agreement.id)))
+
+
+def _all_sample_scans() -> dict[str, tuple[bytes, str]]:
+    """One generated sample of every document type; the PP draft as a PDF with a text layer."""
+    from bench import corpus
+
+    with tempfile.TemporaryDirectory() as tmp:
+        samples = corpus.generate(Path(tmp), per_type=1, seed=2027, pdf_per_type=1)
+        scans: dict[str, tuple[bytes, str]] = {}
+        for sample in samples:
+            if sample.path.suffix == ".pdf" and sample.doc_type == "perjanjian_penempatan":
+                scans[sample.doc_type] = (sample.path.read_bytes(), "application/pdf")
+            elif sample.path.suffix == ".png":
+                scans.setdefault(sample.doc_type, (sample.path.read_bytes(), "image/png"))
+        return scans
+
+
+@contextlib.contextmanager
+def _pki_service_running(settings: Settings):
+    """The demo PKI's OCSP/CRL/TSA for the time of the block, unless already served (make run)."""
+    service = None
+    if not settings.tsa_url:
+        pki = ensure_demo_pki(settings)
+        try:
+            service = pki.serve()
+        except SigningError:
+            service = None  # the port is taken: `make run` is serving it already
+    try:
+        yield
+    finally:
+        if service is not None:
+            service.stop()

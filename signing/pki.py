@@ -348,9 +348,11 @@ class DemoPKIServer:
             self._server = make_server(
                 self.host, self.port, app, threaded=True, request_handler=_QuietHandler
             )
-        except OSError as exc:
+        except (OSError, SystemExit) as exc:
+            # werkzeug reports a port in use by exiting; that must not end the caller.
             raise SigningError(
-                f"Layanan PKI demo tidak dapat berjalan di {self.pki.service_url}: {exc}"
+                f"Layanan PKI demo tidak dapat berjalan di {self.pki.service_url}: "
+                "port sudah dipakai atau tidak dapat dibuka."
             ) from exc
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="demo-pki", daemon=True

@@ -4,6 +4,7 @@ demo PKI's real keys, OCSP, CRL and time-stamping."""
 from __future__ import annotations
 
 import io
+import json
 import shutil
 
 import pytest
@@ -15,9 +16,15 @@ from records.base import db
 from tests.signing_fixtures import PASSPHRASE, demo_pki, make_agreement_pdf, pki_service  # noqa: F401
 
 
-@pytest.fixture
-def pki_app(tmp_path, redis_url, monkeypatch, demo_pki, pki_service):  # noqa: F811
-    """An installation whose demo PKI is the session's (copied, same service port)."""
+@pytest.fixture(scope="module")
+def pki_app(tmp_path_factory, redis_url, demo_pki, pki_service):  # noqa: F811
+    """An installation with the demo data, whose demo PKI is the session's (copied, same
+    service port). Shared by the module: each test makes its own dossiers."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield from _pki_app(tmp_path_factory.mktemp("pki-app"), redis_url, monkeypatch, demo_pki)
+
+
+def _pki_app(tmp_path, redis_url, monkeypatch, demo_pki):  # noqa: F811
     import tasks
     from app import create_app
     from cli import prepare_database
@@ -41,6 +48,7 @@ def pki_app(tmp_path, redis_url, monkeypatch, demo_pki, pki_service):  # noqa: F
         import demo
 
         demo.seed_demo(settings, tmp_path / "demo")
+    app.config["DEMO_OUT"] = tmp_path / "demo"
     db.close()
     yield app
     tasks.reset_connection()
@@ -104,7 +112,7 @@ def test_kepala_dinas_signs_a_verified_agreement(pki_app, demo_pki):  # noqa: F8
         signed = ratification.signed_pdf(settings, agreement)
         signature = Signature.get(Signature.agreement == agreement)
         assert signature.delegation is None and signature.capacity == "Kepala Dinas"
-        entry = AuditEntry.select().where(AuditEntry.action == "agreement.sign").get()
+        entry = AuditEntry.get((AuditEntry.action == "agreement.sign") & (AuditEntry.subject == f"agreement:{agreement.id}"))
         assert entry.details["sha256"] == agreement.signed_sha256
         assert verify_chain().ok
     status = _validate(signed, demo_pki)
@@ -154,8 +162,9 @@ def test_refusals_are_clear_and_audited(pki_app):
         assert not outcome.ok and "bukan-frasa-ini" not in outcome.message
         assert Agreement.get_by_id(agreement.id).status == "terverifikasi"
         refusals = [e.details["reason"] for e in AuditEntry.select().where(
-            AuditEntry.action.in_(["agreement.sign_refused", "agreement.sign_failed"]))]
-        assert len(refusals) == 3
+            AuditEntry.action.in_(["agreement.sign_refused", "agreement.sign_failed"])
+            & (AuditEntry.subject == f"agreement:{agreement.id}"))]
+        assert len(refusals) == 3, refusals
         assert all("bukan-frasa-ini" not in r for r in refusals)
 
 
@@ -167,10 +176,25 @@ def test_revoked_sk_stops_the_delegate(pki_app):
     settings = pki_app.config["SETTINGS"]
     with db.connection_context():
         Delegation.update(revoked_at=now()).execute()
-        agreement, _ = _submitted_agreement(settings)
-        ratification.verify_agreement(agreement, actor=_user("pelaksana"))
-        outcome = ratification.sign_agreement(settings, agreement.id, _user("sekdis"), PASSPHRASE)
-        assert not outcome.ok and "dicabut" in outcome.message
+        try:
+            agreement, _ = _submitted_agreement(settings)
+            ratification.verify_agreement(agreement, actor=_user("pelaksana"))
+            outcome = ratification.sign_agreement(settings, agreement.id, _user("sekdis"), PASSPHRASE)
+            assert not outcome.ok and "dicabut" in outcome.message
+        finally:
+            Delegation.update(revoked_at=None).execute()
+
+
+def test_demo_writes_signed_sample_agreements(pki_app, demo_pki):  # noqa: F811
+    out = pki_app.config["DEMO_OUT"]
+    credentials = json.loads((out / "credentials.json").read_text())
+    assert {u["role"] for u in credentials["users"]} == {"admin", "pelaksana", "kabid", "sekdis", "kadin", "p3mi"}
+    assert (out / "trust-root.pem").read_bytes() == demo_pki.trust_root_path.read_bytes()
+    for name in ("pp-kepala-dinas.pdf", "pp-delegasi.pdf"):
+        status = _validate((out / name).read_bytes(), demo_pki)
+        assert status.intact and status.valid and status.trusted, name
+    delegated = PdfFileReader(io.BytesIO((out / "pp-delegasi.pdf").read_bytes())).embedded_signatures[0]
+    assert "a.n. Kepala Dinas" in str(delegated.sig_object["/Reason"])
 
 
 def test_batch_signing_on_a_worker_goes_on_after_a_bad_item(pki_app):

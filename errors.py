@@ -44,6 +44,12 @@ class IntakeError(ServiceError):
     code = "intake_rejected"
 
 
+class TemplateError(ServiceError):
+    """An officer's letter template cannot be rendered (unknown field, forbidden access)."""
+
+    code = "template_invalid"
+
+
 class FileTooLarge(IntakeError):
     status = 413
     code = "file_too_large"

@@ -86,7 +86,7 @@ from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import Frame, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
-from errors import IntakeError, ServiceError
+from errors import IntakeError, TemplateError
 
 __all__ = [
     "SIGNATURE_BOX",
@@ -324,18 +324,18 @@ def _template_line(tb: object) -> int | None:
 
 
 def _render_template(template: str, data: AgreementData) -> str:
-    """Render the Jinja2 step; every failure becomes a ServiceError an officer can act on."""
+    """Render the Jinja2 step; every failure becomes a TemplateError an officer can act on."""
     try:
         compiled = _environment().from_string(template)
         return compiled.render(template_context(data))
     except jinja2.TemplateSyntaxError as exc:
-        raise ServiceError(
+        raise TemplateError(
             f"Templat tidak valid pada baris {exc.lineno}: {exc.message}",
             details={"line": exc.lineno},
         ) from exc
     except jinja2.exceptions.SecurityError as exc:
         line = _template_line(sys.exc_info()[2])
-        raise ServiceError(
+        raise TemplateError(
             "Templat mencoba mengakses bagian internal sistem yang tidak diizinkan"
             + (f" (baris {line})" if line else "")
             + ". Gunakan hanya isian yang tersedia.",
@@ -343,18 +343,18 @@ def _render_template(template: str, data: AgreementData) -> str:
         ) from exc
     except jinja2.UndefinedError as exc:
         line = _template_line(sys.exc_info()[2])
-        raise ServiceError(
+        raise TemplateError(
             f"Templat memakai {exc.message}"
             + (f" pada baris {line}" if line else "")
             + ". Periksa ejaan isian; daftar isian tersedia ada di bantuan templat.",
             details={"line": line},
         ) from exc
     except jinja2.TemplateError as exc:
-        raise ServiceError(f"Templat tidak dapat diproses: {exc}") from exc
+        raise TemplateError(f"Templat tidak dapat diproses: {exc}") from exc
     except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
         # An expression in the template failed (e.g. a filter on the wrong kind of value).
         line = _template_line(sys.exc_info()[2])
-        raise ServiceError(
+        raise TemplateError(
             "Templat tidak dapat diproses" + (f" pada baris {line}" if line else "") + f": {exc}",
             details={"line": line},
         ) from exc
@@ -685,14 +685,14 @@ def _signature_block(c: rl_canvas.Canvas, data: AgreementData, *, qr_reserved: b
 def _render_letter(template: str, data: AgreementData, *, qr_reserved: bool) -> bytes:
     """Render one A4 page: the template's content above the fixed signature block."""
     if len(data.signer_name_lines) > 4:
-        raise ServiceError("Blok penanda tangan di bawah kotak tanda tangan paling banyak 4 baris.")
+        raise TemplateError("Blok penanda tangan di bawah kotak tanda tangan paling banyak 4 baris.")
     _register_fonts()
     blocks, footer = _parse_markup(_render_template(template, data))
     for scale in _FIT_SCALES:
         page = _draw_letter(blocks, footer, data, qr_reserved=qr_reserved, scale=scale)
         if page is not None:
             return page
-    raise ServiceError(
+    raise TemplateError(
         "Isi templat terlalu panjang untuk satu halaman: kurangi teks agar tidak menimpa "
         "blok tanda tangan."
     )
@@ -732,7 +732,7 @@ def _draw_letter(
         note = Paragraph(_inline(" ".join(footer)), _styles()["footer"])
         _, h = note.wrap(width, _SIG_Y1)
         if h > _SIG_Y1 - 4 * _LINE - _MARGIN_BOTTOM + 4:
-            raise ServiceError("Catatan kaki templat (baris '~') terlalu panjang.")
+            raise TemplateError("Catatan kaki templat (baris '~') terlalu panjang.")
         note.drawOn(c, _MARGIN_LEFT, _MARGIN_BOTTOM)
     c.showPage()
     c.save()
@@ -1030,7 +1030,7 @@ def render_ratification_page(
 
     ``qr_reserved=True`` (for signing) leaves :data:`SIGNATURE_BOX` empty for the visible
     stamp; ``False`` draws a dashed outline marked "KONSEP" there, for officers' previews that
-    are never signed. Template problems raise :class:`errors.ServiceError`.
+    are never signed. Template problems raise :class:`errors.TemplateError`.
     """
     page = _render_letter(template, data, qr_reserved=qr_reserved)
     meta = _meta(

@@ -36,6 +36,7 @@ from signing.assemble import (
     SIGNATURE_PAGE,
     AgreementData,
     assemble_agreement,
+    render_passport_recommendation,
 )
 from signing.delegation import SigningAuthority, authorise
 from signing.sign import (
@@ -57,8 +58,9 @@ SEALED_PASSPHRASE_TTL = 15 * 60
 # --- submission and verification -------------------------------------------------------------
 
 
-def _next_number(pattern: str, year: int) -> str:
-    seq = Agreement.select().where(Agreement.submitted_at >= dt.datetime(year, 1, 1, tzinfo=dt.UTC)).count() + 1
+def _next_number(pattern: str, year: int, kind: str = "perjanjian_penempatan") -> str:
+    seq = Agreement.select().where((Agreement.kind == kind) & (
+        Agreement.submitted_at >= dt.datetime(year, 1, 1, tzinfo=dt.UTC))).count() + 1
     while True:
         number = pattern.format(seq=seq, year=year)
         if not Agreement.select().where(Agreement.number == number).exists():
@@ -110,7 +112,29 @@ def verify_agreement(agreement: Agreement, *, actor: User) -> Agreement:
         agreement.save()
         _issue_cpmi_id(agreement.dossier)
         audit.record(actor.username, "agreement.verify", f"agreement:{agreement.id}", number=agreement.number)
+        if agreement.kind == "perjanjian_penempatan":
+            _prepare_passport_recommendation(agreement, actor)
     return agreement
+
+
+def _prepare_passport_recommendation(agreement: Agreement, actor: User) -> Agreement:
+    """The SOP's second letter: once the PP is verified, the passport recommendation is ready
+    for signature too (generated from its template, no P3MI draft)."""
+    existing = agreement.dossier.agreements.where(Agreement.kind == "rekomendasi_paspor").first()
+    if existing is not None:
+        return existing
+    moment = now()
+    letter = Agreement.create(
+        dossier=agreement.dossier, kind="rekomendasi_paspor", status="terverifikasi",
+        number=_next_number(Setting.get_value("recommendation_number_pattern", "{seq:05d}/REK-PASPOR/{year}"),
+                            moment.year, kind="rekomendasi_paspor"),
+        employer_name=agreement.employer_name, destination_country=agreement.destination_country,
+        job_title=agreement.job_title, contract_months=agreement.contract_months,
+        submitted_at=moment, verified_by=actor, verified_at=moment,
+    )
+    audit.record(actor.username, "recommendation.prepare", f"agreement:{letter.id}", number=letter.number,
+                 agreement=agreement.number)
+    return letter
 
 
 def return_agreement(agreement: Agreement, *, reason: str, actor: User) -> Agreement:
@@ -247,8 +271,15 @@ def _agreement_data(agreement: Agreement, authority: SigningAuthority) -> Agreem
     company = dossier.company
     official = authority.signer
     verifier = agreement.verified_by
+    if agreement.kind == "rekomendasi_paspor":
+        placement = agreement.dossier.agreements.where(Agreement.kind == "perjanjian_penempatan").first()
+        agreement_number = placement.number if placement else "-"
+        recommendation_number = agreement.number
+    else:
+        agreement_number, recommendation_number = agreement.number, ""
     return AgreementData(
-        agreement_number=agreement.number,
+        agreement_number=agreement_number,
+        recommendation_number=recommendation_number,
         dossier_id=str(dossier.id),
         cpmi_name=candidate.name,
         cpmi_nik=candidate.nik,
@@ -289,9 +320,13 @@ def sign_agreement(settings: Settings, agreement_id: int, user: User, passphrase
         authority = signer_authority(user, kind=agreement.kind)
         key = load_signing_key(key_path(settings, user.official), passphrase)
         store = storage.LocalFileStore(settings.files_dir)
-        template = LetterTemplate.get(LetterTemplate.code == "lembar_pengesahan").body
-        assembled = assemble_agreement(store.read(agreement.draft.sha256), _agreement_data(agreement, authority),
-                                       template)
+        data = _agreement_data(agreement, authority)
+        if agreement.kind == "rekomendasi_paspor":
+            template = LetterTemplate.get(LetterTemplate.code == "rekomendasi_paspor").body
+            assembled = render_passport_recommendation(template, data)
+        else:
+            template = LetterTemplate.get(LetterTemplate.code == "lembar_pengesahan").body
+            assembled = assemble_agreement(store.read(agreement.draft.sha256), data, template)
         prepared = add_signature_fields(assembled, [SignatureFieldSpec(SIGNATURE_FIELD, SIGNATURE_PAGE, SIGNATURE_BOX)])
         short_code = hashlib.sha256(prepared).hexdigest()[:12].upper()
         signed = sign_document(

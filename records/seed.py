@@ -72,6 +72,7 @@ SETTINGS = [
     ("region_code", "6309", "Kode wilayah kabupaten (Kemendagri)"),
     ("cpmi_id_pattern", "CPMI-{region}-{year}-{seq:06d}", "Format ID CPMI"),
     ("agreement_number_pattern", "PP/{seq:05d}/DISNAKER/{year}", "Format nomor pengesahan PP"),
+    ("recommendation_number_pattern", "{seq:05d}/REK-PASPOR/DISNAKER/{year}", "Format nomor surat rekomendasi paspor"),
 ]
 
 

@@ -226,3 +226,27 @@ def test_batch_signing_on_a_worker_goes_on_after_a_bad_item(pki_app):
     with db.connection_context():
         assert {a.status for a in Agreement.select().where(Agreement.id.in_(good))} == {"ditandatangani"}
         assert Agreement.get_by_id(unverified.id).status == "menunggu_verifikasi"
+
+
+def test_passport_recommendation_is_prepared_and_signed_the_same_way(pki_app, demo_pki):  # noqa: F811
+    import ratification
+    from records.agreements import Agreement
+
+    settings = pki_app.config["SETTINGS"]
+    with db.connection_context():
+        agreement, _ = _submitted_agreement(settings)
+        ratification.verify_agreement(agreement, actor=_user("pelaksana"))
+        letter = Agreement.get((Agreement.dossier == agreement.dossier) & (Agreement.kind == "rekomendasi_paspor"))
+        assert letter.status == "terverifikasi" and "REK-PASPOR" in letter.number
+        outcome = ratification.sign_agreement(settings, letter.id, _user("sekdis"), PASSPHRASE)
+        assert outcome.ok, outcome.message
+        signed = ratification.signed_pdf(settings, Agreement.get_by_id(letter.id))
+        cpmi_id = Agreement.get_by_id(agreement.id).dossier.cpmi_id
+    status = _validate(signed, demo_pki)
+    assert status.intact and status.valid and status.trusted
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(signed)) as pdf:
+        text = pdf.pages[0].extract_text()
+    assert "Rekomendasi" in text or "REKOMENDASI" in text
+    assert cpmi_id in text

@@ -107,6 +107,7 @@ def seed_demo(settings: Settings, out_dir: Path) -> dict:
         user = User.get_or_none(User.username == username)
         if user is None:
             user = User(username=username, role=role, full_name=full_name,
+                        nip="199103142019032011" if role == "pelaksana" else "",
                         company=company if role == "p3mi" else None,
                         official=officials[ROLE_OFFICIAL[role]] if role in ROLE_OFFICIAL else None)
             user.set_password(password)

@@ -296,7 +296,7 @@ def _agreement_data(agreement: Agreement, authority: SigningAuthority) -> Agreem
         job_title=agreement.job_title,
         contract_months=agreement.contract_months,
         verifier_name=(verifier.full_name or verifier.username) if verifier else "-",
-        verifier_nip=(verifier.official.nip if verifier and verifier.official_id else "-"),
+        verifier_nip=(verifier.nip or (verifier.official.nip if verifier.official_id else "-")) if verifier else "-",
         verified_on=(agreement.verified_at or now()).date(),
         issue_date=now().date(),
         regency=Setting.get_value("government_name", "").replace("PEMERINTAH KABUPATEN ", "").title(),

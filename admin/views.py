@@ -77,12 +77,12 @@ class SettingView(ConfigView):
 
 class UserView(SecureModelView):
     column_list = ["username", "full_name", "role", "company", "official", "active", "locked_until"]
-    column_labels = {"username": "Nama pengguna", "full_name": "Nama lengkap", "role": "Peran",
+    column_labels = {"username": "Nama pengguna", "full_name": "Nama lengkap", "nip": "NIP", "role": "Peran",
                      "company": "P3MI", "official": "Pejabat", "active": "Aktif",
                      "locked_until": "Dikunci sampai"}
     column_searchable_list = ["username", "full_name"]
     column_filters = ["role", "active"]
-    form_columns = ["username", "full_name", "role", "company", "official", "active", "password"]
+    form_columns = ["username", "full_name", "nip", "role", "company", "official", "active", "password"]
     form_extra_fields = {
         "password": PasswordField("Kata sandi baru", validators=[Optional(), Length(min=10, max=200)],
                                   description="Kosongkan bila tidak diubah. Minimal 10 karakter.")

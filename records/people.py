@@ -127,6 +127,8 @@ class User(BaseModel):
     username = peewee.CharField(max_length=80, unique=True)
     password_hash = peewee.CharField(max_length=200)
     full_name = peewee.CharField(max_length=200, default="")
+    #: Civil-servant number of an officer, printed where the officer's verification is cited.
+    nip = peewee.CharField(max_length=18, default="")
     role = peewee.CharField(max_length=20, choices=list(ROLES.items()))
     company = peewee.ForeignKeyField(Company, null=True, backref="users", on_delete="RESTRICT")
     official = peewee.ForeignKeyField(Official, null=True, backref="users", on_delete="RESTRICT")

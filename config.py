@@ -30,6 +30,10 @@ class Settings:
     demo_pki_port: int = 9781
     #: Time-stamping authority URL (TSA_URL); unset means the demo PKI's.
     tsa_url: str | None = None
+    #: PKCS#11 library of the officials' tokens, e.g. /usr/lib/softhsm/libsofthsm2.so (PKCS11_LIB).
+    pkcs11_lib: str | None = None
+    #: Label of the token holding the keys (PKCS11_TOKEN).
+    pkcs11_token: str | None = None
     #: Mark session cookies Secure (SESSION_COOKIE_SECURE); on by default outside loopback.
     session_cookie_secure: bool = False
     extra: dict = field(default_factory=dict)
@@ -73,6 +77,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         public_base_url=public_base_url,
         demo_pki_port=pki_port,
         tsa_url=env.get("TSA_URL") or None,
+        pkcs11_lib=env.get("PKCS11_LIB") or None,
+        pkcs11_token=env.get("PKCS11_TOKEN") or None,
         session_cookie_secure=(env.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"))
         or public_base_url.startswith("https://"),
     )

@@ -9,9 +9,11 @@ views and the queue jobs call it; nothing here knows about HTTP.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -41,6 +43,7 @@ from signing.assemble import (
 from signing.delegation import SigningAuthority, authorise
 from signing.sign import (
     SignatureFieldSpec,
+    SigningKey,
     SigningServices,
     StampSpec,
     add_signature_fields,
@@ -190,6 +193,22 @@ def signer_authority(user: User, *, kind: str = "perjanjian_penempatan",
 # --- keys and services ------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def signing_key(settings: Settings, official: Official, secret: str) -> Iterator[SigningKey]:
+    """The official's key: on the configured PKCS#11 token when its alias says ``pkcs11:<label>``
+    (``secret`` is the PIN), else the PKCS#12 file (``secret`` is its passphrase)."""
+    if official.key_alias.startswith("pkcs11:"):
+        if not (settings.pkcs11_lib and settings.pkcs11_token):
+            raise SigningError("Token PKCS#11 belum dikonfigurasi (PKCS11_LIB, PKCS11_TOKEN).")
+        from signing.token import token_signing_key
+
+        with token_signing_key(settings.pkcs11_lib, token_label=settings.pkcs11_token,
+                               key_label=official.key_alias.removeprefix("pkcs11:"), pin=secret) as key:
+            yield key
+    else:
+        yield load_signing_key(key_path(settings, official), secret)
+
+
 def key_path(settings: Settings, official: Official) -> Path:
     """The official's PKCS#12 file: under DATA_DIR/keys, or the demo PKI's."""
     from demo import demo_pki_dir
@@ -318,7 +337,6 @@ def sign_agreement(settings: Settings, agreement_id: int, user: User, passphrase
             raise SigningRefused(f"{agreement.number} belum diverifikasi petugas; hanya PP terverifikasi "
                                  "yang dapat ditandatangani.")
         authority = signer_authority(user, kind=agreement.kind)
-        key = load_signing_key(key_path(settings, user.official), passphrase)
         store = storage.LocalFileStore(settings.files_dir)
         data = _agreement_data(agreement, authority)
         if agreement.kind == "rekomendasi_paspor":
@@ -329,12 +347,13 @@ def sign_agreement(settings: Settings, agreement_id: int, user: User, passphrase
             assembled = assemble_agreement(store.read(agreement.draft.sha256), data, template)
         prepared = add_signature_fields(assembled, [SignatureFieldSpec(SIGNATURE_FIELD, SIGNATURE_PAGE, SIGNATURE_BOX)])
         short_code = hashlib.sha256(prepared).hexdigest()[:12].upper()
-        signed = sign_document(
-            prepared, key, authority, field_name=SIGNATURE_FIELD, certify=True,
-            stamp=StampSpec(qr_url=f"{settings.public_base_url}/verifikasi/{agreement.id}",
-                            lines=(f"No. {agreement.number}",), short_hash=short_code),
-            services=signing_services(settings),
-        )
+        with signing_key(settings, user.official, passphrase) as key:
+            signed = sign_document(
+                prepared, key, authority, field_name=SIGNATURE_FIELD, certify=True,
+                stamp=StampSpec(qr_url=f"{settings.public_base_url}/verifikasi/{agreement.id}",
+                                lines=(f"No. {agreement.number}",), short_hash=short_code),
+                services=signing_services(settings),
+            )
     except (SigningRefused, ServiceError) as exc:
         # SigningError and other ServiceErrors carry a message fit for the signer.
         audit.record(user.username, "agreement.sign_refused" if isinstance(exc, SigningRefused) else "agreement.sign_failed",

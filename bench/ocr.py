@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
+from bench import figure
 from bench.corpus import BUILDERS, CARD_TYPES, Sample, build, generate
 from processing.classify import DEFAULT_DOC_TYPES, classify
 from processing.fields import extract_fields
@@ -181,14 +182,6 @@ def noisy_text_macro_f1(rate: float, drop: float, per_type: int = 6, seed: int =
     return macro_f1(rows)
 
 
-def _figure(name: str, value: float, unit: str, base_name: str, base_value: float) -> dict:
-    return {
-        "name": name,
-        "value": round(value, 4),
-        "unit": unit,
-        "baseline": {"name": base_name, "value": round(base_value, 4)},
-        "ratio": round(value / base_value, 3) if base_value else None,
-    }
 
 
 def _summary(rows: Sequence[Measurement]) -> dict[str, float]:
@@ -228,17 +221,17 @@ def run(per_type: int = 4, seed: int = 7, engines: Sequence[str] | None = None,
     for engine, summary in summaries.items():
         other = next((e for e in summaries if e != engine), engine)
         for key, value in summary.items():
-            figures.append(_figure(f"ocr.{key}.{engine}", value, _UNITS[key],
+            figures.append(figure(f"ocr.{key}.{engine}", value, _UNITS[key],
                                    f"ocr.{key}.{other}", summaries[other][key]))
     if pdf_rows:
         f1 = macro_f1(pdf_rows)
-        figures.append(_figure("ocr.classify_macro_f1.pdf_text_layer", f1, "ratio",
+        figures.append(figure("ocr.classify_macro_f1.pdf_text_layer", f1, "ratio",
                                f"ocr.classify_macro_f1.{engines[0]}",
                                macro_f1([r for r in results[engines[0]]
                                          if r.sample.doc_type in {p.sample.doc_type for p in pdf_rows}])))
     clean = noisy_text_macro_f1(0.0, 0.0)
     for rate, drop in ((0.1, 0.2), (0.2, 0.4)):
-        figures.append(_figure(
+        figures.append(figure(
             f"classify.macro_f1.noisy_text_{int(rate * 100)}pct_chars_{int(drop * 100)}pct_lines",
             noisy_text_macro_f1(rate, drop), "ratio", "classify.macro_f1.printed_text", clean))
     return figures
@@ -252,10 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engine", action="append", choices=("tesseract", "rapidocr"))
     args = parser.parse_args(argv)
     details: dict = {}
-    for figure in run(args.per_type, args.seed, args.engine, details):
-        base = figure["baseline"]
-        print(f"{figure['name']}: {figure['value']} {figure['unit']} "
-              f"(baseline {base['name']} {base['value']}, ratio {figure['ratio']})")
+    for fig in run(args.per_type, args.seed, args.engine, details):
+        base = fig["baseline"]
+        print(f"{fig['name']}: {fig['value']} {fig['unit']} "
+              f"(baseline {base['name']} {base['value']}, ratio {fig['ratio']})")
     for engine, rows in details.items():
         print(f"\n{engine}: type precision recall f1")
         for code, (p, r, f) in per_type_scores(rows).items():

@@ -27,7 +27,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bench import defects
+from bench import defects, figure
 
 __all__ = ["IMAGE_CHECKS", "detection_rates", "main", "photo_12mp", "run"]
 
@@ -38,14 +38,6 @@ FALSE_ALARM_AIM = 0.05
 _ROOT = Path(__file__).resolve().parent.parent
 
 
-def _figure(name: str, value: float, unit: str, base_name: str, base_value: float) -> dict:
-    return {
-        "name": name,
-        "value": round(value, 4),
-        "unit": unit,
-        "baseline": {"name": base_name, "value": round(base_value, 4)},
-        "ratio": round(value / base_value, 3) if base_value else None,
-    }
 
 
 def _jpeg(bgr: np.ndarray, quality: int = 90) -> bytes:
@@ -90,7 +82,7 @@ def _speed_figures(ocr: bool) -> list[dict]:
     figures = []
     raw_decode = _best_of(lambda: cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR))
     pipeline_no_ocr = _best_of(lambda: _analyse(data, ocr=False))
-    figures.append(_figure("processing.photo_12mp.pipeline_without_ocr", pipeline_no_ocr, "s",
+    figures.append(figure("processing.photo_12mp.pipeline_without_ocr", pipeline_no_ocr, "s",
                            "processing.photo_12mp.raw_full_decode", raw_decode))
     if ocr:
         from processing.text import read_text
@@ -101,12 +93,12 @@ def _speed_figures(ocr: bool) -> list[dict]:
 
         baseline = _best_of(raw_work, 2)
         pipeline = _best_of(lambda: _analyse(data, slot_type="surat_permohonan", ocr=True), 2)
-        figures.append(_figure("processing.photo_12mp.pipeline_with_ocr", pipeline, "s",
+        figures.append(figure("processing.photo_12mp.pipeline_with_ocr", pipeline, "s",
                                "processing.photo_12mp.raw_decode_plus_ocr", baseline))
     return figures
 
 
-def _throughput_figure(ocr: bool) -> dict:
+def _throughputfigure(ocr: bool) -> dict:
     from bench import corpus
     from tests.processing_fixtures import text_pdf
 
@@ -121,7 +113,7 @@ def _throughput_figure(ocr: bool) -> dict:
     for data in files:
         _analyse(data, ocr=ocr)
     per_second = len(files) / (time.perf_counter() - start)
-    return _figure("processing.files_per_second_per_worker" + ("" if ocr else ".no_ocr"),
+    return figure("processing.files_per_second_per_worker" + ("" if ocr else ".no_ocr"),
                    per_second, "files/s", "aim", 1.0)
 
 
@@ -141,7 +133,7 @@ for line in open("/proc/self/status"):
 """
 
 
-def _memory_figure(ocr: bool, tmp: Path) -> dict:
+def _memoryfigure(ocr: bool, tmp: Path) -> dict:
     path = tmp / "photo_12mp.jpg"
     path.write_bytes(photo_12mp())
 
@@ -151,7 +143,7 @@ def _memory_figure(ocr: bool, tmp: Path) -> dict:
                              check=True)
         return int(out.stdout.strip().splitlines()[-1]) / 1024  # KiB
 
-    return _figure("processing.photo_12mp.peak_rss", peak_mb(True), "MB",
+    return figure("processing.photo_12mp.peak_rss", peak_mb(True), "MB",
                    "processing.imports_only.peak_rss", peak_mb(False))
 
 
@@ -194,10 +186,10 @@ def run(per_type: int = 1, ocr: bool | None = None, details: dict | None = None)
 
     if ocr is None:
         ocr = bool(available_engines())
-    figures = [_throughput_figure(ocr)]
+    figures = [_throughputfigure(ocr)]
     figures += _speed_figures(ocr)
     with tempfile.TemporaryDirectory(prefix="bench-processing-") as tmp:
-        figures.append(_memory_figure(ocr, Path(tmp)))
+        figures.append(_memoryfigure(ocr, Path(tmp)))
     samples = defects.defect_corpus(defects.clean_documents(per_type))
     rates = detection_rates(samples)
     if ocr:
@@ -212,9 +204,9 @@ def run(per_type: int = 1, ocr: bool | None = None, details: dict | None = None)
     if details is not None:
         details.update(rates)
     for name, rate in rates.items():
-        figures.append(_figure(f"processing.check.{name}.detection", rate["detection"], "ratio",
+        figures.append(figure(f"processing.check.{name}.detection", rate["detection"], "ratio",
                                "aim", DETECTION_AIM))
-        figures.append(_figure(f"processing.check.{name}.false_alarm", rate["false_alarm"],
+        figures.append(figure(f"processing.check.{name}.false_alarm", rate["false_alarm"],
                                "ratio", "aim", FALSE_ALARM_AIM))
     return figures
 
@@ -226,10 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-ocr", action="store_true")
     args = parser.parse_args(argv)
     details: dict = {}
-    for figure in run(args.per_type, False if args.no_ocr else None, details):
-        base = figure["baseline"]
-        print(f"{figure['name']}: {figure['value']} {figure['unit']} "
-              f"(baseline {base['name']} {base['value']}, ratio {figure['ratio']})")
+    for fig in run(args.per_type, False if args.no_ocr else None, details):
+        base = fig["baseline"]
+        print(f"{fig['name']}: {fig['value']} {fig['unit']} "
+              f"(baseline {base['name']} {base['value']}, ratio {fig['ratio']})")
     for name, rate in details.items():
         if rate["missed"] or rate["false_alarms"]:
             print(f"\n{name}: lolos {rate['missed']} / alarm palsu {rate['false_alarms']}")

@@ -21,6 +21,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko_certvalidator import ValidationContext
 
+from bench import figure
 from signing.delegation import Official, authorise
 from signing.pki import DemoPKI
 from signing.sign import (
@@ -82,14 +83,6 @@ def _baseline(pdf: bytes, key, pki: DemoPKI, roots) -> bytes:
     return out.getvalue()
 
 
-def _figure(name: str, value: float, unit: str, base_name: str, base_value: float) -> dict:
-    return {
-        "name": name,
-        "value": round(value, 4),
-        "unit": unit,
-        "baseline": {"name": base_name, "value": round(base_value, 4)},
-        "ratio": round(value / base_value, 3) if base_value else None,
-    }
 
 
 def run() -> list[dict]:
@@ -126,14 +119,14 @@ def run() -> list[dict]:
                     base.append(end - mid)
     ours_s, base_s = statistics.median(ours), statistics.median(base)
     return [
-        _figure(
+        figure(
             "signing.b_lta_seconds_per_document",
             ours_s,
             "s",
             "pyhanko.sign_pdf default B-LTA",
             base_s,
         ),
-        _figure(
+        figure(
             "signing.agreements_per_minute_one_process",
             60.0 / ours_s,
             "agreements/min",

@@ -87,6 +87,7 @@ from reportlab.platypus import Frame, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
 from errors import IntakeError, TemplateError
+from signing.delegation import format_date
 
 __all__ = [
     "SIGNATURE_BOX",
@@ -94,7 +95,6 @@ __all__ = [
     "SIGNATURE_PAGE",
     "AgreementData",
     "assemble_agreement",
-    "format_date_id",
     "pdfa_blockers",
     "render_passport_recommendation",
     "render_ratification_page",
@@ -129,20 +129,6 @@ SIGNATURE_BOX: tuple[float, float, float, float] = (
     round(_SIG_Y2, 2),
 )
 
-_MONTHS_ID = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
 
 _PRODUCER = "pengesahan-pp (reportlab, pypdf)"
 
@@ -213,11 +199,6 @@ class AgreementData:
 # --------------------------------------------------------------------------- dates and context
 
 
-def format_date_id(value: dt.date) -> str:
-    """Write a date the Indonesian way, e.g. ``12 Maret 2026``."""
-    return f"{value.day} {_MONTHS_ID[value.month - 1]} {value.year}"
-
-
 class _Group(dict):
     """A group of template fields; knows its name so an error can say ``cpmi.namaa``."""
 
@@ -229,7 +210,7 @@ class _Group(dict):
 def template_context(data: AgreementData) -> dict[str, _Group]:
     """The fields a template sees, as listed in :data:`signing.templates.TEMPLATE_FIELDS`."""
     sex = {"L": "Laki-laki", "P": "Perempuan"}.get(data.cpmi_sex.upper(), data.cpmi_sex)
-    birth = format_date_id(data.cpmi_birth_date)
+    birth = format_date(data.cpmi_birth_date)
     groups = {
         "kantor": {
             "kabupaten": data.regency,
@@ -238,7 +219,7 @@ def template_context(data: AgreementData) -> dict[str, _Group]:
         },
         "pp": {
             "nomor": data.agreement_number,
-            "tanggal": format_date_id(data.issue_date),
+            "tanggal": format_date(data.issue_date),
             "jabatan": data.job_title,
             "masa_kontrak": f"{data.contract_months} bulan",
         },
@@ -262,7 +243,7 @@ def template_context(data: AgreementData) -> dict[str, _Group]:
         "verifikasi": {
             "nama": data.verifier_name,
             "nip": data.verifier_nip,
-            "tanggal": format_date_id(data.verified_on),
+            "tanggal": format_date(data.verified_on),
         },
         "rekomendasi": {
             "nomor": data.recommendation_number,
@@ -678,7 +659,7 @@ def _signature_block(c: rl_canvas.Canvas, data: AgreementData, *, qr_reserved: b
         y += _LINE
     place = f"{data.issue_place}, " if data.issue_place else ""
     c.setFont(_FONT, 10)
-    c.drawCentredString(centre, y + 4, place + format_date_id(data.issue_date))
+    c.drawCentredString(centre, y + 4, place + format_date(data.issue_date))
     return y + 4 + _LINE
 
 

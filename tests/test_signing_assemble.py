@@ -19,12 +19,12 @@ from signing.assemble import (
     SIGNATURE_PAGE,
     AgreementData,
     assemble_agreement,
-    format_date_id,
     pdfa_blockers,
     render_passport_recommendation,
     render_ratification_page,
     template_context,
 )
+from signing.delegation import format_date
 from signing.templates import (
     DEFAULT_PASSPORT_RECOMMENDATION_TEMPLATE,
     DEFAULT_RATIFICATION_TEMPLATE,
@@ -398,4 +398,4 @@ def test_too_long_template_refused_rather_than_overlapping_the_signature(data):
 
 
 def test_indonesian_dates():
-    assert format_date_id(dt.date(2026, 8, 17)) == "17 Agustus 2026"
+    assert format_date(dt.date(2026, 8, 17)) == "17 Agustus 2026"

@@ -6,6 +6,7 @@ worker died, Redis came back) ends in the same state as one run.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from contextlib import contextmanager
@@ -67,13 +68,54 @@ def reconcile(connection: Redis | None = None) -> int:
         for upload in Upload.select().where(Upload.state.in_(["queued", "running"])):
             if upload.job_id and Job.exists(upload.job_id, connection=connection):
                 job = Job.fetch(upload.job_id, connection=connection)
-                if job.get_status(refresh=True) not in ("failed", "stopped", "canceled"):
+                if _job_is_live(job, connection):
                     continue
             job = enqueue("processing", process_upload, upload.id,
                           job_id=f"upload-{upload.id}-r{int(time.time())}", connection=connection)
             Upload.update(job_id=job.id).where(Upload.id == upload.id).execute()
             count += 1
     return count
+
+
+def _job_is_live(job, connection: Redis) -> bool:
+    """Whether ``job`` will still run or finish without our help.
+
+    A job left "started" by a worker that was killed (SIGKILL, OOM, power cut) stays so in
+    RQ until its heartbeat expires and a worker's maintenance pass, up to 10 minutes later,
+    notices it. A worker on this host whose process is gone is known dead now: its job is
+    cancelled (so RQ's clean-up does not run it a second time) and re-enqueued by the caller.
+    """
+    import os
+    import socket
+
+    from rq.exceptions import InvalidJobOperation
+    from rq.worker import Worker
+
+    status = job.get_status(refresh=True)
+    if status in ("failed", "stopped", "canceled", None):
+        return False
+    if status != "started":
+        return True
+    names = {e.worker_name for e in job.get_executions() if e.worker_name} or {job.worker_name} - {None, ""}
+    if not names:
+        return True  # nothing says who runs it: leave it to RQ's own clean-up
+    for name in names:
+        worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + name, connection=connection)
+        if worker is None:
+            continue  # its registration is gone: dead
+        if worker.hostname != socket.gethostname() or not worker.pid:
+            return True  # another machine's worker: trust its heartbeat
+        try:
+            os.kill(worker.pid, 0)
+        except ProcessLookupError:
+            continue
+        except PermissionError:
+            pass  # a live process of another user
+        return True
+    with contextlib.suppress(InvalidJobOperation):
+        job.cancel()
+    log.warning("job %s abandoned by a dead worker; re-enqueueing", job.id)
+    return False
 
 
 def init_app(app) -> None:

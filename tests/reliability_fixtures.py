@@ -214,9 +214,15 @@ class WorkerProcess:
                                         start_new_session=True)
 
     def kill(self) -> None:
-        """SIGKILL the worker and its work horse at once (a crash, an OOM kill, a power cut)."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+        """SIGKILL the worker and its work horse at once (a crash, an OOM kill, a power cut).
+
+        RQ's work horse calls setsid(), so it leaves the worker's process group: its pid is
+        found among the worker's children instead.
+        """
+        victims = [self.process.pid, *_descendants(self.process.pid)]
+        for pid in victims:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.process.wait(timeout=10)
         self._log.close()
 
@@ -234,13 +240,36 @@ class WorkerProcess:
 
     def wait(self, timeout: float) -> int:
         try:
-            return self.process.wait(timeout=timeout)
+            code = self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.kill()
             pytest.fail(f"worker did not finish in {timeout:.0f} s; log:\n{self.log()}")
+        self._log.close()
+        return code
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
+
+
+def _descendants(pid: int) -> list[int]:
+    """Pids of every live descendant of ``pid`` (read from /proc; Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name may hold spaces and parentheses: fields start after the last ')'.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
 
 
 def process_env(settings, redis_url: str, **extra: str) -> dict[str, str]:

@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
 
     import records
     import tasks
+    import web.api
     import web.auth
     import web.files
     from admin import init_admin
@@ -40,6 +41,8 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     web.auth.init_app(app)
     app.register_blueprint(web.auth.bp)
     app.register_blueprint(web.files.bp)
+    web.api.init_app(app)
+    csrf.exempt(web.api.bp)
     init_admin(app)
 
     import cli

@@ -35,8 +35,12 @@ def signed(unsigned_pdf, keys, services):  # noqa: F811
     authority = authorise(SEKDIS, [SK], datetime.now(UTC), PP)
     stamp = StampSpec("http://127.0.0.1/verifikasi/1", (f"No. {NUMBER}",), "AB12CD")
     return sign_document(
-        unsigned_pdf, keys("sekretaris-dinas"), authority,
-        field_name="ttd_pengesahan", stamp=stamp, services=services,
+        unsigned_pdf,
+        keys("sekretaris-dinas"),
+        authority,
+        field_name="ttd_pengesahan",
+        stamp=stamp,
+        services=services,
     )
 
 
@@ -61,11 +65,19 @@ def records(app, settings, signed, demo_pki):  # noqa: F811
     shutil.copy(demo_pki.trust_root_path, trust / "demo-root.pem")
     _register_blueprint(app)
     with db.connection_context():
-        kadis = Official.create(name=KADIS.name, nip=KADIS.nip, rank=KADIS.rank, position=KADIS.position)
-        sekdis = Official.create(name=SEKDIS.name, nip=SEKDIS.nip, rank=SEKDIS.rank, position=SEKDIS.position)
+        kadis = Official.create(
+            name=KADIS.name, nip=KADIS.nip, rank=KADIS.rank, position=KADIS.position
+        )
+        sekdis = Official.create(
+            name=SEKDIS.name, nip=SEKDIS.nip, rank=SEKDIS.rank, position=SEKDIS.position
+        )
         Delegation.create(
-            number=SK.number, date=SK.date, delegating=kadis, delegated=sekdis,
-            scope="perjanjian_penempatan", valid_from=SK.valid_from,
+            number=SK.number,
+            date=SK.date,
+            delegating=kadis,
+            delegated=sekdis,
+            scope="perjanjian_penempatan",
+            valid_from=SK.valid_from,
         )
         company = Company.create(name="PT Contoh Penempatan")
         candidate = Candidate.create(
@@ -73,8 +85,11 @@ def records(app, settings, signed, demo_pki):  # noqa: F811
         )
         dossier = open_dossier(candidate, company, actor=None, destination_country="Taiwan")
         agreement = Agreement.create(
-            dossier=dossier, number=NUMBER, status="ditandatangani",
-            signed_sha256=signed.sha256, signed_at=signed.timestamp_time,
+            dossier=dossier,
+            number=NUMBER,
+            status="ditandatangani",
+            signed_sha256=signed.sha256,
+            signed_at=signed.timestamp_time,
         )
         unsigned = Agreement.create(dossier=dossier, number="562/PP/008/Disnaker/2026")
     return {"agreement_id": agreement.id, "unsigned_id": unsigned.id}

@@ -1160,7 +1160,10 @@ def _verdict(checks: Sequence[SignatureCheck], problems: Sequence[Problem]) -> t
 
 
 def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:] if text else text
+    """Lower-case the first letter to continue a sentence, but leave acronyms ("SK", "PDF")."""
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text
 
 
 # ---------------------------------------------------------------------------------------------

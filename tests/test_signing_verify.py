@@ -289,6 +289,7 @@ def test_sk_not_in_force_at_signing_time_fails(lta_signed, trust_roots):  # noqa
     revoked_before = delegation(revoked_at=datetime.now(UTC) - timedelta(days=1))
     report = _verify(lta_signed.data, trust_roots, delegation_lookup=_sk_lookup(revoked_before))
     assert not report.ok and report.reasons == ("sk_not_in_force",)
+    assert report.verdict.startswith(f"Tanda tangan TIDAK SAH: SK Nomor {SK.number}")
     assert "telah dicabut" in report.verdict
 
 

@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     import web.api
     import web.auth
     import web.files
+    import web.verify
     from admin import init_admin
 
     records.init_app(app)
@@ -41,6 +42,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     web.auth.init_app(app)
     app.register_blueprint(web.auth.bp)
     app.register_blueprint(web.files.bp)
+    app.register_blueprint(web.verify.bp)
     web.api.init_app(app)
     csrf.exempt(web.api.bp)
     init_admin(app)

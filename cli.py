@@ -24,6 +24,7 @@ def init_app(app) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(up_command)
     app.cli.add_command(classify_command)
+    app.cli.add_command(verify_command)
 
 
 def _settings():
@@ -229,3 +230,20 @@ def classify_command(as_json: bool, dossier_id: int | None, slot_type: str | Non
             failed = [c["name"] for c in line["checks"] if not c["ok"]]
             summary = line["error"] or ("semua pemeriksaan lolos" if not failed else "gagal: " + ", ".join(failed))
             click.echo(f"{path}: {line['type']} ({line['confidence']:.2f}) — {summary}")
+
+
+@click.command("verify", help="Verifikasi tanda tangan PDF Perjanjian Penempatan. "
+               "Keluar 0 bila sah, 1 bila ada yang gagal, 2 bila berkas bukan PDF.")
+@click.option("--json", "as_json", is_flag=True, help="Laporan sebagai JSON.")
+@click.argument("file", type=click.Path(path_type=Path))
+@with_appcontext
+def verify_command(as_json: bool, file: Path):
+    import web.verify
+    from signing.verify import verify_main
+
+    db.connect(reuse_if_open=True)
+    code, text = verify_main(file, as_json=as_json, trust_roots=web.verify.verifier().trust_roots,
+                             registry_lookup=web.verify.registered_agreement,
+                             delegation_lookup=web.verify.sk_pendelegasian)
+    click.echo(text)
+    sys.exit(code)

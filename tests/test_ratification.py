@@ -250,3 +250,19 @@ def test_passport_recommendation_is_prepared_and_signed_the_same_way(pki_app, de
         text = pdf.pages[0].extract_text()
     assert "Rekomendasi" in text or "REKOMENDASI" in text
     assert cpmi_id in text
+
+
+def test_verify_command_on_the_demo_agreements(pki_app, tmp_path):
+    out = pki_app.config["DEMO_OUT"]
+    runner = pki_app.test_cli_runner()
+    result = runner.invoke(args=["verify", "--json", str(out / "pp-delegasi.pdf")])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["registry"]["registered"] and report["registry"]["agreement_number"].startswith("PP/")
+    assert "Sekretaris" in json.dumps(report, ensure_ascii=False)
+    tampered = bytearray((out / "pp-kepala-dinas.pdf").read_bytes())
+    tampered[2000] ^= 0x01
+    (tmp_path / "ubah.pdf").write_bytes(bytes(tampered))
+    assert runner.invoke(args=["verify", str(tmp_path / "ubah.pdf")]).exit_code == 1
+    (tmp_path / "bukan.pdf").write_text("bukan PDF")
+    assert runner.invoke(args=["verify", str(tmp_path / "bukan.pdf")]).exit_code == 2

@@ -12,6 +12,7 @@ import io
 import peewee
 from flask import current_app, send_file, url_for
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 import ratification
 from admin.review import store_upload
@@ -157,7 +158,7 @@ def create_dossier(body: dict):
 
 
 @bp.route("/dossiers", methods=["GET"])
-@bp.arguments(schemas.DossierListArgs, location="query")
+@bp.arguments(schemas.DossierListArgs, location="query", unknown=RAISE)
 @bp.response(200, schemas.DossierPageSchema)
 @_errors()
 def list_dossiers(args: dict):
@@ -172,7 +173,7 @@ def list_dossiers(args: dict):
     return _page(query.order_by(Dossier.id.desc()), args)
 
 
-@bp.route("/dossiers/<int:dossier_id>", methods=["GET"])
+@bp.route("/dossiers/<int(max=2147483647):dossier_id>", methods=["GET"])
 @bp.response(200, schemas.DossierDetailSchema)
 @_errors(404)
 def get_dossier(dossier_id: int):
@@ -185,7 +186,7 @@ def _upload_into(slot: DocumentSlot, file_storage) -> tuple[Upload, int, dict]:
     return upload, 202, {"Location": url_for("api.get_upload", upload_id=upload.id)}
 
 
-@bp.route("/dossiers/<int:dossier_id>/slots/<int:slot_id>/uploads", methods=["POST"])
+@bp.route("/dossiers/<int(max=2147483647):dossier_id>/slots/<int(max=2147483647):slot_id>/uploads", methods=["POST"])
 @idempotent
 @bp.doc(parameters=[_IDEMPOTENCY_PARAMETER])
 @bp.arguments(schemas.FileSchema, location="files")
@@ -196,7 +197,7 @@ def upload_document(files: dict, dossier_id: int, slot_id: int):
     return _upload_into(_slot(dossier_id, slot_id), files["file"])
 
 
-@bp.route("/uploads/<int:upload_id>", methods=["GET"])
+@bp.route("/uploads/<int(max=2147483647):upload_id>", methods=["GET"])
 @bp.response(200, schemas.UploadSchema)
 @_errors(404)
 def get_upload(upload_id: int):
@@ -215,7 +216,7 @@ def _company_slots(dossier: Dossier):
     return dossier.slots.where(DocumentSlot.owner == "p3mi").order_by(DocumentSlot.position, DocumentSlot.id)
 
 
-@bp.route("/dossiers/<int:dossier_id>/company-documents", methods=["GET"])
+@bp.route("/dossiers/<int(max=2147483647):dossier_id>/company-documents", methods=["GET"])
 @bp.response(200, schemas.SlotSchema(many=True))
 @_errors(404)
 def list_company_documents(dossier_id: int):
@@ -224,7 +225,7 @@ def list_company_documents(dossier_id: int):
     return list(_company_slots(_dossier(dossier_id)))
 
 
-@bp.route("/dossiers/<int:dossier_id>/company-documents/<doc_type>", methods=["POST"])
+@bp.route("/dossiers/<int(max=2147483647):dossier_id>/company-documents/<doc_type>", methods=["POST"])
 @idempotent
 @bp.doc(parameters=[_IDEMPOTENCY_PARAMETER])
 @bp.arguments(schemas.FileSchema, location="files")
@@ -241,7 +242,7 @@ def upload_company_document(files: dict, dossier_id: int, doc_type: str):
 # --- placement agreements ------------------------------------------------------------------------
 
 
-@bp.route("/dossiers/<int:dossier_id>/agreements", methods=["POST"])
+@bp.route("/dossiers/<int(max=2147483647):dossier_id>/agreements", methods=["POST"])
 @idempotent
 @bp.doc(parameters=[_IDEMPOTENCY_PARAMETER])
 @bp.arguments(schemas.AgreementCreateSchema)
@@ -261,7 +262,7 @@ def submit_agreement(body: dict, dossier_id: int):
 
 
 @bp.route("/agreements", methods=["GET"])
-@bp.arguments(schemas.AgreementListArgs, location="query")
+@bp.arguments(schemas.AgreementListArgs, location="query", unknown=RAISE)
 @bp.response(200, schemas.AgreementPageSchema)
 @_errors()
 def list_agreements(args: dict):
@@ -272,7 +273,7 @@ def list_agreements(args: dict):
     return _page(query.order_by(Agreement.id.desc()), args)
 
 
-@bp.route("/agreements/<int:agreement_id>", methods=["GET"])
+@bp.route("/agreements/<int(max=2147483647):agreement_id>", methods=["GET"])
 @bp.response(200, schemas.AgreementSchema)
 @_errors(404)
 def get_agreement(agreement_id: int):
@@ -280,7 +281,7 @@ def get_agreement(agreement_id: int):
     return _agreement(agreement_id)
 
 
-@bp.route("/agreements/<int:agreement_id>/pdf", methods=["GET"])
+@bp.route("/agreements/<int(max=2147483647):agreement_id>/pdf", methods=["GET"])
 @bp.response(200, description="PDF Perjanjian Penempatan yang sudah disahkan dan ditandatangani",
               content_type="application/pdf")
 @_errors(404)

@@ -6,6 +6,8 @@ from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 
+import workflow
+from admin import dashboard
 from admin.base import OFFICE, AccessRules
 from admin.review import ReviewDesk
 from admin.signing_desk import SignerDesk
@@ -31,6 +33,7 @@ from admin.views import (
 )
 from records.agreements import Agreement, Delegation
 from records.audit import AuditEntry
+from records.base import now
 from records.catalogue import (
     CheckThreshold,
     DocumentType,
@@ -40,30 +43,29 @@ from records.catalogue import (
     Setting,
     SlaSetting,
 )
-from records.dossiers import Dossier, ReviewEvent, Upload
+from records.dossiers import DocumentSlot, Dossier, ReviewEvent, Upload
 from records.people import ApiToken, Candidate, Company, Official, User
 
 
 class HomeView(AccessRules, AdminIndexView):
-    """The landing page after login: counts for the user's role."""
+    """The landing page after login: counts for the user's role and, for the office, the charts."""
 
     read_roles = OFFICE | {"p3mi"}
 
     @expose("/")
     def index(self):
-        dossiers = Dossier.select()
-        agreements = Agreement.select()
+        moment = now()
         if current_user.role == "p3mi":
-            dossiers = dossiers.where(Dossier.company == current_user.company_id)
-            agreements = agreements.join(Dossier).where(Dossier.company == current_user.company_id)
-        counts = {
-            "diajukan": dossiers.where(Dossier.status == "diajukan").count(),
-            "ditolak": dossiers.where(Dossier.status == "ditolak").count(),
-            "terverifikasi": dossiers.where(Dossier.status == "terverifikasi").count(),
-            "menunggu_pp": agreements.where(Agreement.status == "menunggu_verifikasi").count(),
-            "siap_tanda_tangan": agreements.where(Agreement.status == "terverifikasi").count(),
-        }
-        return self.render("admin/home.html", counts=counts)
+            returned = (Dossier.select().join(DocumentSlot)
+                        .where((Dossier.company == current_user.company_id) & (DocumentSlot.status == "ditolak"))
+                        .distinct().order_by(Dossier.id))
+            return self.render("admin/home.html", counts=dashboard.counts(moment, current_user.company_id),
+                               returned=list(returned))
+        return self.render("admin/home.html", counts=dashboard.counts(moment),
+                           times=dashboard.verification_times(moment),
+                           failures=dashboard.check_failures(moment), check_labels=dashboard.CHECK_LABELS,
+                           dossier_statuses=workflow.DOSSIER_STATUSES,
+                           agreement_statuses=workflow.AGREEMENT_STATUSES)
 
 
 def init_admin(app) -> Admin:
@@ -73,15 +75,15 @@ def init_admin(app) -> Admin:
         theme=Bootstrap4Theme(swatch="flatly", fluid=True),
         index_view=HomeView(name="Beranda", url="/admin"),
     )
-    admin.add_view(ReviewDesk(name="Meja Pemeriksaan", endpoint="review", url="/admin/pemeriksaan"))
-    admin.add_view(SignerDesk(name="Meja Tanda Tangan", endpoint="signing", url="/admin/tanda-tangan"))
+    admin.add_view(ReviewDesk(name="Pemeriksaan", endpoint="review", url="/admin/pemeriksaan"))
+    admin.add_view(SignerDesk(name="Tanda Tangan", endpoint="signing", url="/admin/tanda-tangan"))
     berkas = "Berkas"
     admin.add_view(DossierView(Dossier, name="Berkas CPMI", category=berkas, endpoint="dossier"))
     admin.add_view(CandidateView(Candidate, name="CPMI", category=berkas, endpoint="candidate"))
     admin.add_view(CompanyView(Company, name="P3MI", category=berkas, endpoint="company"))
     admin.add_view(UploadView(Upload, name="Unggahan", category=berkas, endpoint="upload"))
     admin.add_view(ReviewEventView(ReviewEvent, name="Riwayat Pemeriksaan", category=berkas, endpoint="reviewevent"))
-    pp = "Perjanjian & Tanda Tangan"
+    pp = "Perjanjian"
     admin.add_view(AgreementView(Agreement, name="Perjanjian Penempatan", category=pp, endpoint="agreement"))
     admin.add_view(OfficialView(Official, name="Pejabat", category=pp, endpoint="official"))
     admin.add_view(DelegationView(Delegation, name="SK Pendelegasian", category=pp, endpoint="delegation"))

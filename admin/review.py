@@ -1,8 +1,12 @@
-"""The officers' review desk: the queue by deadline and the dossier page with its slots."""
+"""The officers' review desk: the queue by deadline and the dossier page with its slots.
+
+A P3MI opens the same dossier page read-only, for its own company's dossiers: it sees every
+slot's status and the reason a document was returned.
+"""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -13,22 +17,25 @@ import ratification
 import storage
 import tasks
 import workflow
+from admin import dashboard
 from admin.base import OFFICE, REVIEWERS, SecureView
 from errors import ServiceError
 from processing.intake import inspect_upload, read_limited
 from records import audit
 from records.agreements import Agreement
 from records.base import now
-from records.catalogue import RejectionTemplate
+from records.catalogue import DocumentType, RejectionTemplate, sla_days
 from records.dossiers import (
     DocumentSlot,
     Dossier,
     ReviewEvent,
     Upload,
     add_upload,
+    assign_dossier,
     review_slot,
     verify_dossier,
 )
+from records.people import Company, User
 
 
 class ReviewForm(FlaskForm):
@@ -65,44 +72,216 @@ class AgreementForm(FlaskForm):
     contract_months = IntegerField("Masa kontrak (bulan)", default=24, validators=[DataRequired()])
 
 
-class ReviewDesk(SecureView):
-    """Queue and dossier pages for reviewers; other office roles may look."""
+class AssignForm(FlaskForm):
+    officer = SelectField("Petugas", choices=[], validate_choice=False)
 
-    read_roles = OFFICE
+
+#: Extracted field codes (processing.fields) in the officer's words.
+FIELD_LABELS = {
+    "nik": "NIK", "name": "Nama", "birth_place": "Tempat lahir", "birth_date": "Tanggal lahir",
+    "sex": "Jenis kelamin", "kk_number": "No. KK", "head_nik": "NIK kepala keluarga",
+    "head_name": "Nama kepala keluarga", "member_niks": "NIK anggota keluarga",
+    "giver_nik": "NIK pemberi izin", "bpjs_number": "No. BPJS Ketenagakerjaan",
+    "certificate_number": "No. sertifikat", "registration_number": "No. registrasi",
+    "letter_number": "No. surat", "nib": "NIB", "sip2mi_number": "No. SIP2MI",
+    "husband_nik": "NIK suami", "wife_nik": "NIK istri",
+}
+
+
+def _form_value(key: str, slot: DocumentSlot, dossier: Dossier) -> str | None:
+    """What the form (the CPMI's profile, or the P3MI's record) says for an extracted field."""
+    if slot.owner == "p3mi":
+        # The company officer's KTP is not the CPMI's: only the company's own numbers compare.
+        return {"nib": dossier.company.nib, "sip2mi_number": dossier.company.sip2mi_number}.get(key)
+    c = dossier.candidate
+    per_type = {
+        ("certificate_number", "sertifikat_kompetensi"): c.bnsp_number,
+        ("certificate_number", "surat_sehat"): c.health_cert_number,
+        ("registration_number", "surat_izin"): c.permit_village_number,
+    }
+    if (key, slot.doc_type) in per_type:
+        return per_type[(key, slot.doc_type)]
+    return {
+        "nik": c.nik, "name": c.name, "birth_place": c.birth_place,
+        "birth_date": c.birth_date.isoformat() if c.birth_date else None, "sex": c.sex,
+        "kk_number": c.kk_number, "head_nik": c.kk_head_nik, "giver_nik": c.permit_giver_nik,
+        "bpjs_number": c.bpjs_number,
+    }.get(key)
+
+
+def _normalise(value: str) -> str:
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in str(value).upper()).split())
+
+
+def _display(key: str, value) -> str:
+    if value in (None, ""):
+        return ""
+    if key == "sex":
+        return {"P": "Perempuan", "L": "Laki-laki"}.get(str(value), str(value))
+    if key == "birth_date" and len(str(value)) == 10:
+        year, month, day = str(value).split("-")
+        return f"{day}-{month}-{year}"
+    return str(value)
+
+
+def field_rows(slot: DocumentSlot, dossier: Dossier, fields: dict | None) -> list[dict]:
+    """Each extracted field beside the form's value, with whether they agree.
+
+    ``state`` is ``sama`` (agree), ``beda`` (differ: the officer's eye goes there) or ``-``
+    when the form holds nothing to compare with.
+    """
+    rows = []
+    nik = dossier.candidate.nik
+    for key, read in (fields or {}).items():
+        if key == "member_niks":
+            listed = nik in str(read).split(",")
+            rows.append({"label": FIELD_LABELS[key], "read": str(read).replace(",", ", "),
+                         "form": f"memuat NIK CPMI {nik}", "state": "sama" if listed else "beda"})
+            continue
+        expected = _form_value(key, slot, dossier)
+        state = "-" if not expected else ("sama" if _normalise(read) == _normalise(expected) else "beda")
+        rows.append({"label": FIELD_LABELS.get(key, key), "read": _display(key, read),
+                     "form": _display(key, expected), "state": state})
+    return sorted(rows, key=lambda r: r["state"] != "beda")
+
+
+def sorted_checks(upload: Upload | None) -> list[dict]:
+    """The upload's check results, failed first, with the officer's label for each."""
+    checks = [dict(c, label=dashboard.CHECK_LABELS.get(c["name"], c["name"])) for c in (upload.checks or [])] \
+        if upload else []
+    return sorted(checks, key=lambda c: bool(c.get("ok")))
+
+
+def slot_state(slot: DocumentSlot) -> dict:
+    """A slot and its current upload as the status endpoint reports them."""
+    up = slot.current_upload
+    return {
+        "id": slot.id, "status": slot.status, "status_label": slot.status_label, "reason": slot.reason,
+        "upload": None if up is None else {
+            "id": up.id, "state": up.state, "state_label": up.state_label, "progress": up.progress,
+            "state_reason": up.state_reason,
+        },
+    }
+
+
+def _reviewers() -> list[User]:
+    return list(User.select().where(User.role.in_(REVIEWERS) & User.active).order_by(User.full_name))
+
+
+class ReviewDesk(SecureView):
+    """Queue and dossier pages for reviewers; other office roles may look, a P3MI may read its own."""
+
+    read_roles = OFFICE | {"p3mi"}
+
+    def is_visible(self) -> bool:
+        # A P3MI reaches its dossiers from the Berkas list, not from an officers' desk menu.
+        return current_user.is_authenticated and current_user.role in OFFICE
+
+    def _dossier(self, dossier_id: int) -> Dossier:
+        """The dossier if this user may see it; 404 otherwise (no hint that it exists)."""
+        dossier = Dossier.get_or_none(Dossier.id == dossier_id)
+        if dossier is None or (current_user.role == "p3mi" and dossier.company_id != current_user.company_id):
+            abort(404)
+        return dossier
+
+    def _reviewer_or_403(self) -> None:
+        if current_user.role not in REVIEWERS:
+            abort(403)
 
     @expose("/")
     def index(self):
-        status = request.args.get("status", "diajukan")
-        query = Dossier.select().order_by(Dossier.check_due_at)
-        if status in workflow.DOSSIER_STATUSES:
-            query = query.where(Dossier.status == status)
-        moment = now()
-        rows = [(d, workflow.sla_label(d.check_due_at, moment, d.status == "terverifikasi"),
-                 d.check_due_at is not None and d.check_due_at < moment and d.status != "terverifikasi")
-                for d in query.limit(200)]
-        return self.render("review/queue.html", rows=rows, status=status, statuses=workflow.DOSSIER_STATUSES)
+        if current_user.role not in OFFICE:
+            abort(403)  # the queue is the office's; a P3MI lists its dossiers under Berkas
+        args = request.args
+        status = args.get("status", "diajukan")
+        officer = args.get("petugas", "")
+        filters = dashboard.QueueFilter(
+            status=status if status in workflow.DOSSIER_STATUSES else None,
+            company_id=int(args["p3mi"]) if args.get("p3mi", "").isdigit() else None,
+            officer=(current_user.id if officer == "saya" else dashboard.UNASSIGNED if officer == "belum"
+                     else int(officer) if officer.isdigit() else None),
+        )
+        rows = dashboard.review_queue(filters, now())
+        return self.render("review/queue.html", rows=rows, status=status, officer=officer,
+                           company_id=filters.company_id, statuses=workflow.DOSSIER_STATUSES,
+                           companies=list(Company.select().order_by(Company.name)), reviewers=_reviewers(),
+                           sla={"pemeriksaan": sla_days("pemeriksaan", 1),
+                                "layanan": sla_days("layanan", 3)})
+
+    def _slot_context(self, dossier: Dossier) -> dict:
+        """What the slot cards need besides the slots: forms, names of types, rights."""
+        form = ReviewForm()
+        form.template.choices = [("", "— alasan siap pakai —")] + [
+            (t.text, t.text) for t in RejectionTemplate.select().order_by(RejectionTemplate.code)]
+        return {"form": form, "action_form": ActionForm(), "may_review": current_user.role in REVIEWERS,
+                "type_names": {t.code: t.name for t in DocumentType.select()},
+                "field_rows": field_rows, "sorted_checks": sorted_checks, "dossier": dossier}
 
     @expose("/berkas/<int:dossier_id>")
     def dossier(self, dossier_id: int):
-        dossier = Dossier.get_or_none(Dossier.id == dossier_id)
-        if dossier is None:
-            return self.render("error.html", message="Berkas tidak ditemukan.", status=404), 404
-        form = ReviewForm()
-        form.template.choices = [("", "— pilih —")] + [(t.text, t.text) for t in RejectionTemplate.select()]
+        dossier = self._dossier(dossier_id)
         slots = list(dossier.slots.order_by(DocumentSlot.position))
         agreement_form = AgreementForm(employer_name=dossier.employer_name,
                                        destination_country=dossier.destination_country,
                                        job_title=dossier.job_title)
-        return self.render("review/dossier.html", dossier=dossier, slots=slots, form=form,
-                           agreement_form=agreement_form, agreements=list(dossier.agreements),
-                           action_form=ActionForm(), may_review=current_user.role in REVIEWERS,
-                           events=list(dossier.events.order_by(ReviewEvent.id.desc())))
+        assign_form = AssignForm(officer=str(dossier.assigned_to_id or ""))
+        assign_form.officer.choices = [("", "— belum ditugaskan —")] + [
+            (str(u.id), u.full_name or u.username) for u in _reviewers()]
+        moment = now()
+        done = dossier.status == "terverifikasi"
+        return self.render(
+            "review/dossier.html", slots=slots, agreement_form=agreement_form, assign_form=assign_form,
+            agreements=list(dossier.agreements), slot_counts={s: sum(1 for x in slots if x.status == s)
+                                                              for s in workflow.SLOT_STATUSES},
+            check_label=workflow.sla_label(dossier.check_due_at, moment, done),
+            check_overdue=dashboard.is_overdue(dossier.check_due_at, moment, done or dossier.status == "ditolak"),
+            events=list(dossier.events.order_by(ReviewEvent.id.desc()).limit(50)),
+            **self._slot_context(dossier))
+
+    @expose("/berkas/<int:dossier_id>/status.json")
+    def status(self, dossier_id: int):
+        """Processing and review state of every slot, polled by the dossier page."""
+        dossier = self._dossier(dossier_id)
+        slots = [slot_state(s) for s in dossier.slots.order_by(DocumentSlot.position)]
+        pending = sum(1 for s in slots if s["upload"] and s["upload"]["state"] in ("queued", "running"))
+        response = jsonify({"dossier": {"id": dossier.id, "status": dossier.status,
+                                        "status_label": dossier.status_label},
+                            "slots": slots, "pending": pending})
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @expose("/slot/<int:slot_id>/kartu")
+    def slot_card(self, slot_id: int):
+        """One slot's card as HTML, swapped in by the page when its processing ends."""
+        slot = DocumentSlot.get_or_none(DocumentSlot.id == slot_id)
+        if slot is None:
+            abort(404)
+        dossier = self._dossier(slot.dossier_id)
+        return self.render("review/_slot.html", slot=slot, **self._slot_context(dossier))
+
+    def _back(self, slot: DocumentSlot):
+        return redirect(url_for(".dossier", dossier_id=slot.dossier_id, _anchor=f"slot-{slot.id}"))
+
+    @expose("/berkas/<int:dossier_id>/petugas", methods=["POST"])
+    def assign(self, dossier_id: int):
+        self._reviewer_or_403()
+        dossier = self._dossier(dossier_id)
+        form = AssignForm()
+        if form.validate_on_submit():
+            choice = request.form.get("officer", "")
+            officer = User.get_or_none(User.id == int(choice)) if choice.isdigit() else None
+            try:
+                assign_dossier(dossier, officer, actor=current_user._get_current_object())
+                flash(f"Berkas ditugaskan kepada {officer.full_name or officer.username}." if officer
+                      else "Penugasan berkas dilepas.", "success")
+            except ServiceError as exc:
+                flash(exc.message, "error")
+        return redirect(url_for(".dossier", dossier_id=dossier.id))
 
     @expose("/slot/<int:slot_id>/unggah", methods=["POST"])
     def upload(self, slot_id: int):
-        slot = DocumentSlot.get_or_none(DocumentSlot.id == slot_id)
-        if slot is None or current_user.role not in REVIEWERS:
-            return self.render("error.html", message="Tidak diizinkan.", status=403), 403
+        self._reviewer_or_403()
+        slot = DocumentSlot.get_or_none(DocumentSlot.id == slot_id) or abort(404)
         file = request.files.get("file")
         if file is None or not file.filename:
             flash("Pilih berkas untuk diunggah.", "error")
@@ -112,32 +291,33 @@ class ReviewDesk(SecureView):
                 flash("Berkas diterima dan sedang diproses.", "success")
             except ServiceError as exc:
                 flash(exc.message, "error")
-        return redirect(url_for(".dossier", dossier_id=slot.dossier_id))
+        return self._back(slot)
 
     @expose("/slot/<int:slot_id>/tinjau", methods=["POST"])
     def review(self, slot_id: int):
-        slot = DocumentSlot.get_or_none(DocumentSlot.id == slot_id)
-        if slot is None or current_user.role not in REVIEWERS:
-            return self.render("error.html", message="Tidak diizinkan.", status=403), 403
+        self._reviewer_or_403()
+        slot = DocumentSlot.get_or_none(DocumentSlot.id == slot_id) or abort(404)
         form = ReviewForm()
         form.template.choices = []
         if form.validate_on_submit():
             accept = request.form.get("decision") == "terima"
+            # A typed reason wins; the picked template is the reason when nothing was typed.
             reason = (form.reason.data or "").strip() or (form.template.data or "")
             try:
-                review_slot(slot, accept=accept, reason=reason, actor=current_user._get_current_object())
-                flash("Dokumen diterima." if accept else "Dokumen dikembalikan dengan alasan.", "success")
+                review_slot(slot, accept=accept, reason="" if accept else reason,
+                            actor=current_user._get_current_object())
+                flash(f"{slot.label}: diterima." if accept else f"{slot.label}: dikembalikan dengan alasan.",
+                      "success")
             except ServiceError as exc:
-                flash(exc.message, "error")
+                flash(f"{slot.label}: {exc.message}", "error")
         else:
             flash("Formulir tidak sah; muat ulang halaman.", "error")
-        return redirect(url_for(".dossier", dossier_id=slot.dossier_id))
+        return self._back(slot)
 
     @expose("/berkas/<int:dossier_id>/verifikasi", methods=["POST"])
     def verify(self, dossier_id: int):
-        dossier = Dossier.get_or_none(Dossier.id == dossier_id)
-        if dossier is None or current_user.role not in REVIEWERS:
-            return self.render("error.html", message="Tidak diizinkan.", status=403), 403
+        self._reviewer_or_403()
+        dossier = self._dossier(dossier_id)
         if ActionForm().validate_on_submit():
             try:
                 verify_dossier(dossier, actor=current_user._get_current_object())
@@ -148,21 +328,19 @@ class ReviewDesk(SecureView):
 
     @expose("/unggahan/<int:upload_id>/proses-ulang", methods=["POST"])
     def reprocess(self, upload_id: int):
-        upload = Upload.get_or_none(Upload.id == upload_id)
-        if upload is None or current_user.role not in REVIEWERS:
-            return self.render("error.html", message="Tidak diizinkan.", status=403), 403
+        self._reviewer_or_403()
+        upload = Upload.get_or_none(Upload.id == upload_id) or abort(404)
         if ActionForm().validate_on_submit():
             Upload.update(state="queued", state_reason="", progress=0).where(Upload.id == upload.id).execute()
             enqueue_processing(Upload.get_by_id(upload.id))
             audit.record(current_user.username, "upload.reprocess", f"upload:{upload.id}")
             flash("Berkas dimasukkan kembali ke antrean.", "success")
-        return redirect(url_for(".dossier", dossier_id=upload.slot.dossier_id))
+        return self._back(upload.slot)
 
     @expose("/berkas/<int:dossier_id>/pp", methods=["POST"])
     def submit_agreement(self, dossier_id: int):
-        dossier = Dossier.get_or_none(Dossier.id == dossier_id)
-        if dossier is None or current_user.role not in REVIEWERS:
-            return self.render("error.html", message="Tidak diizinkan.", status=403), 403
+        self._reviewer_or_403()
+        dossier = self._dossier(dossier_id)
         form = AgreementForm()
         if form.validate_on_submit():
             try:
@@ -179,9 +357,8 @@ class ReviewDesk(SecureView):
 
     @expose("/pp/<int:agreement_id>/tinjau", methods=["POST"])
     def review_agreement(self, agreement_id: int):
-        agreement = Agreement.get_or_none(Agreement.id == agreement_id)
-        if agreement is None or current_user.role not in REVIEWERS:
-            return self.render("error.html", message="Tidak diizinkan.", status=403), 403
+        self._reviewer_or_403()
+        agreement = Agreement.get_or_none(Agreement.id == agreement_id) or abort(404)
         if ActionForm().validate_on_submit():
             actor = current_user._get_current_object()
             try:

@@ -213,3 +213,13 @@ def verify_dossier(dossier: Dossier, *, actor: User) -> None:
             raise Conflict("Belum semua dokumen terverifikasi: " + ", ".join(pending) + ".")
         _set_dossier_status(dossier, "terverifikasi", actor, "")
         audit.record(actor.username, "dossier.verify", f"dossier:{dossier.id}")
+
+
+def assign_dossier(dossier: Dossier, officer: User | None, *, actor: User) -> None:
+    """Give ``dossier`` to ``officer`` (or to nobody); the queue filters by it."""
+    if officer is not None and officer.role not in ("admin", "pelaksana", "kabid"):
+        raise ServiceError("Berkas hanya dapat ditugaskan kepada petugas pemeriksa.")
+    with write_transaction():
+        Dossier.update(assigned_to=officer).where(Dossier.id == dossier.id).execute()
+        audit.record(actor.username, "dossier.assign", f"dossier:{dossier.id}",
+                     officer=officer.username if officer else None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import io
 import json
+import os
 import re
 import struct
 import zipfile
@@ -23,6 +24,9 @@ from rq import Queue
 from records.base import db
 from tests.conftest import ARTIFACTS
 from tests.reliability_fixtures import dossier_with_slots, login_pelaksana, scan_png, snapshot
+
+#: The suite runs on PostgreSQL too (scripts/ci-postgres.sh); some failures are SQLite's or PG's own.
+ON_POSTGRES = (os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or "").startswith("postgres")
 
 MSG_NOT_ALLOWED = "bukan JPG, PNG atau PDF yang sah"
 MSG_POLYGLOT = "data lain yang tersembunyi"
@@ -270,10 +274,11 @@ def test_unknown_slot_ids_are_refused_not_crashed(door):
         response = client.post(f"/admin/pemeriksaan/slot/{slot_id}/unggah",
                                data={"file": (io.BytesIO(scan_png(3)), "ktp.png")},
                                content_type="multipart/form-data")
-        assert response.status_code == 403
+        assert response.status_code in (403, 404)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a slot id past 64 bits reaches SQLite (OverflowError, 500)")
+@pytest.mark.xfail(not ON_POSTGRES, strict=True,
+                   reason="BUG: a slot id past 64 bits reaches SQLite (OverflowError, 500)")
 def test_slot_id_beyond_64_bits_is_refused_not_crashed(door):
     app, client, _, _ = door
     response = client.post("/admin/pemeriksaan/slot/99999999999999999999/unggah",
@@ -285,7 +290,8 @@ def test_slot_id_beyond_64_bits_is_refused_not_crashed(door):
     pytest.param("../../../../etc/passwd.png", id="traversal_posix"),
     pytest.param("..\\..\\windows\\system32\\ktp.png", id="traversal_windows"),
     pytest.param("/absolute/ktp.png", id="absolute"),
-    pytest.param("ktp\x00.exe.png", id="nul_byte"),
+    pytest.param("ktp\x00.exe.png", id="nul_byte", marks=pytest.mark.xfail(
+        ON_POSTGRES, strict=True, reason="BUG: a NUL in the file name reaches PostgreSQL (ValueError, 500)")),
     pytest.param("ktp\u202egnp.exe", id="rtl_override"),
     pytest.param("K" * 3 + "\u00e9\u6587\U0001f4c4" * 700 + ".png", id="long_unicode_2100_chars"),
     pytest.param("con.png", id="windows_device"),

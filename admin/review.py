@@ -14,13 +14,10 @@ from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 import ratification
-import storage
-import tasks
 import workflow
 from admin import dashboard
 from admin.base import OFFICE, REVIEWERS, SecureView
 from errors import ServiceError
-from processing.intake import inspect_upload, read_limited
 from records import audit
 from records.agreements import Agreement
 from records.base import now
@@ -30,12 +27,12 @@ from records.dossiers import (
     Dossier,
     ReviewEvent,
     Upload,
-    add_upload,
     assign_dossier,
     review_slot,
     verify_dossier,
 )
 from records.people import Company, User
+from uploads import accept_upload, enqueue_processing
 
 
 class ReviewForm(FlaskForm):
@@ -45,24 +42,6 @@ class ReviewForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A form with nothing but the CSRF token, for buttons."""
-
-
-def enqueue_processing(upload: Upload) -> None:
-    """Queue the processing job of ``upload`` and remember its job id."""
-    job = tasks.enqueue("processing", tasks.process_upload, upload.id, job_id=f"upload-{upload.id}-{upload.attempts}")
-    Upload.update(job_id=job.id).where(Upload.id == upload.id).execute()
-
-
-def store_upload(slot: DocumentSlot, file_storage, actor) -> Upload:
-    """Intake a file from a form: check content, store it once, record it, queue processing."""
-    data = read_limited(file_storage.stream)
-    result = inspect_upload(data, declared_name=file_storage.filename)
-    store = storage.LocalFileStore(current_app.config["SETTINGS"].files_dir)
-    store.put(data)
-    upload = add_upload(slot, sha256=result.sha256, media_type=result.media_type, size=result.size,
-                        original_name=file_storage.filename or "", actor=actor)
-    enqueue_processing(upload)
-    return upload
 
 
 class AgreementForm(FlaskForm):
@@ -287,8 +266,9 @@ class ReviewDesk(SecureView):
             flash("Pilih berkas untuk diunggah.", "error")
         else:
             try:
-                store_upload(slot, file, current_user._get_current_object())
-                flash("Berkas diterima dan sedang diproses.", "success")
+                accept_upload(current_app.config["SETTINGS"], slot, file.stream, file.filename,
+                              current_user._get_current_object())
+                flash("Berkas diterima dan masuk antrean pemrosesan.", "success")
             except ServiceError as exc:
                 flash(exc.message, "error")
         return self._back(slot)

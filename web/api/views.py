@@ -15,12 +15,12 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 import ratification
-from admin.review import store_upload
 from errors import Conflict, NotFound
 from records.agreements import Agreement
 from records.base import write_transaction
 from records.dossiers import DocumentSlot, Dossier, Upload, open_dossier
 from records.people import Candidate
+from uploads import accept_upload
 from web.api import schemas
 from web.api.auth import authenticate, current_actor, current_company
 from web.api.errors import ValidationFailed
@@ -182,7 +182,8 @@ def get_dossier(dossier_id: int):
 
 
 def _upload_into(slot: DocumentSlot, file_storage) -> tuple[Upload, int, dict]:
-    upload = store_upload(slot, file_storage, current_actor())
+    upload = accept_upload(current_app.config["SETTINGS"], slot, file_storage.stream, file_storage.filename,
+                           current_actor())
     return upload, 202, {"Location": url_for("api.get_upload", upload_id=upload.id)}
 
 

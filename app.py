@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import peewee
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from config import Settings, load_settings
-from errors import ServiceError
+from errors import ServiceError, Unavailable
 
 csrf = CSRFProtect()
 
@@ -15,6 +17,9 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     """Build the web application: settings, database, queue, login, admin, blueprints."""
     settings = settings or load_settings()
     app = Flask(__name__)
+    # Record ids are 64-bit: a larger number in a URL is simply not found, never handed to
+    # the database (SQLite raises OverflowError on it).
+    app.url_map.converters["int"] = RecordIdConverter
     app.config.from_mapping(
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
@@ -55,6 +60,14 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     return app
 
 
+class RecordIdConverter(IntegerConverter):
+    """``<int:...>`` limited to the range of a database id."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
@@ -66,6 +79,13 @@ def _register_error_handlers(app: Flask) -> None:
             body = {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
             return jsonify(body), exc.status
         return render_template("error.html", message=exc.message, status=exc.status), exc.status
+
+    @app.errorhandler(peewee.OperationalError)
+    def database_busy(exc):
+        # A lock held past busy_timeout, or the database briefly gone: the transaction was
+        # rolled back, so nothing half-written remains; the user may simply try again.
+        app.logger.warning("database unavailable: %s", exc)
+        return service_error(Unavailable("Sistem sedang sibuk. Tidak ada data yang berubah; coba lagi sebentar lagi."))
 
     @app.errorhandler(413)
     def too_large(exc):

@@ -88,6 +88,13 @@ class VerificationError(ServiceError):
     code = "not_a_pdf"
 
 
+class Unavailable(ServiceError):
+    """The system is briefly unable to answer (database locked, queue unreachable)."""
+
+    status = 503
+    code = "unavailable"
+
+
 class StorageError(ServiceError):
     """The file store could not keep a file (disk full, permissions)."""
 

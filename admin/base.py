@@ -64,6 +64,15 @@ class SecureModelView(AccessRules, ModelView):
 
     _WRITE_ENDPOINTS = frozenset({"create_view", "edit_view", "delete_view", "ajax_update"})
 
+    def get_one(self, record_id):
+        # Ids come from the query string: anything that is not a database id is "not found".
+        try:
+            if not 0 < int(record_id) < 2**63:
+                return None
+        except (TypeError, ValueError):
+            return None
+        return super().get_one(record_id)
+
     def _handle_view(self, name, **kwargs):
         # Refuse writes at the endpoint too, not only by hiding the buttons. Actions check
         # their own rights (a read-only role may run a read-only action such as the chain check).

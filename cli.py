@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -14,6 +16,7 @@ import redis
 from flask import current_app
 from flask.cli import with_appcontext
 
+from backup import backup_command, restore_command
 from records.base import db
 
 
@@ -25,6 +28,8 @@ def init_app(app) -> None:
     app.cli.add_command(up_command)
     app.cli.add_command(classify_command)
     app.cli.add_command(verify_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def _settings():
@@ -92,16 +97,23 @@ def demo_command(out_dir: Path):
 @click.option("--burst", is_flag=True, help="Berhenti setelah antrean kosong.")
 @with_appcontext
 def worker_command(burst: bool):
-    from rq import Worker
-
     import tasks
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     connection = tasks.redis_connection(_settings())
     requeued = tasks.reconcile(connection)
     if requeued:
         click.echo(f"{requeued} unggahan dimasukkan kembali ke antrean.")
-    worker = Worker(list(tasks.QUEUES), connection=connection)
-    worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    while True:
+        try:
+            tasks.ReconcilingWorker(list(tasks.QUEUES), connection=connection).work(
+                burst=burst, with_scheduler=True, logging_level="INFO")
+            return
+        except redis.exceptions.ConnectionError:
+            # RQ gives up when Redis vanishes at some moments (e.g. while registering); the
+            # jobs are safe in the database, so wait for Redis and start a fresh worker.
+            logging.getLogger("tasks").warning("Redis tidak terjangkau; worker dimulai ulang dalam 2 detik")
+            time.sleep(2)
 
 
 def _start_embedded_redis(data_dir: Path):
@@ -206,30 +218,31 @@ def classify_command(as_json: bool, dossier_id: int | None, slot_type: str | Non
                        .where((DocumentSlot.dossier == dossier) & (Upload.state == "done"))):
             known.append(KnownDocument(upload_id=upload.id, sha256=upload.sha256, doc_type=upload.classified_type,
                                        number=upload.doc_number, candidate_id=candidate_id, phash=upload.phash))
-    failures = 0
+    unreadable = 0
     for index, path in enumerate(files):
         try:
             data = path.read_bytes()
         except OSError as exc:
-            failures += 1
             line = {"path": str(path), "type": None, "confidence": 0.0, "checks": [], "fields": {},
                     "error": f"Berkas tidak dapat dibaca: {exc.strerror}."}
         else:
             analysis = analyse(data, slot_type=slot_type, form=form, known=known, thresholds=thresholds,
                                doc_types=doc_types, candidate_id=candidate_id)
             line = analysis.to_json(str(path))
-            failures += 0 if analysis.ok else 1
             if dossier_id is not None and analysis.error is None:
                 # Later files of the same run are compared with this one too.
                 known.append(KnownDocument(upload_id=-(index + 1), sha256=analysis.sha256,
                                            doc_type=analysis.doc_type, number=analysis.number,
                                            candidate_id=candidate_id, phash=analysis.phash))
+        unreadable += 1 if line["error"] else 0
         if as_json:
             click.echo(json.dumps(line, ensure_ascii=False, default=str))
         else:
             failed = [c["name"] for c in line["checks"] if not c["ok"]]
             summary = line["error"] or ("semua pemeriksaan lolos" if not failed else "gagal: " + ", ".join(failed))
             click.echo(f"{path}: {line['type']} ({line['confidence']:.2f}) — {summary}")
+    # Failed checks are findings, not errors; a file that could not be read or analysed is.
+    sys.exit(1 if unreadable else 0)
 
 
 @click.command("verify", help="Verifikasi tanda tangan PDF Perjanjian Penempatan. "

@@ -12,7 +12,7 @@ import time
 from contextlib import contextmanager
 
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue, Retry, Worker
 
 from config import Settings, load_settings
 
@@ -75,6 +75,44 @@ def reconcile(connection: Redis | None = None) -> int:
             Upload.update(job_id=job.id).where(Upload.id == upload.id).execute()
             count += 1
     return count
+
+
+#: How often a running worker looks for uploads whose job Redis lost.
+RECONCILE_INTERVAL = 5
+
+
+class ReconcilingWorker(Worker):
+    """An RQ worker that also reconciles, in its own main loop, every RECONCILE_INTERVAL.
+
+    Not in a thread: a forking worker must not fork while another thread may hold a lock
+    (logging, a connection), or the work horse can hang on it forever.
+    """
+
+    def __init__(self, *args, **kwargs):
+        # BLPOP wakes up every few seconds even when idle, so the reconcile clock is kept.
+        kwargs.setdefault("worker_ttl", 15 + RECONCILE_INTERVAL)
+        super().__init__(*args, **kwargs)
+        self._reconciled_at = 0.0
+
+    @property
+    def should_run_maintenance_tasks(self) -> bool:
+        return super().should_run_maintenance_tasks or self._reconcile_due()
+
+    def _reconcile_due(self) -> bool:
+        return time.monotonic() - self._reconciled_at >= RECONCILE_INTERVAL
+
+    def run_maintenance_tasks(self) -> None:
+        if Worker.should_run_maintenance_tasks.fget(self):
+            super().run_maintenance_tasks()
+        if self._reconcile_due():
+            self._reconciled_at = time.monotonic()
+            try:
+                requeued = reconcile(self.connection)
+            except Exception:  # noqa: BLE001 - Redis or the database away: retried next round
+                log.warning("reconcile failed; retrying in %ss", RECONCILE_INTERVAL, exc_info=True)
+            else:
+                if requeued:
+                    log.info("reconcile: %s upload(s) re-enqueued", requeued)
 
 
 def _job_is_live(job, connection: Redis) -> bool:

@@ -153,6 +153,15 @@ def open_dossier(candidate: Candidate, company: Company, *, actor: User | None, 
     return dossier
 
 
+def display_name(name: str) -> str:
+    """A user's file name made safe to show and store: no control characters, 255 at most.
+
+    Only ever displayed; stored files are named by their hash.
+    """
+    cleaned = "".join(ch for ch in name if ch.isprintable()).strip()
+    return cleaned[:255]
+
+
 def add_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: int,
                original_name: str, actor: User | None) -> Upload:
     """Record a stored file in ``slot``; the slot (and a rejected dossier) become Diajukan."""
@@ -160,7 +169,7 @@ def add_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: int,
         workflow.check_transition("slot", slot.status, "diajukan")
         upload = Upload.create(
             slot=slot, sha256=sha256, media_type=media_type, size=size,
-            original_name=original_name[:255], uploaded_by=actor,
+            original_name=display_name(original_name), uploaded_by=actor,
         )
         _set_slot_status(slot, "diajukan", actor, reason="")
         dossier = slot.dossier

@@ -60,9 +60,28 @@ def _v2_audit_append_only() -> None:
         )
 
 
+def _v3_add_missing_columns() -> None:
+    # Columns added to the models after the first schema (User.nip, Upload.doc_number,
+    # Agreement.short_code and contract_months...). v1 creates tables from the current models,
+    # so a new installation has them already; an older one gets exactly what it lacks.
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrator = SchemaMigrator.from_database(db.obj)
+    operations = []
+    for model in MODELS:
+        table = model._meta.table_name
+        existing = {column.name for column in db.get_columns(table)}
+        for field in model._meta.sorted_fields:
+            if field.column_name not in existing:
+                operations.append(migrator.add_column(table, field.column_name, field))
+    if operations:
+        migrate(*operations)
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_audit_append_only),
+    (3, _v3_add_missing_columns),
 ]
 
 LATEST = MIGRATIONS[-1][0]

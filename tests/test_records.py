@@ -24,6 +24,19 @@ def test_upgrade_is_versioned_and_idempotent(conn):
     assert upgrade() == []
 
 
+def test_upgrade_adds_columns_an_older_installation_lacks(conn):
+    from records.people import User
+    from records.schema import SchemaVersion, current_version, upgrade
+
+    db.execute_sql('ALTER TABLE "user" DROP COLUMN nip')
+    SchemaVersion.delete().where(SchemaVersion.version >= 3).execute()
+    assert "nip" not in {c.name for c in db.get_columns("user")}
+    assert upgrade() == [3]
+    assert "nip" in {c.name for c in db.get_columns("user")}
+    assert current_version() == 3
+    User.create(username="baru", password_hash="x", role="pelaksana", nip="199001012020011001")
+
+
 def test_seeded_configuration_follows_the_sop(conn):
     from records.catalogue import DocumentType, Requirement, SlaSetting
 
@@ -35,6 +48,21 @@ def test_seeded_configuration_follows_the_sop(conn):
     assert SlaSetting.get(SlaSetting.code == "layanan").working_days == 3
 
 
+def _drop_audit_guards():
+    """What an attacker with database access does first: remove the append-only triggers."""
+    from records.base import is_sqlite
+
+    if is_sqlite():
+        db.execute_sql("DROP TRIGGER audit_entry_no_update")
+        db.execute_sql("DROP TRIGGER audit_entry_no_delete")
+    else:
+        db.execute_sql("DROP TRIGGER audit_entry_append_only ON audit_entry")
+
+
+def _sql(statement: str) -> str:
+    return statement.replace("?", db.obj.param)
+
+
 def test_audit_chain_detects_an_edited_entry(conn):
     from records import audit
 
@@ -44,9 +72,10 @@ def test_audit_chain_detects_an_edited_entry(conn):
     third = audit.AuditEntry.select().order_by(audit.AuditEntry.id).offset(2).first()
     # The database refuses edits; an attacker with file access drops the trigger first.
     with pytest.raises(Exception, match="append-only"):
-        db.execute_sql("UPDATE audit_entry SET actor = 'x' WHERE id = ?", (third.id,))
-    db.execute_sql("DROP TRIGGER audit_entry_no_update")
-    db.execute_sql("UPDATE audit_entry SET details = ? WHERE id = ?", ('{"reason": "diubah"}', third.id))
+        with db.atomic():
+            db.execute_sql(_sql("UPDATE audit_entry SET actor = 'x' WHERE id = ?"), (third.id,))
+    _drop_audit_guards()
+    db.execute_sql(_sql("UPDATE audit_entry SET details = ? WHERE id = ?"), ('{"reason": "diubah"}', third.id))
     report = audit.verify_chain()
     assert not report.ok
     assert report.first_broken_id == third.id
@@ -58,8 +87,8 @@ def test_audit_chain_detects_a_deleted_entry(conn):
     for i in range(3):
         audit.record("admin", "config.update", f"setting:{i}")
     second = audit.AuditEntry.select().order_by(audit.AuditEntry.id).offset(1).first()
-    db.execute_sql("DROP TRIGGER audit_entry_no_delete")
-    db.execute_sql("DELETE FROM audit_entry WHERE id = ?", (second.id,))
+    _drop_audit_guards()
+    db.execute_sql(_sql("DELETE FROM audit_entry WHERE id = ?"), (second.id,))
     report = audit.verify_chain()
     assert report.first_broken_id == second.id + 1
 

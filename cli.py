@@ -100,6 +100,9 @@ def worker_command(burst: bool):
     import tasks
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # Imported once here, inherited by every forked work horse instead of imported per job.
+    import processing.pipeline  # noqa: F401
+    import ratification  # noqa: F401
     connection = tasks.redis_connection(_settings())
     requeued = tasks.reconcile(connection)
     if requeued:

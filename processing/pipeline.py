@@ -301,6 +301,11 @@ def _load_pages(data: bytes, media_type: str, progress: Callable[[float, str], N
     return [_Page(image.bgr, None, image.scale, None)]
 
 
+#: Below this many pixels on the short side a scan cannot hold legible text (a KTP photo that
+#: small is a thumbnail); the resolution check reports it and OCR is not attempted.
+MIN_OCR_SHORT_SIDE = 200
+
+
 def _read(pages: Sequence[_Page], measures: Sequence[PageMeasures], ocr: bool,
           progress: Callable[[float, str], None]) -> TextReading | None:
     """Text of the document: the PDF text layer when it has one, else OCR of the first scans."""
@@ -311,6 +316,9 @@ def _read(pages: Sequence[_Page], measures: Sequence[PageMeasures], ocr: bool,
         return None
     readings = []
     scanned = [m for m in measures if m.scanned][:MAX_OCR_PAGES]
+    if scanned and all(m.short_side_px < MIN_OCR_SHORT_SIDE for m in scanned):
+        # Far too small to hold readable text: OCR would only spend a second to find nothing.
+        return TextReading(text="", mean_confidence=0.0, word_count=0, engine="none")
     for n, measure in enumerate(scanned):
         progress(0.5 + 0.4 * n / len(scanned), "ocr")
         readings.append(read_text(cv2.cvtColor(measure.document, cv2.COLOR_BGR2GRAY)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import random
 
 import cv2
@@ -112,3 +113,20 @@ def test_ocr_confidence_catches_motion_blur():
     result = _analyse(jpeg(shaken), slot_type="surat_permohonan", ocr=True)
     assert not result.check("blur").ok
     assert not result.check("legible").ok
+
+
+def test_thumbnail_sized_scan_is_judged_without_ocr():
+    """A scan far below any readable size fails resolution and legibility without an OCR run."""
+    from PIL import Image
+
+    from processing.classify import DEFAULT_DOC_TYPES
+    from processing.pipeline import analyse
+    from processing.spec import Thresholds
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (150, 95), (240, 240, 235)).save(buffer, "PNG")
+    result = analyse(buffer.getvalue(), slot_type="ktp", form=None, known=[], thresholds=Thresholds(),
+                     doc_types=DEFAULT_DOC_TYPES)
+    assert result.error is None
+    assert not result.check("resolution").ok and not result.check("legible").ok
+    assert result.doc_type == "unknown"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import peewee
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFProtect
@@ -55,6 +58,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     import cli
 
     cli.init_app(app)
+    _register_time_filter(app, settings.office_timezone)
     _register_error_handlers(app)
     _register_security_headers(app)
     return app
@@ -66,6 +70,23 @@ class RecordIdConverter(IntegerConverter):
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", 2**63 - 1)
         super().__init__(url_map, *args, **kwargs)
+
+
+_ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+def _register_time_filter(app: Flask, timezone: str) -> None:
+    """``{{ moment|waktu }}``: a stored UTC time shown in the office's zone, e.g. 24-11-2026 09:41 WITA."""
+    zone = ZoneInfo(timezone)
+    label = _ZONE_NAMES.get(timezone, timezone)
+
+    @app.template_filter("waktu")
+    def waktu(moment, fmt: str = "%d-%m-%Y %H:%M"):
+        if moment is None:
+            return "-"
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return f"{moment.astimezone(zone).strftime(fmt)} {label}"
 
 
 def _wants_json() -> bool:

@@ -34,6 +34,8 @@ class Settings:
     pkcs11_lib: str | None = None
     #: Label of the token holding the keys (PKCS11_TOKEN).
     pkcs11_token: str | None = None
+    #: The office's time zone for every time shown (OFFICE_TZ); Tabalong is on WITA.
+    office_timezone: str = "Asia/Makassar"
     #: Mark session cookies Secure (SESSION_COOKIE_SECURE); on by default outside loopback.
     session_cookie_secure: bool = False
     extra: dict = field(default_factory=dict)
@@ -78,6 +80,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         demo_pki_port=pki_port,
         tsa_url=env.get("TSA_URL") or None,
         pkcs11_lib=env.get("PKCS11_LIB") or None,
+        office_timezone=env.get("OFFICE_TZ") or "Asia/Makassar",
         pkcs11_token=env.get("PKCS11_TOKEN") or None,
         session_cookie_secure=(env.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"))
         or public_base_url.startswith("https://"),

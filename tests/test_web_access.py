@@ -112,3 +112,22 @@ def test_security_headers(client):
     response = client.get("/masuk")
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_times_are_shown_in_the_office_zone(app, client, make_user, login):
+    import datetime as dt
+
+    from records.base import db
+    from records.dossiers import Dossier, open_dossier
+    from records.people import Candidate, Company
+
+    _, password = make_user("pelaksana")
+    with db.connection_context():
+        dossier = open_dossier(Candidate.create(nik="6309055708980002", name="SITI", sex="P",
+                                                birth_date=dt.date(1998, 8, 17)), Company.create(name="PT Z"), actor=None)
+        due = dt.datetime(2026, 11, 24, 2, 30, tzinfo=dt.UTC)
+        Dossier.update(check_due_at=due).where(Dossier.id == dossier.id).execute()
+    login("pelaksana", password)
+    page = client.get(f"/admin/pemeriksaan/berkas/{dossier.id}").get_data(as_text=True)
+    # 02:30 UTC is 10:30 in Tabalong (WITA, UTC+8).
+    assert "24-11-2026 10:30 WITA" in page

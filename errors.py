@@ -20,6 +20,20 @@ class ServiceError(Exception):
         self.details = details or {}
 
 
+class Unauthorized(ServiceError):
+    """No credentials, unknown ones or revoked ones (API tokens)."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class ValidationFailed(ServiceError):
+    """The request body or query is not valid; ``details`` holds messages per field."""
+
+    status = 422
+    code = "validation_failed"
+
+
 class NotFound(ServiceError):
     status = 404
     code = "not_found"

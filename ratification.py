@@ -81,7 +81,7 @@ def submit_agreement(dossier: Dossier, *, employer_name: str, destination_countr
         slot = dossier.slots.where(DocumentSlot.doc_type == "perjanjian_penempatan").first()
         draft = slot.current_upload if slot else None
         if draft is None or draft.media_type != "application/pdf":
-            raise ServiceError("Unggah draf Perjanjian Penempatan (PDF) pada slot Perjanjian Penempatan.")
+            raise Conflict("Unggah draf Perjanjian Penempatan (PDF) pada slot Perjanjian Penempatan terlebih dahulu.")
         open_ones = dossier.agreements.where(Agreement.kind == "perjanjian_penempatan",
                                              Agreement.status != "dikembalikan")
         if open_ones.exists():

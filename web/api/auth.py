@@ -9,7 +9,7 @@ import datetime as dt
 
 from flask import g, request
 
-from errors import ServiceError
+from errors import Unauthorized
 from records.base import now
 from records.people import ApiToken, Company, User, hash_token
 
@@ -17,13 +17,6 @@ __all__ = ["Unauthorized", "authenticate", "bearer_token", "current_actor", "cur
 
 #: last_used_at is written at most this often per token (one UPDATE a minute, not per request).
 _TOUCH_EVERY = dt.timedelta(minutes=1)
-
-
-class Unauthorized(ServiceError):
-    """No token, an unknown token or a revoked one."""
-
-    status = 401
-    code = "unauthorized"
 
 
 def bearer_token() -> str | None:

@@ -10,16 +10,9 @@ from __future__ import annotations
 from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from errors import ServiceError
+from errors import ValidationFailed
 
 __all__ = ["ValidationFailed", "handle_http_exception", "translate_messages"]
-
-
-class ValidationFailed(ServiceError):
-    """The request body or query is not valid; ``details`` holds messages per field."""
-
-    status = 422
-    code = "validation_failed"
 
 
 _CODES = {

@@ -15,7 +15,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 import ratification
-from errors import Conflict, NotFound
+from errors import Conflict, NotFound, ValidationFailed
 from records.agreements import Agreement
 from records.base import write_transaction
 from records.dossiers import DocumentSlot, Dossier, Upload, open_dossier
@@ -23,7 +23,6 @@ from records.people import Candidate
 from uploads import accept_upload
 from web.api import schemas
 from web.api.auth import authenticate, current_actor, current_company
-from web.api.errors import ValidationFailed
 from web.api.idempotency import HEADER, idempotent
 
 __all__ = ["bp"]

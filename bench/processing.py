@@ -98,7 +98,7 @@ def _speed_figures(ocr: bool) -> list[dict]:
     return figures
 
 
-def _throughputfigure(ocr: bool) -> dict:
+def _throughput_figure(ocr: bool) -> dict:
     from bench import corpus
     from tests.processing_fixtures import text_pdf
 
@@ -113,8 +113,29 @@ def _throughputfigure(ocr: bool) -> dict:
     for data in files:
         _analyse(data, ocr=ocr)
     per_second = len(files) / (time.perf_counter() - start)
-    return figure("processing.files_per_second_per_worker" + ("" if ocr else ".no_ocr"),
-                   per_second, "files/s", "aim", 1.0)
+    return [
+        figure("processing.files_per_second_per_worker" + ("" if ocr else ".no_ocr"),
+               per_second, "files/s", "aim", 1.0),
+        _two_worker_figure(files * 3, ocr),
+    ]
+
+
+def _two_worker_figure(files: list[bytes], ocr: bool) -> dict:
+    """Speed-up of two worker processes over one on the same files (2 cores: at most 2)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+
+    context = multiprocessing.get_context("fork")
+    seconds = {}
+    for workers in (1, 2):
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            list(pool.map(partial(_analyse, ocr=ocr), files[:2]))  # warm the processes
+            start = time.perf_counter()
+            list(pool.map(partial(_analyse, ocr=ocr), files))
+            seconds[workers] = time.perf_counter() - start
+    return figure("processing.two_workers_speedup", seconds[1] / seconds[2], "x",
+                  "processing.one_worker", 1.0)
 
 
 # VmHWM (peak resident set) of the child's own address space: ru_maxrss would do on a fresh
@@ -133,7 +154,7 @@ for line in open("/proc/self/status"):
 """
 
 
-def _memoryfigure(ocr: bool, tmp: Path) -> dict:
+def _memory_figure(ocr: bool, tmp: Path) -> dict:
     path = tmp / "photo_12mp.jpg"
     path.write_bytes(photo_12mp())
 
@@ -186,10 +207,10 @@ def run(per_type: int = 1, ocr: bool | None = None, details: dict | None = None)
 
     if ocr is None:
         ocr = bool(available_engines())
-    figures = [_throughputfigure(ocr)]
+    figures = _throughput_figure(ocr)
     figures += _speed_figures(ocr)
     with tempfile.TemporaryDirectory(prefix="bench-processing-") as tmp:
-        figures.append(_memoryfigure(ocr, Path(tmp)))
+        figures.append(_memory_figure(ocr, Path(tmp)))
     samples = defects.defect_corpus(defects.clean_documents(per_type))
     rates = detection_rates(samples)
     if ocr:

@@ -214,7 +214,7 @@ def test_officer_review_and_signer_batch(pki_app, server, browser, tmp_path):  #
         pytest.skip("Halaman /verifikasi belum terdaftar; alur diuji sampai unduhan PDF bertanda tangan")
     public = browser.new_context(viewport=VIEWPORT).new_page()
     public.goto(f"{server}/verifikasi")
-    public.set_input_files("input[name=berkas]", str(pdf))
+    public.set_input_files("input[name=file]", str(pdf))
     public.locator("button[type=submit]").click()
     public.wait_for_selector("#putusan")
     assert public.locator("#putusan").get_attribute("data-status") == "valid"

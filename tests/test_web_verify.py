@@ -96,7 +96,7 @@ def records(app, settings, signed, demo_pki):  # noqa: F811
 
 
 def _upload(client, url, data: bytes, **form):
-    form["berkas"] = (BytesIO(data), "pp.pdf")
+    form["file"] = (BytesIO(data), "pp.pdf")
     return client.post(url, data=form, content_type="multipart/form-data")
 
 
@@ -104,7 +104,7 @@ def test_upload_form_is_public(client, records):
     page = client.get("/verifikasi")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert 'name="berkas"' in html and "Periksa dokumen" in html
+    assert 'name="file"' in html and "Periksa dokumen" in html
 
 
 def test_genuine_upload_shows_the_verdict_first_and_offers_reports(client, records, signed):
@@ -157,10 +157,10 @@ def test_qr_landing_page_shows_the_registered_agreement_without_personal_data(
     page = client.get(f"/verifikasi/{records['agreement_id']}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert NUMBER in html and signed.sha256 in html and 'name="berkas"' in html
+    assert NUMBER in html and signed.sha256 in html and 'name="file"' in html
     assert "SITI AMINAH" not in html and "6309055708980002" not in html
     unsigned = client.get(f"/verifikasi/{records['unsigned_id']}").get_data(as_text=True)
-    assert "belum disahkan" in unsigned and 'name="berkas"' not in unsigned
+    assert "belum disahkan" in unsigned and 'name="file"' not in unsigned
     assert client.get("/verifikasi/999999").status_code == 404
 
 

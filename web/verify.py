@@ -42,7 +42,7 @@ __all__ = ["bp", "registered_agreement", "sk_pendelegasian", "verifier"]
 bp = Blueprint("verify", __name__)
 
 #: Form and API field carrying the PDF.
-FILE_FIELD = "berkas"
+FILE_FIELD = "file"
 #: How long a report stays downloadable after the page was shown.
 REPORT_TTL_SECONDS = 30 * 60
 #: Reports kept at most (each holds the file for the XML download; uploads are ≤ 5 MB).

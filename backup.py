@@ -318,11 +318,15 @@ def _passphrase(confirm: bool) -> str:
 
 
 @click.command("backup", help="Cadangkan basis data, berkas tersimpan dan kunci (terenkripsi) ke DIR.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Sama dengan DIR.")
 @with_appcontext
-def backup_command(out_dir: Path):
+def backup_command(directory: Path | None, out_dir: Path | None):
     from flask import current_app
 
+    out_dir = directory or out_dir
+    if out_dir is None:
+        raise click.UsageError("Sebutkan direktori tujuan: flask --app app backup DIR")
     try:
         report = backup(current_app.config["SETTINGS"], out_dir, _passphrase(confirm=True))
     except ServiceError as exc:

@@ -159,10 +159,9 @@ def test_tampered_archive_is_refused_before_anything_is_written(installation, tm
 
 def test_backup_and_restore_commands(app, installation, tmp_path, monkeypatch):
     monkeypatch.setenv("BACKUP_PASSPHRASE", PASSPHRASE)
-    app.cli.add_command(backup.backup_command)
-    app.cli.add_command(backup.restore_command)
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["backup", "--out", str(tmp_path / "cadangan")])
+    assert runner.invoke(args=["backup"]).exit_code == 2  # no directory: a usage error
+    result = runner.invoke(args=["backup", str(tmp_path / "cadangan")])
     assert result.exit_code == 0, result.output
     archive = next((tmp_path / "cadangan").glob("*.tar"))
     assert str(archive) in result.output

@@ -11,8 +11,10 @@ import redis
 import storage
 import tasks
 from config import Settings
+from errors import IntakeError
 from processing.intake import inspect_upload, read_limited
-from records.dossiers import DocumentSlot, Upload, add_upload
+from records import audit
+from records.dossiers import DocumentSlot, Upload, add_upload, display_name
 from records.people import User
 
 log = logging.getLogger(__name__)
@@ -36,9 +38,18 @@ def enqueue_processing(upload: Upload) -> bool:
 
 def accept_upload(settings: Settings, slot: DocumentSlot, stream: BinaryIO, filename: str | None,
                   actor: User | None) -> Upload:
-    """Intake one file into ``slot``; raises IntakeError/FileTooLarge/StorageError/Conflict."""
-    data = read_limited(stream)
-    result = inspect_upload(data, declared_name=filename)
+    """Intake one file into ``slot``; raises IntakeError/FileTooLarge/StorageError/Conflict.
+
+    A refused file is not stored, but the refusal is kept in the audit log (who, which slot,
+    why), so an officer can answer "I uploaded it and it disappeared".
+    """
+    try:
+        data = read_limited(stream)
+        result = inspect_upload(data, declared_name=filename)
+    except IntakeError as exc:
+        audit.record(actor.username if actor else "sistem", "upload.refused", f"slot:{slot.id}",
+                     reason=exc.message, name=display_name(filename or ""))
+        raise
     # Stored before it is recorded: a failure after this leaves at most an unreferenced,
     # content-addressed file, never a record pointing to a missing one.
     storage.LocalFileStore(settings.files_dir).put(data)

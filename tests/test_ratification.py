@@ -266,3 +266,26 @@ def test_verify_command_on_the_demo_agreements(pki_app, tmp_path):
     assert runner.invoke(args=["verify", str(tmp_path / "ubah.pdf")]).exit_code == 1
     (tmp_path / "bukan.pdf").write_text("bukan PDF")
     assert runner.invoke(args=["verify", str(tmp_path / "bukan.pdf")]).exit_code == 2
+
+
+def test_cpmi_downloads_the_signed_pp_through_its_link_only(pki_app):
+    import ratification
+    from records.agreements import Agreement
+
+    settings = pki_app.config["SETTINGS"]
+    with db.connection_context():
+        agreement, _ = _submitted_agreement(settings)
+        ratification.verify_agreement(agreement, actor=_user("pelaksana"))
+        assert ratification.sign_agreement(settings, agreement.id, _user("kadin"), PASSPHRASE).ok
+        agreement = Agreement.get_by_id(agreement.id)
+        signed = ratification.signed_pdf(settings, agreement)
+    with pki_app.test_request_context():
+        from web.files import cpmi_download_url
+
+        url = cpmi_download_url(agreement)
+    path = url.removeprefix(settings.public_base_url)
+    client = pki_app.test_client()
+    response = client.get(path)  # no login
+    assert response.status_code == 200 and response.data == signed
+    assert client.get(path[:-1] + ("0" if path[-1] != "0" else "1")).status_code == 404
+    assert client.get(path.replace(f"/pp/{agreement.id}/", f"/pp/{agreement.id + 1}/")).status_code == 404

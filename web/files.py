@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 
-from flask import Blueprint, abort, current_app, send_file
+from flask import Blueprint, abort, current_app, send_file, url_for
 from flask_login import current_user
 
 import storage
@@ -54,3 +56,39 @@ def agreement_pdf(agreement_id: int):
         abort(404)
     return send_file(io.BytesIO(file_store().read(agreement.signed_sha256)), mimetype="application/pdf",
                      download_name=f"{agreement.number.replace('/', '-')}.pdf", as_attachment=True)
+
+
+def cpmi_download_token(agreement) -> str:
+    """The secret part of the CPMI's download link of a signed agreement.
+
+    Derived, not stored: an HMAC of the agreement and the exact signed file under the app's
+    secret key, so it cannot be guessed from the agreement number and changes if the file does.
+    """
+    message = f"pp-cpmi:{agreement.id}:{agreement.signed_sha256}".encode()
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def cpmi_download_url(agreement) -> str | None:
+    """Absolute link the office or the P3MI hands to the CPMI (no account needed)."""
+    if not agreement.signed_sha256:
+        return None
+    base = current_app.config["SETTINGS"].public_base_url
+    return base + url_for("files.cpmi_download", agreement_id=agreement.id, token=cpmi_download_token(agreement))
+
+
+@bp.route("/unduh/pp/<int:agreement_id>/<token>")
+def cpmi_download(agreement_id: int, token: str):
+    """The signed agreement for the CPMI, through the link only (no login)."""
+    from records.agreements import Agreement
+
+    agreement = Agreement.get_or_none(Agreement.id == agreement_id)
+    if agreement is None or not agreement.signed_sha256 or not hmac.compare_digest(
+            token.encode(), cpmi_download_token(agreement).encode()):
+        abort(404)
+    return send_file(io.BytesIO(file_store().read(agreement.signed_sha256)), mimetype="application/pdf",
+                     download_name=f"{agreement.number.replace('/', '-')}.pdf", as_attachment=True)
+
+
+@bp.app_context_processor
+def _template_helpers():
+    return {"cpmi_download_url": cpmi_download_url}

@@ -22,6 +22,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+import notifications
 import storage
 import workflow
 from config import Settings
@@ -379,6 +380,7 @@ def sign_agreement(settings: Settings, agreement_id: int, user: User, passphrase
         audit.record(user.username, "agreement.sign", f"agreement:{agreement_id}", number=current.number,
                      level=signed.level, sha256=key_ref, capacity=authority.capacity,
                      sk=authority.sk_reference)
+    notifications.agreement_ratified(settings, agreement_id)
     return SigningOutcome(agreement_id, True, f"{agreement.number} ditandatangani ({signed.level}).", signed.level)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import peewee
 
+import notifications
 import workflow
 from errors import Conflict, ServiceError
 from records import audit
@@ -211,6 +212,8 @@ def review_slot(slot: DocumentSlot, *, accept: bool, reason: str, actor: User) -
             _set_dossier_status(slot.dossier, "ditolak", actor, f"{slot.label}: {reason}")
         audit.record(actor.username, "slot.accept" if accept else "slot.reject",
                      f"slot:{slot.id}", reason=reason)
+    if not accept:
+        notifications.slot_rejected(slot.id)
 
 
 def verify_dossier(dossier: Dossier, *, actor: User) -> None:

@@ -22,6 +22,7 @@ from records.catalogue import (
 )
 from records.dossiers import DocumentSlot, Dossier, ReviewEvent, Upload
 from records.people import ApiToken, Candidate, Company, Official, User
+from records.webhooks import Webhook, WebhookDelivery
 
 MODELS = [
     Company, Candidate, Official, User, ApiToken,
@@ -30,6 +31,10 @@ MODELS = [
     Delegation, Agreement, Signature,
     AuditEntry,
 ]
+
+#: Tables added after v3. Kept out of MODELS: v3 adds columns to every table of MODELS, and on
+#: an installation upgraded from v2 these tables do not exist yet when v3 runs.
+WEBHOOK_MODELS = [Webhook, WebhookDelivery]
 
 
 class SchemaVersion(BaseModel):
@@ -78,10 +83,16 @@ def _v3_add_missing_columns() -> None:
         migrate(*operations)
 
 
+def _v4_webhooks() -> None:
+    # P3MI webhooks and their delivery log (new tables; nothing existing changes).
+    db.create_tables(WEBHOOK_MODELS, safe=True)
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_audit_append_only),
     (3, _v3_add_missing_columns),
+    (4, _v4_webhooks),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -14,6 +14,7 @@ from flask_limiter import Limiter
 from flask_smorest import Api
 
 from records.people import hash_token
+from web.api import webhooks  # noqa: F401 - registers /webhook on the blueprint
 from web.api.auth import bearer_token
 from web.api.errors import handle_http_exception
 from web.api.schemas import ErrorSchema

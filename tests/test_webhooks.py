@@ -392,3 +392,15 @@ def test_queue_outage_does_not_fail_the_officers_decision(api, loopback, receive
 def test_webhook_operations_are_in_the_openapi_document(client, app):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert set(spec["paths"]["/api/v1/webhook"]) >= {"put", "get", "delete"}
+
+
+def test_upgrade_v4_creates_the_webhook_tables_of_an_older_installation(app):
+    from records.schema import SchemaVersion, current_version, upgrade
+    from records.webhooks import Webhook, WebhookDelivery
+
+    with db.connection_context():
+        db.drop_tables([WebhookDelivery, Webhook])
+        SchemaVersion.delete().where(SchemaVersion.version >= 4).execute()
+        assert upgrade() == [4] and current_version() == 4
+        assert Webhook.table_exists() and WebhookDelivery.table_exists()
+        assert upgrade() == []

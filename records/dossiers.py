@@ -176,6 +176,10 @@ def add_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: int,
         dossier = slot.dossier
         if dossier.status == "ditolak":
             _set_dossier_status(dossier, "diajukan", actor, "Dokumen diperbaiki dan diajukan kembali.")
+            # The officer's one-day check starts again from the resubmission; the service clock
+            # (3 days) keeps running from the first submission.
+            dossier.check_due_at = workflow.add_working_days(now(), sla_days("pemeriksaan", 1))
+            dossier.save(only=[Dossier.check_due_at])
         audit.record(_actor_name(actor), "upload.add", f"slot:{slot.id}", upload=upload.id, sha256=sha256)
     return upload
 

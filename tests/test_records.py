@@ -132,9 +132,16 @@ def test_review_round_trip_keeps_history(conn, make_user):
     assert ktp.dossier.status == "ditolak"
     with pytest.raises(Conflict):
         verify_dossier(ktp.dossier, actor=officer)
+    from records.dossiers import Dossier
+
+    Dossier.update(check_due_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)).where(Dossier.id == dossier.id).execute()
+    service_due = Dossier.get_by_id(dossier.id).service_due_at
     second = add_upload(ktp, sha256="b" * 64, media_type="image/png", size=11, original_name="ktp2.png", actor=officer)
     ktp = DocumentSlot.get_by_id(ktp.id)
     assert ktp.status == "diajukan" and ktp.dossier.status == "diajukan"
+    # Resubmission restarts the one-day check clock, not the service clock.
+    assert ktp.dossier.check_due_at > dt.datetime.now(dt.UTC)
+    assert ktp.dossier.service_due_at == service_due
     assert ktp.current_upload.id == second.id and first.id != second.id
     assert [u.id for u in ktp.uploads.order_by(ktp.uploads.model.id)] == [first.id, second.id]
     for slot in ktp.dossier.slots:

@@ -27,6 +27,7 @@ __all__ = [
     "as_scan",
     "blank_page",
     "clean_documents",
+    "crop_between_lines",
     "crop_edge",
     "defect_corpus",
     "gaussian_blur",
@@ -133,6 +134,34 @@ def crop_edge(img: Image, rng: random.Random) -> Image:
     return img[: y1 - int((y1 - y0) * share), :].copy()
 
 
+def crop_between_lines(img: Image, rng: random.Random) -> Image:
+    """A scan cut across the blank space between two text lines, top or bottom, 5-30 % into
+    the printed area: no ink meets the frame, which is the cut the ink test alone misses."""
+    height = img.shape[0]
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    inked = (gray < np.percentile(gray, 90) - 60).any(axis=1)
+    rows = np.nonzero(inked)[0]
+    if rows.size == 0:
+        return img[: height * 4 // 5].copy()
+    y0, y1 = int(rows[0]), int(rows[-1])
+    side = rng.choice(("top", "bottom"))
+    share = rng.uniform(0.05, 0.30)
+    aim = y0 + (y1 - y0) * share if side == "top" else y1 - (y1 - y0) * share
+    # The middle of the blank run nearest the aimed row: the cut touches no print.
+    blank = np.nonzero(~inked[y0:y1])[0] + y0
+    if blank.size == 0:
+        cut = round(aim)
+    else:
+        nearest = int(blank[np.argmin(np.abs(blank - aim))])
+        lo = hi = nearest
+        while lo - 1 >= y0 and not inked[lo - 1]:
+            lo -= 1
+        while hi + 1 <= y1 and not inked[hi + 1]:
+            hi += 1
+        cut = (lo + hi) // 2
+    return img[cut:].copy() if side == "top" else img[:cut].copy()
+
+
 def low_resolution(img: Image, rng: random.Random) -> Image:
     """A thumbnail-sized capture: short side 250-450 px."""
     height, width = img.shape[:2]
@@ -221,6 +250,8 @@ DEFECTS: dict[str, Defect] = {
         Defect("glare", glare, ("exposure",), ("legible", "type_match", "nik")),
         Defect("skew", skew, ("skew",), ("legible", "type_match", "nik")),
         Defect("crop_edge", crop_edge, ("crop",), ("legible", "type_match", "nik", "resolution")),
+        Defect("crop_between_lines", crop_between_lines, ("crop",),
+               ("legible", "type_match", "nik", "resolution")),
         Defect("low_resolution", low_resolution, ("resolution",),
                ("blur", "legible", "type_match", "nik")),
         Defect("blank_page", blank_page, ("blank",),

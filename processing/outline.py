@@ -3,7 +3,9 @@
 Two kinds of capture reach us. A *photo* shows the document on a darker background (a table,
 a hand): the outline is the bright region's quadrilateral, and the document is cut when that
 region reaches the frame. A *scan* is the paper itself, edge to edge: there is no outline, the
-tilt is read from the text lines, and the document is cut when ink runs into the frame.
+tilt is read from the text lines, and the document is cut when ink runs into the frame, or when
+a text line sits hard against the top or bottom edge while the opposite margin is a page's (a
+cut that fell between two lines).
 """
 
 from __future__ import annotations
@@ -37,6 +39,27 @@ _MAX_ASPECT = 2.2
 _MAX_CUT_SHARE = 0.35
 #: Depth of the frame strip, as a share of the side, where cut ink is looked for.
 _EDGE_STRIP = 0.006
+#: Top or bottom margin of a scan, as a share of the document's width, below which it counts as
+#: cut when the opposite margin is much wider: 7 mm on A4. Letters keep 15-30 mm at top and
+#: bottom; a cut between two text lines, or across a paragraph's gap, leaves 1-10 mm.
+#: (Width, because a top or bottom cut leaves it whole; the short side is the width of a
+#: portrait page but the height of a letter cut to landscape.)
+_THIN_MARGIN = 0.035
+#: Median colour (CIELAB chroma, 8-bit scale) above which the scan is a printed card (KTP and
+#: BPJS cards are coloured edge to edge, 19-52; letters are black on white, 0-5).
+_CARD_CHROMA = 12.0
+#: Paper grey levels (90th percentile) of a capture whose colours can be trusted: below, too
+#: dark; at the top, clipped white (both wash a card's colour out).
+_PAPER_LEVELS = (110.0, 250.0)
+#: How many times wider the opposite margin must be: a narrow border on both sides (a
+#: certificate's frame) is the design, a narrow one on one side only is a cut.
+_MARGIN_CONTRAST = 2.0
+#: Longest long/short ratio of a scan's frame that can hold a whole document: ID-1 is 1.586,
+#: F4 1.535, legal 1.647. A longer frame is a document with a part cut away.
+_MAX_SCAN_ASPECT = 1.75
+#: Share of a side a dark band covers to be a scanner lid, shadow or printed band
+#: rather than cut text (such sides are not judged).
+_BAND_COVER = 0.8
 
 
 @dataclass(frozen=True)
@@ -99,7 +122,7 @@ def find_outline(image: np.ndarray) -> Outline:
             corners=frame,
             found=False,
             angle=estimate_text_skew(gray),
-            cut_share=_ink_cut_share(gray),
+            cut_share=_scan_cut_share(gray, _margin_unit(image, gray)),
             frame_size=(width, height),
         )
     corners = _order_corners(_quad_from_hull(hull) / ratio).astype(np.float32)
@@ -198,22 +221,80 @@ def _ink_mask(gray: np.ndarray) -> np.ndarray:
     return ink
 
 
-def _ink_cut_share(gray: np.ndarray) -> float:
-    """Share of the frame border where ink runs into the edge (text cut off by the frame)."""
+def _margin_unit(image: np.ndarray, gray: np.ndarray) -> float:
+    """Length the top and bottom margins of a scan are measured against, in pixels.
+
+    The frame's width for black print on well-exposed white paper (a letter). Otherwise the
+    short side, the stricter unit: a coloured card keeps its text 2-3 mm from its edge, and on
+    a dark or clipped-white capture a card's colour is gone and cannot tell it from paper.
+    """
+    height, width = gray.shape[:2]
+    short = float(min(height, width))
+    if image.ndim == 2:
+        return short
+    step = max(1, round(max(height, width) / 200))
+    paper = float(np.percentile(gray[::step, ::step], 90))
+    if not _PAPER_LEVELS[0] <= paper < _PAPER_LEVELS[1]:
+        return short
+    lab = cv2.cvtColor(np.ascontiguousarray(image[::step, ::step]), cv2.COLOR_BGR2LAB)
+    chroma = np.hypot(lab[:, :, 1].astype(np.float32) - 128, lab[:, :, 2].astype(np.float32) - 128)
+    return short if float(np.median(chroma)) > _CARD_CHROMA else float(width)
+
+
+def _scan_cut_share(gray: np.ndarray, unit: float) -> float:
+    """Share of the frame border where a scan's document is cut: ink run into the edge, or a
+    text line left hard against the top or bottom edge (a cut between two lines).
+
+    ``unit`` is the length margins are judged against (:func:`_margin_unit`).
+    """
     height, width = gray.shape[:2]
     ink = _ink_mask(gray)
     depth = max(2, round(_EDGE_STRIP * max(height, width)))
-    strips = (ink[:depth, :], ink[-depth:, :], ink[:, :depth].T, ink[:, -depth:].T)
-    touched = 0
-    total = 0
+    strips = [ink[:depth, :], ink[-depth:, :], ink[:, :depth].T, ink[:, -depth:].T]
+    covered = []
     for strip in strips:
-        covered = np.count_nonzero(strip, axis=0) > 0
+        side = np.count_nonzero(strip, axis=0) > 0
         # A dark band along a whole side is the scanner lid or a shadow, not cut text.
-        if covered.mean() > 0.8:
-            covered = np.zeros_like(covered)
-        touched += int(covered.sum())
-        total += covered.size
-    return touched / total if total else 0.0
+        covered.append(np.zeros_like(side) if side.mean() > _BAND_COVER else side)
+    # A lid, shadow or printed band lies on the frame's very edge; a ruled line a few pixels
+    # in (a letterhead cut just above its rule) is a text line against the edge.
+    banded = [(np.count_nonzero(strip[:2], axis=0) > 0).mean() > _BAND_COVER
+              for strip in strips[:2]]
+    if not any(banded):
+        for index, line in _thin_margin_lines(ink, depth, unit):
+            covered[index] = covered[index] | line
+    total = sum(side.size for side in covered)
+    return sum(int(side.sum()) for side in covered) / total if total else 0.0
+
+
+def _thin_margin_lines(ink: np.ndarray, depth: int,
+                       unit: float) -> list[tuple[int, np.ndarray]]:
+    """(side index, columns of the text line) for a top or bottom side cut between lines.
+
+    Only top and bottom are judged: text lines run across the page, so a cut parallel to them
+    can fall between two lines and touch no ink, while a cut down the page crosses nearly
+    every line and the ink test sees it. Left-aligned text also ends raggedly on the right,
+    which makes a side margin a poor witness.
+    """
+    height, width = ink.shape[:2]
+    rows = np.count_nonzero(ink, axis=1)
+    # A row of text holds more than a speck of dust.
+    text = np.nonzero(rows >= max(3, 0.003 * width))[0]
+    if text.size == 0:
+        return []
+    top, bottom = int(text[0]), int(height - 1 - text[-1])
+    thin = _THIN_MARGIN * unit
+    # A frame too wide for any document lost a strip along its top or bottom: the thinner.
+    elongated = width > height and width / max(height, 1) > _MAX_SCAN_ASPECT
+    found = []
+    for index, margin, opposite in ((0, top, bottom), (1, bottom, top)):
+        if (margin < thin and opposite >= _MARGIN_CONTRAST * max(margin, 1)) or (
+                elongated and margin <= opposite):
+            start = margin if index == 0 else height - margin - 2 * depth
+            band = ink[max(0, start): start + 2 * depth, :]
+            # The line along the cut is what is lost: its extent is the cut part of the border.
+            found.append((index, np.count_nonzero(band, axis=0) > 0))
+    return found
 
 
 def estimate_text_skew(gray: np.ndarray, max_angle: float = 20.0) -> float:

@@ -77,7 +77,8 @@ class Thresholds:
 #: weaker directional second-derivative energy over the document's content tiles
 #: (processing.checks.measure_sharpness; it sees motion blur, the plain Laplacian does not);
 #: exposure = share of glare (clipped-white blobs) inside the document outline; skew = degrees;
-#: crop = share of the frame's border where the document (or its print) is cut; blank =
+#: crop = share of the frame's border where the document (or its print) is cut, on a scan also
+#: where a text line sits hard against the top or bottom edge (processing.outline); blank =
 #: standard deviation of grey levels once the lighting is removed; duplicate = Hamming distance
 #: of perceptual hashes (a hint only); legible = mean OCR word confidence (0-100); type_match =
 #: classifier confidence.

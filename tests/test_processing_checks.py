@@ -72,6 +72,7 @@ def test_clean_photo_on_a_table_passes_and_is_outlined(clean_page):
         ("glare", "exposure"),
         ("skew", "skew"),
         ("crop_edge", "crop"),
+        ("crop_between_lines", "crop"),
         ("photo_cut", "crop"),
         ("low_resolution", "resolution"),
         ("blank_page", "blank"),
@@ -81,6 +82,20 @@ def test_each_check_catches_its_defect(clean_page, clean_card, defect, check):
     for clean, seed in ((clean_page, 5), (clean_card, 6)):
         damaged = defects.DEFECTS[defect].apply(clean, random.Random(seed))
         assert not _verdicts(damaged)[check], (defect, check, "card" if clean is clean_card else "page")
+
+
+def test_thin_margin_on_one_side_is_a_cut_but_a_narrow_border_all_round_is_not(clean_page):
+    # A cut between two lines leaves the text 1-2 % of the width from the edge, with the page's
+    # own margin on the opposite side; a certificate's frame is as close on every side.
+    height, width = clean_page.shape[:2]
+    gray = cv2.cvtColor(clean_page, cv2.COLOR_BGR2GRAY)
+    rows = (gray < 150).any(axis=1).nonzero()[0]
+    cut = clean_page[max(0, int(rows[0]) - round(0.015 * width)):]
+    assert not ck.check_crop(find_outline(cut).cut_share, LIMITS).ok
+    framed = clean_page.copy()
+    inset = round(0.02 * width)
+    cv2.rectangle(framed, (inset, inset), (width - 1 - inset, height - 1 - inset), (20, 20, 20), 3)
+    assert ck.check_crop(find_outline(framed).cut_share, LIMITS).ok
 
 
 def test_motion_blur_is_caught_where_the_plain_laplacian_is_fooled(clean_page):

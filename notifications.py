@@ -143,14 +143,24 @@ def _emit(company_id: int, event: str, data: dict) -> WebhookDelivery | None:
         return None
     delivery = WebhookDelivery.create(company=company_id, uuid=str(uuid.uuid4()), event=event, data=data)
     try:
-        job = tasks.queue("notifications").enqueue_call(
-            deliver, args=(delivery.id,), job_id=f"webhook-{delivery.id}", retry=RETRY,
-            failure_ttl=7 * 24 * 3600)
+        job = tasks.enqueue("notifications", deliver, delivery.id, job_id=f"webhook-{delivery.id}", retry=RETRY)
     except redis.exceptions.RedisError:
         log.warning("queue unreachable; webhook delivery %s stays pending", delivery.id, exc_info=True)
         return delivery
     WebhookDelivery.update(job_id=job.id).where(WebhookDelivery.id == delivery.id).execute()
     return delivery
+
+
+def reconcile(connection=None) -> int:
+    """Queue the deliveries a queue outage left pending with no job; returns how many."""
+    count = 0
+    for delivery in WebhookDelivery.select().where(
+            (WebhookDelivery.state == "pending") & WebhookDelivery.job_id.is_null()):
+        job = tasks.enqueue("notifications", deliver, delivery.id, job_id=f"webhook-{delivery.id}",
+                            retry=RETRY, connection=connection)
+        WebhookDelivery.update(job_id=job.id).where(WebhookDelivery.id == delivery.id).execute()
+        count += 1
+    return count
 
 
 def slot_rejected(slot_id: int) -> WebhookDelivery | None:
@@ -217,7 +227,7 @@ def deliver(delivery_id: int) -> str:
     from rq import get_current_job
 
     job = get_current_job()
-    with tasks._job_database():
+    with tasks.job_database():
         delivery = WebhookDelivery.get_or_none(WebhookDelivery.id == delivery_id)
         if delivery is None:
             log.warning("job %s: webhook delivery %s gone", job.id if job else "-", delivery_id)

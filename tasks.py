@@ -46,25 +46,29 @@ def queue(name: str, connection: Redis | None = None) -> Queue:
     return Queue(name, connection=connection or redis_connection(), default_timeout=QUEUES[name])
 
 
-def enqueue(queue_name: str, func, *args, job_id: str | None = None, connection: Redis | None = None):
+def enqueue(queue_name: str, func, *args, job_id: str | None = None, connection: Redis | None = None,
+            retry: Retry = RETRY):
     """Put ``func(*args)`` on ``queue_name`` with the declared timeout and retries."""
     q = queue(queue_name, connection)
-    return q.enqueue_call(func, args=args, job_id=job_id, retry=RETRY, failure_ttl=7 * 24 * 3600)
+    return q.enqueue_call(func, args=args, job_id=job_id, retry=retry, failure_ttl=7 * 24 * 3600)
 
 
 def reconcile(connection: Redis | None = None) -> int:
-    """Re-enqueue uploads recorded as queued or running whose job Redis no longer knows.
+    """Re-enqueue uploads recorded as queued or running whose job Redis no longer knows, and
+    webhook deliveries a queue outage left without a job.
 
     Covers a Redis that was restarted empty and a worker that died with its job; jobs are
     idempotent, so enqueueing one twice is harmless.
     """
     from rq.job import Job
 
+    import notifications
     from records.dossiers import Upload
 
     connection = connection or redis_connection()
     count = 0
-    with _job_database():
+    with job_database():
+        count += notifications.reconcile(connection)
         for upload in Upload.select().where(Upload.state.in_(["queued", "running"])):
             if upload.job_id and Job.exists(upload.job_id, connection=connection):
                 job = Job.fetch(upload.job_id, connection=connection)
@@ -161,7 +165,7 @@ def init_app(app) -> None:
 
 
 @contextmanager
-def _job_database():
+def job_database():
     """Bind and open the database inside a job (workers fork; connections are per process)."""
     import records
     from records.base import db
@@ -177,7 +181,7 @@ def _job_database():
 
 def process_upload(upload_id: int) -> str:
     """Classify and check one upload and store the results on its record."""
-    with _job_database():
+    with job_database():
         return _process_upload(upload_id)
 
 
@@ -258,7 +262,7 @@ def sign_batch(agreement_ids: list[int], user_id: int, sealed_passphrase: str) -
     job = get_current_job()
     settings = load_settings()
     outcomes: list[dict] = []
-    with _job_database():
+    with job_database():
         user = User.get_by_id(user_id)
         passphrase = ratification.unseal_passphrase(settings, sealed_passphrase)
         for index, agreement_id in enumerate(agreement_ids):

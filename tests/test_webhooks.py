@@ -387,6 +387,13 @@ def test_queue_outage_does_not_fail_the_officers_decision(api, loopback, receive
         assert DocumentSlot.get_by_id(slot.id).status == "ditolak"
     [delivery] = _deliveries()
     assert delivery.state == "pending" and delivery.job_id is None
+    # Once Redis is back, the workers' reconciler queues it and it is delivered.
+    from rq import SimpleWorker
+
+    assert tasks.reconcile() >= 1
+    SimpleWorker(["notifications"], connection=tasks.redis_connection()).work(burst=True)
+    [delivery] = _deliveries()
+    assert delivery.state == "delivered", delivery.last_error
 
 
 def test_webhook_operations_are_in_the_openapi_document(client, app):

@@ -40,10 +40,10 @@ __all__ = ["run"]
 _ROUNDS = 12
 _WARMUP = 2
 _PASSPHRASE = "bench-passphrase"
-_FIELD = "ttd_pengesahan"
+FIELD = "ttd_pengesahan"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     import socket
 
     with socket.socket() as sock:
@@ -51,7 +51,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _agreement_pdf() -> bytes:
+def agreement_pdf() -> bytes:
     from reportlab.pdfgen import canvas
 
     buffer = BytesIO()
@@ -59,14 +59,14 @@ def _agreement_pdf() -> bytes:
     pdf.drawString(72, 780, "PERJANJIAN PENEMPATAN PEKERJA MIGRAN INDONESIA")
     pdf.showPage()
     pdf.save()
-    spec = SignatureFieldSpec(_FIELD, 0, (300, 60, 565, 190))
+    spec = SignatureFieldSpec(FIELD, 0, (300, 60, 565, 190))
     return add_signature_fields(buffer.getvalue(), [spec])
 
 
 def _baseline(pdf: bytes, key, pki: DemoPKI, roots) -> bytes:
     """A default pyHanko B-LTA signature, set up from scratch as a naive caller would."""
     meta = signers.PdfSignatureMetadata(
-        field_name=_FIELD,
+        field_name=FIELD,
         subfilter=fields.SigSeedSubFilter.PADES,
         embed_validation_info=True,
         use_pades_lta=True,
@@ -88,8 +88,8 @@ def _baseline(pdf: bytes, key, pki: DemoPKI, roots) -> bytes:
 def run() -> list[dict]:
     """Measure and return the signing figures."""
     with tempfile.TemporaryDirectory(prefix="bench-signing-") as tmp:
-        pki = DemoPKI.create(Path(tmp) / "pki", f"http://127.0.0.1:{_free_port()}", _PASSPHRASE)
-        pdf = _agreement_pdf()
+        pki = DemoPKI.create(Path(tmp) / "pki", f"http://127.0.0.1:{free_port()}", _PASSPHRASE)
+        pdf = agreement_pdf()
         key = load_signing_key(pki.p12_path("kepala-dinas"), _PASSPHRASE)
         roots = load_trust_roots([pki.trust_root_path])
         kadis = Official(
@@ -107,7 +107,7 @@ def run() -> list[dict]:
                 start = time.perf_counter()
                 authority = authorise(kadis, [], datetime.now(UTC), "perjanjian_penempatan")
                 signed = sign_document(
-                    pdf, key, authority, field_name=_FIELD, stamp=stamp, services=services
+                    pdf, key, authority, field_name=FIELD, stamp=stamp, services=services
                 )
                 mid = time.perf_counter()
                 _baseline(pdf, key, pki, roots)

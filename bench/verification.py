@@ -23,13 +23,12 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from bench import figure
+from bench.signing import FIELD, agreement_pdf, free_port
 from signing.delegation import Delegation, Official, authorise
 from signing.pki import DemoPKI
 from signing.sign import (
-    SignatureFieldSpec,
     SigningServices,
     StampSpec,
-    add_signature_fields,
     load_signing_key,
     load_trust_roots,
     sign_document,
@@ -41,30 +40,8 @@ __all__ = ["run"]
 _ROUNDS = 40
 _WARMUP = 3
 _PASSPHRASE = "bench-passphrase"
-_FIELD = "ttd_pengesahan"
 _KADIS = Official("Drs. Bambang Sutrisno, M.Si.", "196805121990031004", "IV/c", "kepala_dinas")
 _SEKDIS = Official("Sri Wahyuni, S.H., M.H.", "197203151995032002", "IV/b", "sekretaris_dinas")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _agreement_pdf() -> bytes:
-    from reportlab.pdfgen import canvas
-
-    buffer = BytesIO()
-    pdf = canvas.Canvas(buffer)
-    pdf.drawString(72, 780, "PERJANJIAN PENEMPATAN PEKERJA MIGRAN INDONESIA")
-    pdf.showPage()
-    pdf.save()
-    return add_signature_fields(
-        buffer.getvalue(), [SignatureFieldSpec(_FIELD, 0, (300, 60, 565, 190))]
-    )
 
 
 def _baseline(data: bytes, roots) -> None:
@@ -95,7 +72,7 @@ def _measure(data: bytes, verifier: Verifier, roots, lookup) -> tuple[float, flo
 def run() -> list[dict]:
     """Sign a B-LTA and a B-T agreement on a demo PKI, then time their verification."""
     with tempfile.TemporaryDirectory(prefix="bench-verification-") as tmp:
-        pki = DemoPKI.create(Path(tmp) / "pki", f"http://127.0.0.1:{_free_port()}", _PASSPHRASE)
+        pki = DemoPKI.create(Path(tmp) / "pki", f"http://127.0.0.1:{free_port()}", _PASSPHRASE)
         roots = list(load_trust_roots([pki.trust_root_path]))
         key = load_signing_key(pki.p12_path("sekretaris-dinas"), _PASSPHRASE)
         sk = Delegation(
@@ -108,13 +85,13 @@ def run() -> list[dict]:
         )
         authority = authorise(_SEKDIS, [sk], datetime.now(UTC), "perjanjian_penempatan")
         stamp = StampSpec("https://disnaker.example/verifikasi/1", (), "AB12CD")
-        pdf = _agreement_pdf()
+        pdf = agreement_pdf()
         with pki.serve():
             lta = sign_document(
                 pdf,
                 key,
                 authority,
-                field_name=_FIELD,
+                field_name=FIELD,
                 stamp=stamp,
                 services=SigningServices(pki.tsa_url, tuple(roots), allow_fetching=True),
             )
@@ -122,7 +99,7 @@ def run() -> list[dict]:
                 pdf,
                 key,
                 authority,
-                field_name=_FIELD,
+                field_name=FIELD,
                 stamp=stamp,
                 services=SigningServices(pki.tsa_url, tuple(roots), allow_fetching=False),
             )

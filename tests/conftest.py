@@ -61,22 +61,31 @@ def settings(tmp_path, redis_url, monkeypatch):
     return load_settings()
 
 
-@pytest.fixture
-def app(settings):
+@contextlib.contextmanager
+def prepared_app(settings, **config):
+    """An application on ``settings`` with its schema and configuration in place."""
     import tasks
     from app import create_app
     from cli import prepare_database
     from records.base import db
 
     tasks.reset_connection()
-    application = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, settings=settings)
+    application = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, **config}, settings=settings)
     with application.app_context():
         prepare_database()
     db.close()
-    yield application
-    if not db.is_closed():
-        db.close()
-    tasks.reset_connection()
+    try:
+        yield application
+    finally:
+        if not db.is_closed():
+            db.close()
+        tasks.reset_connection()
+
+
+@pytest.fixture
+def app(settings):
+    with prepared_app(settings) as application:
+        yield application
 
 
 @pytest.fixture

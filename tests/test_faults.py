@@ -21,6 +21,7 @@ import pytest
 from rq.registry import FinishedJobRegistry
 
 from records.base import db
+from tests.conftest import prepared_app
 from tests.reliability_fixtures import (
     RedisServer,
     WorkerProcess,
@@ -44,22 +45,11 @@ def private_redis(tmp_path):
 @pytest.fixture
 def fault_app(settings, private_redis, monkeypatch):
     """The application on the private Redis; a crash answers 500 as a real server would."""
-    import tasks
-    from app import create_app
-    from cli import prepare_database
 
     monkeypatch.setenv("REDIS_URL", private_redis.url)
     fault_settings = dataclasses.replace(settings, redis_url=private_redis.url)
-    tasks.reset_connection()
-    application = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "PROPAGATE_EXCEPTIONS": False},
-                             settings=fault_settings)
-    with application.app_context():
-        prepare_database()
-    db.close()
-    yield application
-    if not db.is_closed():
-        db.close()
-    tasks.reset_connection()
+    with prepared_app(fault_settings, PROPAGATE_EXCEPTIONS=False) as application:
+        yield application
 
 
 @pytest.fixture

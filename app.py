@@ -37,7 +37,6 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
         app.config.update(test_config)
 
     import records
-    import tasks
     import web.api
     import web.auth
     import web.files
@@ -45,7 +44,6 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     from admin import init_admin
 
     records.init_app(app)
-    tasks.init_app(app)
     csrf.init_app(app)
     web.auth.init_app(app)
     app.register_blueprint(web.auth.bp)

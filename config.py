@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -38,7 +38,6 @@ class Settings:
     office_timezone: str = "Asia/Makassar"
     #: Mark session cookies Secure (SESSION_COOKIE_SECURE); on by default outside loopback.
     session_cookie_secure: bool = False
-    extra: dict = field(default_factory=dict)
 
     @property
     def files_dir(self) -> Path:

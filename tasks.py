@@ -160,10 +160,6 @@ def _job_is_live(job, connection: Redis) -> bool:
     return False
 
 
-def init_app(app) -> None:
-    """Nothing to do at start: the connection is made on first use."""
-
-
 @contextmanager
 def job_database():
     """Bind and open the database inside a job (workers fork; connections are per process)."""

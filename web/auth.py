@@ -24,7 +24,6 @@ MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
 
 OFFICE_ROLES = frozenset({"admin", "pelaksana", "kabid", "sekdis", "kadin"})
-SIGNER_ROLES = frozenset({"kabid", "sekdis", "kadin"})
 
 
 def init_app(app) -> None:

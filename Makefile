@@ -27,8 +27,12 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m flask --app app demo --out instance/demo
 
+# ruff, the layer contracts (import-linter, pyproject.toml) and the checks it cannot make
+# (no import cycles, no unexplained import inside a function).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) scripts/check_imports.py
 
 test: $(STAMP) lint
 	$(PY) -m pytest -q
@@ -38,3 +42,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Scan triage on the real-scan calibration set (images fetched into the ignored
+# bench/real/images/ by `$(PY) -m bench.real.materialize`; pass NIK_TRUTH=private file).
+.PHONY: bench-real
+bench-real: $(STAMP)
+	$(PY) -m bench.real.score $(if $(NIK_TRUTH),--nik-truth $(NIK_TRUTH))

@@ -6,8 +6,6 @@ from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
 
-import workflow
-from admin import dashboard
 from admin.base import OFFICE, AccessRules
 from admin.review import ReviewDesk
 from admin.signing_desk import SignerDesk
@@ -31,10 +29,11 @@ from admin.views import (
     UploadView,
     UserView,
 )
-from records.agreements import Agreement, Delegation
-from records.audit import AuditEntry
-from records.base import now
-from records.catalogue import (
+from pengesahan import workflow
+from pengesahan.records.agreements import Agreement, Delegation
+from pengesahan.records.audit import AuditEntry
+from pengesahan.records.base import now
+from pengesahan.records.catalogue import (
     CheckThreshold,
     DocumentType,
     LetterTemplate,
@@ -43,8 +42,9 @@ from records.catalogue import (
     Setting,
     SlaSetting,
 )
-from records.dossiers import DocumentSlot, Dossier, ReviewEvent, Upload
-from records.people import ApiToken, Candidate, Company, Official, User
+from pengesahan.records.dossiers import DocumentSlot, Dossier, ReviewEvent, Upload
+from pengesahan.records.people import ApiToken, Candidate, Company, Official, User
+from pengesahan.services import dashboard
 
 
 class HomeView(AccessRules, AdminIndexView):
@@ -68,7 +68,8 @@ class HomeView(AccessRules, AdminIndexView):
                            agreement_statuses=workflow.AGREEMENT_STATUSES)
 
 
-def init_admin(app) -> Admin:
+def init_app(app) -> Admin:
+    """The officers' screens on ``app``."""
     admin = Admin(
         app,
         name="Pengesahan PP",

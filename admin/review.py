@@ -13,26 +13,22 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-import ratification
-import workflow
-from admin import dashboard
 from admin.base import OFFICE, REVIEWERS, SecureView
-from errors import ServiceError
-from records import audit
-from records.agreements import Agreement
-from records.base import now
-from records.catalogue import DocumentType, RejectionTemplate, sla_days
-from records.dossiers import (
+from pengesahan import workflow
+from pengesahan.errors import ServiceError
+from pengesahan.records.agreements import Agreement
+from pengesahan.records.base import now
+from pengesahan.records.catalogue import DocumentType, RejectionTemplate, sla_days
+from pengesahan.records.dossiers import (
     DocumentSlot,
     Dossier,
     ReviewEvent,
     Upload,
-    assign_dossier,
-    review_slot,
-    verify_dossier,
 )
-from records.people import Company, User
-from uploads import accept_upload, enqueue_processing
+from pengesahan.records.people import Company, User
+from pengesahan.services import dashboard, ratification
+from pengesahan.services.dossiers import assign_dossier, review_slot, verify_dossier
+from pengesahan.services.uploads import accept_upload, reprocess_upload
 
 
 class ReviewForm(FlaskForm):
@@ -311,9 +307,7 @@ class ReviewDesk(SecureView):
         self._reviewer_or_403()
         upload = Upload.get_or_none(Upload.id == upload_id) or abort(404)
         if ActionForm().validate_on_submit():
-            Upload.update(state="queued", state_reason="", progress=0).where(Upload.id == upload.id).execute()
-            enqueue_processing(Upload.get_by_id(upload.id))
-            audit.record(current_user.username, "upload.reprocess", f"upload:{upload.id}")
+            reprocess_upload(upload, actor=current_user._get_current_object())
             flash("Berkas dimasukkan kembali ke antrean.", "success")
         return self._back(upload.slot)
 

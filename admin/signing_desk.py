@@ -7,16 +7,13 @@ from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
 
-import ratification
-import tasks
 from admin.base import SIGNERS, SecureView
-from errors import SigningRefused
-from records.agreements import KINDS, Agreement
+from pengesahan.errors import SigningRefused
+from pengesahan.records.agreements import KINDS, Agreement
+from pengesahan.services import ratification
 
 
 class SignForm(FlaskForm):
@@ -59,48 +56,24 @@ class SignerDesk(SecureView):
             outcome = ratification.sign_agreement(settings, ids[0], user, form.passphrase.data)
             flash(outcome.message, "success" if outcome.ok else "error")
             return redirect(url_for(".index"))
-        sealed = ratification.seal_passphrase(settings, form.passphrase.data)
-        job = tasks.enqueue("signing", tasks.sign_batch, ids, user.id, sealed)
-        return redirect(url_for(".progress", job_id=job.id))
-
-    def _job(self, job_id: str) -> Job:
-        """The batch job if this user started it; 404 otherwise (jobs name other people's work)."""
-        try:
-            job = Job.fetch(job_id, connection=tasks.redis_connection())
-        except NoSuchJobError:
-            abort(404)
-        if job.func_name != "tasks.sign_batch" or len(job.args) < 2 or job.args[1] != current_user.id:
-            abort(404)
-        return job
+        job_id = ratification.start_batch_signing(settings, ids, user, form.passphrase.data)
+        return redirect(url_for(".progress", job_id=job_id))
 
     @staticmethod
-    def job_state(job: Job) -> dict:
-        """What the progress page shows, from the job's meta as the worker updates it."""
-        status = job.get_status(refresh=True)
-        meta = job.meta or {}
-        total = len(job.args[0]) if job.args else 0
-        outcomes = meta.get("outcomes", [])
-        finished = status in ("finished", "failed", "stopped", "canceled")
-        signed = sum(1 for o in outcomes if o.get("ok"))
-        failed_count = len(outcomes) - signed
-        summary = ""
-        if finished:
-            summary = f"{signed} dari {total} dokumen ditandatangani"
-            summary += f"; {failed_count} gagal (lihat alasannya)." if failed_count else "."
-            if status == "failed":
-                summary = "Tugas penandatanganan berhenti karena kesalahan. " + summary
-        return {"status": str(status.value if hasattr(status, "value") else status), "done": meta.get("done", 0),
-                "total": total, "outcomes": outcomes, "finished": finished, "failed_count": failed_count,
-                "summary": summary}
+    def _state(job_id: str) -> dict:
+        """The batch's progress if this user started it; 404 otherwise (jobs name other people's work)."""
+        state = ratification.batch_progress(job_id, current_user.id)
+        if state is None:
+            abort(404)
+        return state
 
     @expose("/tugas/<job_id>")
     def progress(self, job_id: str):
-        state = self.job_state(self._job(job_id))
-        return self.render("signing/progress.html", job_id=job_id, **state)
+        return self.render("signing/progress.html", job_id=job_id, **self._state(job_id))
 
     @expose("/tugas/<job_id>.json")
     def progress_json(self, job_id: str):
         """The batch's progress, polled by the progress page."""
-        response = jsonify(self.job_state(self._job(job_id)))
+        response = jsonify(self._state(job_id))
         response.headers["Cache-Control"] = "no-store"
         return response

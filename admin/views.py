@@ -10,11 +10,12 @@ from wtforms import PasswordField
 from wtforms.validators import Length, Optional
 
 from admin.base import ADMIN, OFFICE, REVIEWERS, CompanyScopedModelView, SecureModelView
-from records import audit
-from records.agreements import Delegation
-from records.base import now
-from records.dossiers import Dossier
-from records.people import ApiToken, Company
+from pengesahan.records import audit
+from pengesahan.records.agreements import Delegation
+from pengesahan.records.base import now
+from pengesahan.records.dossiers import Dossier
+from pengesahan.records.people import ApiToken, Company
+from pengesahan.services import delegations
 
 # --- configuration (low-code) -------------------------------------------------------------
 
@@ -176,12 +177,8 @@ class DelegationView(SecureModelView):
         if not self.may_write():
             flash("Anda tidak berhak mencabut SK.", "error")
             return
-        moment = now()
         for sk in Delegation.select().where(Delegation.id.in_([int(i) for i in ids])):
-            if sk.revoked_at is None:
-                sk.revoked_at = moment
-                sk.save()
-                audit.record(current_user.username, "delegation.revoke", f"delegation:{sk.id}", number=sk.number)
+            delegations.revoke(sk, actor=current_user._get_current_object())
         flash("SK dicabut.", "success")
 
 
@@ -208,7 +205,8 @@ class DossierView(CompanyScopedModelView):
                      "assigned_to": "Petugas"}
     column_filters = ["status", "destination_country", Company.name]
     column_default_sort = "check_due_at"
-    form_columns = ["destination_country", "employer_name", "job_title", "assigned_to"]
+    # Assignment goes through the review desk (assign_dossier checks the officer and audits it).
+    form_columns = ["destination_country", "employer_name", "job_title"]
     column_formatters = {
         "id": lambda v, c, m, n: Markup('<a href="{}">#{}</a>').format(url_for("review.dossier", dossier_id=m.id), m.id),
         "status": lambda v, c, m, n: m.status_label,
@@ -216,6 +214,11 @@ class DossierView(CompanyScopedModelView):
 
     def restrict_to_company(self, query, company_id):
         return query.where(Dossier.company == company_id)
+
+    def after_model_change(self, form, model, is_created):
+        audit.record(current_user.username, "dossier.update", f"dossier:{model.id}",
+                     destination_country=model.destination_country, employer_name=model.employer_name,
+                     job_title=model.job_title)
 
 
 class UploadView(SecureModelView):

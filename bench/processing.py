@@ -99,8 +99,9 @@ def _speed_figures(ocr: bool) -> list[dict]:
 
 
 def _throughput_figure(ocr: bool) -> dict:
-    from bench import corpus
     from tests.processing_fixtures import text_pdf
+
+    from bench import corpus
 
     rng = random.Random(5)
     files = []

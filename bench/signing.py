@@ -23,7 +23,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from bench import figure
 from signing.delegation import Official, authorise
-from signing.pki import DemoPKI
+from signing.demo_pki import DemoPKI
 from signing.sign import (
     LEVEL_B_LTA,
     SignatureFieldSpec,

@@ -25,7 +25,7 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 from bench import figure
 from bench.signing import FIELD, agreement_pdf, free_port
 from signing.delegation import Delegation, Official, authorise
-from signing.pki import DemoPKI
+from signing.demo_pki import DemoPKI
 from signing.sign import (
     SigningServices,
     StampSpec,

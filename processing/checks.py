@@ -216,8 +216,21 @@ def measure_exposure(document_gray: np.ndarray) -> ExposureMeasure:
         # Specks of clipped noise are not glare; a glare spot is a solid blob.
         clipped = cv2.morphologyEx(clipped, cv2.MORPH_OPEN,
                                    cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
-        glare = float(clipped.mean())
+        glare = float(_drop_border_blobs(clipped).mean())
     return ExposureMeasure(paper=paper, ink=ink, glare=glare)
+
+
+def _drop_border_blobs(mask: np.ndarray) -> np.ndarray:
+    """``mask`` without the blobs that touch the frame: white margins and backgrounds around a
+    tightly cropped card are paper or table, not glare, which lies on the document."""
+    count, labels = cv2.connectedComponents(mask, connectivity=8)
+    if count <= 1:
+        return mask
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    keep = np.ones(count, dtype=bool)
+    keep[edge[edge > 0]] = False
+    keep[0] = False
+    return keep[labels].astype(np.uint8)
 
 
 def check_exposure(
@@ -269,6 +282,56 @@ def check_crop(cut_share: float, thresholds: Thresholds, doc_type: str | None = 
                            "Tepi dokumen terpotong. Pastikan seluruh dokumen, keempat sisinya, "
                            "masuk dalam gambar.")
     return CheckResult("crop", True, value, limit, "Seluruh tepi dokumen terlihat.")
+
+
+#: Labels a whole KTP shows, as alternatives: its header, the NIK, and its last lines. When all
+#: are read and no word touches the frame, the card is inside the frame whatever its outline.
+KTP_PARTS: tuple[tuple[str, ...], ...] = (
+    ("provinsi",), ("nik",), ("kewarganegaraan", "berlaku hingga", "seumur hidup"),
+)
+#: Share of the frame's side within which a word counts as touching the edge (cut).
+_EDGE_TOUCH = 0.006
+
+
+def check_crop_parts(
+    reading: TextReading | None,
+    frame_size: tuple[int, int],
+    thresholds: Thresholds,
+    doc_type: str | None = None,
+    parts: Sequence[Sequence[str]] = KTP_PARTS,
+) -> CheckResult | None:
+    """The crop verdict from the document's content: its expected parts read, none cut.
+
+    None when the parts were not all read (the outline's verdict then stands): an unreadable
+    capture says nothing about its edges.
+    """
+    if reading is None or not reading.lines:
+        return None
+    flat = " ".join(w.text.lower() for line in reading.lines for w in line)
+    if not all(any(_has_word(flat, label) for label in options) for options in parts):
+        return None
+    limit = thresholds.get("crop", doc_type)
+    width, height = frame_size
+    dx, dy = _EDGE_TOUCH * width, _EDGE_TOUCH * height
+    for line in reading.lines:
+        for word in line:
+            if len(word.text) < 2 or word.confidence < 50:
+                continue
+            left, top, right, bottom = word.box
+            if left <= dx or top <= dy or right >= width - 1 - dx or bottom >= height - 1 - dy:
+                return CheckResult("crop", False, 1.0, limit,
+                                   f"Tulisan terpotong di tepi gambar ('{word.text}'). Pastikan "
+                                   "seluruh dokumen masuk dalam gambar.")
+    return CheckResult("crop", True, 0.0, limit,
+                       "Seluruh bagian dokumen terbaca di dalam gambar.")
+
+
+def _has_word(flat: str, label: str) -> bool:
+    from rapidfuzz import fuzz  # noqa: PLC0415 - only needed once text was read
+
+    if len(label) < 7:
+        return f" {label}" in f" {flat}"
+    return fuzz.partial_ratio(label, flat) >= 86
 
 
 def measure_blank(document_gray: np.ndarray) -> float:

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from errors import ProcessingError
+from pengesahan.errors import ProcessingError
 from processing.intake import MAX_PIXELS
 
 __all__ = [

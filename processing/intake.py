@@ -15,9 +15,13 @@ import warnings
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import pypdfium2 as pdfium
 from PIL import Image
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
-from errors import FileTooLarge, IntakeError
+from pengesahan.errors import FileTooLarge, IntakeError
 from processing.spec import MAX_UPLOAD_BYTES
 
 __all__ = [
@@ -263,9 +267,6 @@ def _check_pdf(raw: bytes) -> int:
     """Parse the PDF with pypdf (structure) and pdfium (rendering); return its page count."""
     if _ZIP_EOCD in raw[-(65_536 + 22):]:
         raise IntakeError(_MSG_POLYGLOT)
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
     try:
         with warnings.catch_warnings():
             # A malformed-but-readable PDF makes pypdf warn; that is not our concern here.
@@ -294,8 +295,6 @@ def _check_pdf(raw: bytes) -> int:
 
 
 def _open_with_pdfium(raw: bytes) -> None:
-    import pypdfium2 as pdfium
-
     try:
         document = pdfium.PdfDocument(raw)
     except pdfium.PdfiumError as exc:
@@ -311,8 +310,6 @@ def _open_with_pdfium(raw: bytes) -> None:
 
 def _pdf_has_actions(reader) -> bool:
     """Walk every object reachable from the trailer looking for script or launch actions."""
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
-
     stack: list = [reader.trailer]
     seen: set[tuple[int, int]] = set()
     visited = 0

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 
-from errors import ProcessingError
+from pengesahan.errors import ProcessingError
 from processing.intake import MAX_PDF_PAGES
 
 __all__ = ["RENDER_DPI", "PdfPage", "render_pdf"]
@@ -59,8 +61,6 @@ def render_pdf(
     ``on_page(i, n)`` is called after page ``i`` (1-based) of ``n`` is done, for progress.
     Raises :class:`errors.ProcessingError` when the PDF cannot be opened or rendered.
     """
-    import pypdfium2 as pdfium
-
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -114,9 +114,6 @@ def _render_page(page, index: int, dpi: int, max_side: int) -> PdfPage:
 
 
 def _largest_image(page) -> tuple[int, int] | None:
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
-
     best: tuple[int, int] | None = None
     try:
         for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):

@@ -20,7 +20,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from errors import FileTooLarge, IntakeError, ProcessingError
+from pengesahan.errors import FileTooLarge, IntakeError, ProcessingError
 from processing import checks as ck
 from processing.classify import classify
 from processing.fields import check_family_card, check_nik, extract_fields
@@ -177,6 +177,7 @@ def analyse(
     ocr: bool = True,
     candidate_id: int | None = None,
     max_bytes: int = MAX_UPLOAD_BYTES,
+    ocr_engine: str = "auto",
 ) -> Analysis:
     """Analyse one upload for the slot ``slot_type`` of a dossier.
 
@@ -218,7 +219,7 @@ def analyse(
     ]
     first = measures[0]
 
-    reading = _read(pages, measures, ocr, progress)
+    reading = _read(pages, measures, ocr, progress, ocr_engine)
     progress(0.9, "classify")
     layout = _layout(first, len(pages))
     classification: Classification | None = None
@@ -307,7 +308,7 @@ MIN_OCR_SHORT_SIDE = 200
 
 
 def _read(pages: Sequence[_Page], measures: Sequence[PageMeasures], ocr: bool,
-          progress: Callable[[float, str], None]) -> TextReading | None:
+          progress: Callable[[float, str], None], engine: str = "auto") -> TextReading | None:
     """Text of the document: the PDF text layer when it has one, else OCR of the first scans."""
     layer = "\n".join(page.text for page in pages if page.text)
     if layer.strip():
@@ -321,7 +322,7 @@ def _read(pages: Sequence[_Page], measures: Sequence[PageMeasures], ocr: bool,
         return TextReading(text="", mean_confidence=0.0, word_count=0, engine="none")
     for n, measure in enumerate(scanned):
         progress(0.5 + 0.4 * n / len(scanned), "ocr")
-        readings.append(read_text(cv2.cvtColor(measure.document, cv2.COLOR_BGR2GRAY)))
+        readings.append(read_text(cv2.cvtColor(measure.document, cv2.COLOR_BGR2GRAY), engine))
     if not readings:
         return None
     if len(readings) == 1:

@@ -9,7 +9,7 @@ classification (macro-F1 1.0) and NIK reads (100 %) and better word recall (0.98
 fallback on machines without it.
 
 Everything here is pure given its arguments; the environment variable ``OCR_ENGINE`` is read only
-by :func:`engine_from_env`, which the application calls once and passes on.
+by the application's settings (OCR_ENGINE), checked by :func:`check_engine` and passed on.
 """
 
 from __future__ import annotations
@@ -20,21 +20,20 @@ import io
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 import cv2
 import numpy as np
 
-from errors import ProcessingError
+from pengesahan.errors import ProcessingError
 from processing.spec import TextReading
 
 __all__ = [
     "ENGINES",
     "PREFERENCE",
     "available_engines",
-    "engine_from_env",
+    "check_engine",
     "resolve_engine",
     "read_text",
     "pdf_text_reading",
@@ -72,10 +71,9 @@ def available_engines() -> list[str]:
     return found
 
 
-def engine_from_env(environ: Mapping[str, str] | None = None) -> str:
-    """The engine named by ``OCR_ENGINE`` (tesseract, rapidocr or auto; auto when unset)."""
-    env = os.environ if environ is None else environ
-    value = env.get("OCR_ENGINE", "auto").strip().lower() or "auto"
+def check_engine(value: str | None) -> str:
+    """``value`` as an engine choice (tesseract, rapidocr or auto; auto when empty)."""
+    value = (value or "auto").strip().lower() or "auto"
     if value not in (*ENGINES, "auto"):
         raise ProcessingError(
             f"OCR_ENGINE tidak dikenal: {value!r} (pilihan: tesseract, rapidocr, auto)."
@@ -233,7 +231,7 @@ def _rapidocr_importable() -> bool:
 def _rapidocr_engine() -> Any:
     # Imported lazily: loading onnxruntime and the models takes about a second and is not
     # needed on machines that use Tesseract.
-    from rapidocr import RapidOCR
+    from rapidocr import RapidOCR  # heavy (onnxruntime, models): only where OCR runs on it
 
     # The angle classifier is off: documents arrive upright (deskewed by the image half), and
     # on the corpus it flipped whole lines of a letter by 180 degrees, garbling them.

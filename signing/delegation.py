@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from errors import SigningRefused
+from pengesahan.errors import SigningRefused
 
 __all__ = [
     "ACTING",
@@ -45,7 +45,7 @@ ACTING = (None, "Plt.", "Plh.")
 #: What an SK may cover, with the wording used in messages.
 SCOPES: dict[str, str] = {
     "perjanjian_penempatan": "Perjanjian Penempatan",
-    "rekomendasi_paspor": "rekomendasi paspor",
+    "rekomendasi_paspor": "Rekomendasi Paspor",
 }
 
 _MONTHS = (

@@ -53,7 +53,7 @@ from pyhanko_certvalidator.errors import (
     RevokedError,
 )
 
-from errors import SigningError, SigningRefused, WrongPassphrase
+from pengesahan.errors import SigningError, SigningRefused, WrongPassphrase
 from signing.delegation import SigningAuthority, authorise
 
 __all__ = [

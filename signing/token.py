@@ -14,7 +14,7 @@ from asn1crypto import x509
 from pyhanko.config.pkcs11 import TokenCriteria
 from pyhanko.sign import pkcs11 as hanko_pkcs11
 
-from errors import SigningError, WrongPassphrase
+from pengesahan.errors import SigningError, WrongPassphrase
 from signing.sign import SigningKey
 
 __all__ = ["token_signing_key"]

@@ -30,6 +30,7 @@ module's own results (``xml=True``); it needs pyHanko's ``etsi`` extra (xsdata).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -61,7 +62,7 @@ from pyhanko.sign.validation.status import (
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import CertificateRegistry, SimpleTrustManager
 
-from errors import ServiceError, VerificationError
+from pengesahan.errors import ServiceError, VerificationError
 from signing.delegation import Delegation, delegation_state, format_date
 
 __all__ = [
@@ -887,9 +888,7 @@ def _settle_coverage(checks: list[SignatureCheck]) -> list[SignatureCheck]:
 
 
 def _replace(check: SignatureCheck, **changes) -> SignatureCheck:
-    from dataclasses import replace
-
-    return replace(check, **changes)
+    return dataclasses.replace(check, **changes)
 
 
 def _ades_indication(status: PdfSignatureStatus) -> AdESIndication:
@@ -1176,7 +1175,7 @@ def _xml_reports(
     statuses: Sequence[PdfSignatureStatus | None],
 ) -> tuple[str, ...]:
     """One TS 119 102-2 report per signature, from this module's results."""
-    try:
+    try:  # pyHanko's optional "etsi" extra (xsdata): XML reports only where it is installed
         from pyhanko.sign.validation.ades import (
             AdESWithTimeValidationResult,
             ValidationObjectSet,

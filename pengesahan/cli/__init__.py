@@ -1,0 +1,19 @@
+"""Commands of ``flask --app app``: db, audit, demo, up, worker, classify, verify, backup, restore.
+
+Thin: each parses its arguments, calls a service and turns its outcome into text and an exit code.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from pengesahan.cli import database, maintenance, run, scans, verify
+
+__all__ = ["init_app"]
+
+
+def init_app(app: Flask) -> None:
+    for command in (database.db_group, database.audit_group, run.demo_command, run.worker_command,
+                    run.up_command, scans.classify_command, verify.verify_command,
+                    maintenance.backup_command, maintenance.restore_command):
+        app.cli.add_command(command)

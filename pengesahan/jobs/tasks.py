@@ -1,0 +1,64 @@
+"""The job bodies. Each takes record ids, binds the database in the work horse and calls a
+service; they are idempotent, so a job run twice ends in the same state as one run."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+
+from rq import get_current_job
+
+from pengesahan import records
+from pengesahan.jobs.queue import settings
+from pengesahan.records.base import db
+from pengesahan.records.people import User
+from pengesahan.services import ratification, scans, webhooks
+
+log = logging.getLogger(__name__)
+
+__all__ = ["deliver_webhook", "job_database", "process_upload", "sign_batch"]
+
+
+@contextmanager
+def job_database():
+    """Bind and open the database inside a job (workers fork; connections are per process)."""
+    records.bind(settings())
+    db.connect(reuse_if_open=True)
+    try:
+        yield
+    finally:
+        if not db.is_closed():
+            db.close()
+
+
+def process_upload(upload_id: int) -> str:
+    """Classify and check one upload and store the results on its record."""
+    with job_database():
+        return scans.process_upload(settings(), upload_id)
+
+
+def sign_batch(agreement_ids: list[int], user_id: int, sealed_passphrase: str) -> list[dict]:
+    """Sign many agreements with one passphrase entry; one failure does not stop the rest.
+
+    Progress is kept in the job's meta (``done``/``total``/``outcomes``) for the signer's page.
+    """
+    job = get_current_job()
+    outcomes: list[dict] = []
+    with job_database():
+        user = User.get_by_id(user_id)
+        passphrase = ratification.unseal_passphrase(settings(), sealed_passphrase)
+        for index, agreement_id in enumerate(agreement_ids):
+            outcome = ratification.sign_agreement(settings(), agreement_id, user, passphrase)
+            outcomes.append(outcome.__dict__)
+            if job is not None:
+                job.meta.update(done=index + 1, total=len(agreement_ids), outcomes=outcomes)
+                job.save_meta()
+    return outcomes
+
+
+def deliver_webhook(delivery_id: int) -> str:
+    """Post one webhook delivery; a failure raises so that RQ retries it."""
+    job = get_current_job()
+    with job_database():
+        return webhooks.attempt_delivery(settings(), delivery_id, retries_left=bool(job and job.retries_left),
+                                         job_id=job.id if job else "-")

@@ -1,0 +1,184 @@
+"""The worker process: an RQ worker that also reconciles (uploads and webhook deliveries whose
+job Redis lost are queued again) and that carries jobs queued by older installations over."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import time
+
+import redis
+from redis import Redis
+from rq import Worker
+from rq.exceptions import InvalidJobOperation
+from rq.job import Job
+from rq.registry import DeferredJobRegistry, FailedJobRegistry, ScheduledJobRegistry
+
+from pengesahan.jobs.queue import (
+    LEGACY_JOB_NAMES,
+    PROCESS_UPLOAD,
+    QUEUES,
+    enqueue,
+    queue,
+    redis_connection,
+)
+from pengesahan.jobs.tasks import job_database
+from pengesahan.records.dossiers import Upload
+from pengesahan.services import webhooks
+from pengesahan.workflow import UploadState
+
+log = logging.getLogger(__name__)
+
+__all__ = ["RECONCILE_INTERVAL", "ReconcilingWorker", "migrate_legacy_jobs", "reconcile", "run_worker"]
+
+#: How often a running worker looks for uploads whose job Redis lost.
+RECONCILE_INTERVAL = 5
+#: How long the worker's start-up waits for a busy database or an absent Redis.
+STARTUP_RETRY_SECONDS = 60
+
+
+def reconcile(connection: Redis | None = None) -> int:
+    """Re-enqueue uploads recorded as queued or running whose job Redis no longer knows, and
+    webhook deliveries a queue outage left without a job.
+
+    Covers a Redis that was restarted empty and a worker that died with its job; jobs are
+    idempotent, so enqueueing one twice is harmless.
+    """
+    connection = connection or redis_connection()
+    count = 0
+    with job_database():
+        count += webhooks.reconcile(connection)
+        for upload in Upload.select().where(Upload.state.in_([UploadState.QUEUED, UploadState.RUNNING])):
+            if upload.job_id and Job.exists(upload.job_id, connection=connection):
+                job = Job.fetch(upload.job_id, connection=connection)
+                if _job_is_live(job, connection):
+                    continue
+            job = enqueue("processing", PROCESS_UPLOAD, upload.id,
+                          job_id=f"upload-{upload.id}-r{int(time.time())}", connection=connection)
+            Upload.update(job_id=job.id).where(Upload.id == upload.id).execute()
+            count += 1
+    return count
+
+
+def migrate_legacy_jobs(connection: Redis) -> int:
+    """Rename jobs queued under the names of the first version (``tasks.process_upload``...)."""
+    renamed = 0
+    for name in QUEUES:
+        q = queue(name, connection)
+        job_ids = set(q.get_job_ids())
+        for registry in (ScheduledJobRegistry, DeferredJobRegistry, FailedJobRegistry):
+            job_ids.update(registry(queue=q).get_job_ids())
+        for job_id in job_ids:
+            try:
+                job = Job.fetch(job_id, connection=connection)
+                current = job.func_name
+            except Exception:  # noqa: BLE001 - an unreadable or vanished job is RQ's to handle
+                continue
+            if current in LEGACY_JOB_NAMES:
+                job.func_name = LEGACY_JOB_NAMES[current]
+                job.save()
+                renamed += 1
+    if renamed:
+        log.info("%s job(s) of an older installation renamed", renamed)
+    return renamed
+
+
+class ReconcilingWorker(Worker):
+    """An RQ worker that also reconciles, in its own main loop, every RECONCILE_INTERVAL.
+
+    Not in a thread: a forking worker must not fork while another thread may hold a lock
+    (logging, a connection), or the work horse can hang on it forever.
+    """
+
+    def __init__(self, *args, **kwargs):
+        # BLPOP wakes up every few seconds even when idle, so the reconcile clock is kept.
+        kwargs.setdefault("worker_ttl", 15 + RECONCILE_INTERVAL)
+        super().__init__(*args, **kwargs)
+        self._reconciled_at = 0.0
+
+    @property
+    def should_run_maintenance_tasks(self) -> bool:
+        return super().should_run_maintenance_tasks or self._reconcile_due()
+
+    def _reconcile_due(self) -> bool:
+        return time.monotonic() - self._reconciled_at >= RECONCILE_INTERVAL
+
+    def run_maintenance_tasks(self) -> None:
+        if Worker.should_run_maintenance_tasks.fget(self):
+            super().run_maintenance_tasks()
+        if self._reconcile_due():
+            self._reconciled_at = time.monotonic()
+            try:
+                requeued = reconcile(self.connection)
+            except Exception:  # noqa: BLE001 - Redis or the database away: retried next round
+                log.warning("reconcile failed; retrying in %ss", RECONCILE_INTERVAL, exc_info=True)
+            else:
+                if requeued:
+                    log.info("reconcile: %s upload(s) re-enqueued", requeued)
+
+
+def _job_is_live(job, connection: Redis) -> bool:
+    """Whether ``job`` will still run or finish without our help.
+
+    A job left "started" by a worker that was killed (SIGKILL, OOM, power cut) stays so in
+    RQ until its heartbeat expires and a worker's maintenance pass, up to 10 minutes later,
+    notices it. A worker on this host whose process is gone is known dead now: its job is
+    cancelled (so RQ's clean-up does not run it a second time) and re-enqueued by the caller.
+    """
+    status = job.get_status(refresh=True)
+    if status in ("failed", "stopped", "canceled", None):
+        return False
+    if status != "started":
+        return True
+    names = {e.worker_name for e in job.get_executions() if e.worker_name} or {job.worker_name} - {None, ""}
+    if not names:
+        return True  # nothing says who runs it: leave it to RQ's own clean-up
+    for name in names:
+        worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + name, connection=connection)
+        if worker is None:
+            continue  # its registration is gone: dead
+        if worker.hostname != socket.gethostname() or not worker.pid:
+            return True  # another machine's worker: trust its heartbeat
+        try:
+            os.kill(worker.pid, 0)
+        except ProcessLookupError:
+            continue
+        except PermissionError:
+            pass  # a live process of another user
+        return True
+    with contextlib.suppress(InvalidJobOperation):
+        job.cancel()
+    log.warning("job %s abandoned by a dead worker; re-enqueueing", job.id)
+    return False
+
+
+def _start_up(connection: Redis) -> int:
+    """Carry old jobs over and reconcile once, waiting out a busy database or an absent Redis."""
+    deadline = time.monotonic() + STARTUP_RETRY_SECONDS
+    while True:
+        try:
+            migrate_legacy_jobs(connection)
+            return reconcile(connection)
+        except Exception:  # noqa: BLE001 - "database is locked", Redis not up yet: both pass
+            if time.monotonic() > deadline:
+                raise
+            log.warning("start-up of the worker refused; retrying in 1 s", exc_info=True)
+            time.sleep(1)
+
+
+def run_worker(*, burst: bool = False, queues: list[str] | None = None) -> int:
+    """Run one worker until stopped (or, with ``burst``, until the queues are empty)."""
+    connection = redis_connection()
+    requeued = _start_up(connection)
+    while True:
+        try:
+            ReconcilingWorker(queues or list(QUEUES), connection=connection).work(
+                burst=burst, with_scheduler=True, logging_level="INFO")
+            return requeued
+        except redis.exceptions.ConnectionError:
+            # RQ gives up when Redis vanishes at some moments (e.g. while registering); the
+            # jobs are safe in the database, so wait for Redis and start a fresh worker.
+            log.warning("Redis tidak terjangkau; worker dimulai ulang dalam 2 detik")
+            time.sleep(2)

@@ -1,0 +1,102 @@
+"""Placement agreements (PP), the SKs pendelegasian that let officials sign them, and the
+signatures made."""
+
+from __future__ import annotations
+
+import peewee
+
+from pengesahan import workflow
+from pengesahan.records.base import BaseModel, UTCDateTimeField, now
+from pengesahan.records.dossiers import Dossier, Upload
+from pengesahan.records.people import Official, User
+from signing.delegation import SCOPES
+from signing.delegation import Delegation as DelegationRule
+
+#: Kinds of letter the office signs: the same codes an SK's scope names.
+KINDS = SCOPES
+
+
+class Delegation(BaseModel):
+    """An SK pendelegasian: the Kepala Dinas delegates signing to another official."""
+
+    number = peewee.CharField(max_length=120, unique=True, help_text="Nomor SK")
+    date = peewee.DateField(help_text="Tanggal SK")
+    delegating = peewee.ForeignKeyField(Official, backref="delegations_given", on_delete="RESTRICT")
+    delegated = peewee.ForeignKeyField(Official, backref="delegations_received", on_delete="RESTRICT")
+    scope = peewee.CharField(
+        max_length=200, default="perjanjian_penempatan",
+        help_text="Dokumen yang boleh ditandatangani, dipisah koma: " + ", ".join(SCOPES),
+    )
+    valid_from = UTCDateTimeField()
+    valid_until = UTCDateTimeField(null=True)
+    revoked_at = UTCDateTimeField(null=True)
+    revoked_reason = peewee.TextField(default="")
+    #: Store key of the scanned SK.
+    scan_key = peewee.CharField(max_length=64, null=True)
+    parent = peewee.ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT")
+    created_at = UTCDateTimeField(default=now)
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(s.strip() for s in self.scope.split(",") if s.strip())
+
+    def to_rule(self):
+        """This SK as the signing rules see it: the one translation signing and verifying share."""
+        return DelegationRule(number=self.number, date=self.date, delegating=self.delegating.to_signer(),
+                    delegated=self.delegated.to_signer(), scope=self.scopes, valid_from=self.valid_from,
+                    valid_until=self.valid_until, revoked_at=self.revoked_at,
+                    parent=self.parent.to_rule() if self.parent_id else None)
+
+    def __str__(self):
+        return f"SK {self.number}"
+
+
+class Agreement(BaseModel):
+    """A document the office ratifies and signs: the PP, or the passport recommendation."""
+
+    dossier = peewee.ForeignKeyField(Dossier, backref="agreements", on_delete="RESTRICT")
+    kind = peewee.CharField(max_length=30, default="perjanjian_penempatan", choices=list(KINDS.items()))
+    number = peewee.CharField(max_length=80, unique=True)
+    status = peewee.CharField(
+        max_length=25, default="menunggu_verifikasi", choices=list(workflow.AGREEMENT_STATUSES.items())
+    )
+    #: The P3MI's draft as uploaded (went through intake like every upload).
+    draft = peewee.ForeignKeyField(Upload, null=True, backref="agreements", on_delete="RESTRICT")
+    employer_name = peewee.CharField(max_length=200, default="")
+    destination_country = peewee.CharField(max_length=80, default="")
+    job_title = peewee.CharField(max_length=120, default="")
+    contract_months = peewee.IntegerField(default=24)
+    assembled_sha256 = peewee.CharField(max_length=64, null=True)
+    signed_sha256 = peewee.CharField(max_length=64, null=True, index=True)
+    #: Short code printed on the stamp: the start of the assembled (unsigned) document's hash.
+    short_code = peewee.CharField(max_length=16, null=True)
+    submitted_at = UTCDateTimeField(default=now)
+    verified_by = peewee.ForeignKeyField(User, null=True, backref="verified_agreements", on_delete="SET NULL")
+    verified_at = UTCDateTimeField(null=True)
+    return_reason = peewee.TextField(default="")
+    signed_at = UTCDateTimeField(null=True)
+
+    @property
+    def status_label(self) -> str:
+        return workflow.AGREEMENT_STATUSES.get(self.status, self.status)
+
+    def __str__(self):
+        return f"{KINDS.get(self.kind, self.kind)} {self.number}"
+
+
+class Signature(BaseModel):
+    """A signature applied to an agreement: by whom, in which capacity, under which SK."""
+
+    agreement = peewee.ForeignKeyField(Agreement, backref="signatures", on_delete="RESTRICT")
+    official = peewee.ForeignKeyField(Official, backref="signatures", on_delete="RESTRICT")
+    delegation = peewee.ForeignKeyField(Delegation, null=True, backref="signatures", on_delete="RESTRICT")
+    signed_by = peewee.ForeignKeyField(User, null=True, backref="signatures", on_delete="SET NULL")
+    field_name = peewee.CharField(max_length=60)
+    capacity = peewee.CharField(max_length=120, default="")
+    level = peewee.CharField(max_length=10)
+    #: Trusted time (signature timestamp) when there is one.
+    signed_at = UTCDateTimeField()
+    result_sha256 = peewee.CharField(max_length=64)
+
+    def __str__(self):
+        return f"{self.official.name} ({self.level})"

@@ -1,0 +1,118 @@
+"""Schema creation and upgrades, versioned. ``flask --app app db upgrade`` runs them.
+
+Each migration is a function applied once, in order, inside a transaction; the version
+reached is kept in the ``schema_version`` table.
+"""
+
+from __future__ import annotations
+
+import peewee
+from playhouse.migrate import SchemaMigrator, migrate
+
+from pengesahan.records.agreements import Agreement, Delegation, Signature
+from pengesahan.records.audit import AuditEntry
+from pengesahan.records.base import BaseModel, db, is_sqlite
+from pengesahan.records.catalogue import (
+    CheckThreshold,
+    DocumentType,
+    LetterTemplate,
+    RejectionTemplate,
+    Requirement,
+    Setting,
+    SlaSetting,
+)
+from pengesahan.records.dossiers import DocumentSlot, Dossier, ReviewEvent, Upload
+from pengesahan.records.people import ApiToken, Candidate, Company, Official, User
+from pengesahan.records.webhooks import Webhook, WebhookDelivery
+
+MODELS = [
+    Company, Candidate, Official, User, ApiToken,
+    DocumentType, Requirement, CheckThreshold, RejectionTemplate, SlaSetting, LetterTemplate, Setting,
+    Dossier, DocumentSlot, Upload, ReviewEvent,
+    Delegation, Agreement, Signature,
+    AuditEntry,
+]
+
+#: Tables added after v3. Kept out of MODELS: v3 adds columns to every table of MODELS, and on
+#: an installation upgraded from v2 these tables do not exist yet when v3 runs.
+WEBHOOK_MODELS = [Webhook, WebhookDelivery]
+
+
+class SchemaVersion(BaseModel):
+    version = peewee.IntegerField()
+
+
+def _v1_initial() -> None:
+    db.create_tables(MODELS)
+
+
+def _v2_audit_append_only() -> None:
+    # The database itself refuses to change or remove audit entries, beside the hash chain
+    # that shows it when someone goes around this (e.g. by dropping the trigger).
+    if is_sqlite():
+        for op in ("UPDATE", "DELETE"):
+            db.execute_sql(
+                f"CREATE TRIGGER audit_entry_no_{op.lower()} BEFORE {op} ON audit_entry "
+                "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END"
+            )
+    else:
+        db.execute_sql(
+            "CREATE OR REPLACE FUNCTION audit_entry_append_only() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION 'audit log is append-only'; END; $$ LANGUAGE plpgsql"
+        )
+        db.execute_sql(
+            "CREATE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE ON audit_entry "
+            "FOR EACH ROW EXECUTE FUNCTION audit_entry_append_only()"
+        )
+
+
+def _v3_add_missing_columns() -> None:
+    # Columns added to the models after the first schema (User.nip, Upload.doc_number,
+    # Agreement.short_code and contract_months...). v1 creates tables from the current models,
+    # so a new installation has them already; an older one gets exactly what it lacks.
+    migrator = SchemaMigrator.from_database(db.obj)
+    operations = []
+    for model in MODELS:
+        table = model._meta.table_name
+        existing = {column.name for column in db.get_columns(table)}
+        for field in model._meta.sorted_fields:
+            if field.column_name not in existing:
+                operations.append(migrator.add_column(table, field.column_name, field))
+    if operations:
+        migrate(*operations)
+
+
+def _v4_webhooks() -> None:
+    # P3MI webhooks and their delivery log (new tables; nothing existing changes).
+    db.create_tables(WEBHOOK_MODELS, safe=True)
+
+
+MIGRATIONS = [
+    (1, _v1_initial),
+    (2, _v2_audit_append_only),
+    (3, _v3_add_missing_columns),
+    (4, _v4_webhooks),
+]
+
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version() -> int:
+    if not SchemaVersion.table_exists():
+        return 0
+    row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
+    return row.version if row else 0
+
+
+def upgrade() -> list[int]:
+    """Apply the pending migrations; returns the versions applied."""
+    db.create_tables([SchemaVersion])
+    applied = []
+    for version, apply in MIGRATIONS:
+        if version <= current_version():
+            continue
+        with db.atomic():
+            apply()
+            SchemaVersion.create(version=version)
+        applied.append(version)
+    return applied

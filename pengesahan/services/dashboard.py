@@ -1,0 +1,265 @@
+"""Numbers behind the review queue and the dashboard, computed from the records.
+
+Nothing here knows about HTTP or templates: the views pass a moment and filters in and render
+the frozen results. Charts are drawn from these numbers by the templates (inline SVG).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import peewee
+
+from pengesahan import workflow
+from pengesahan.records.agreements import Agreement
+from pengesahan.records.catalogue import sla_days
+from pengesahan.records.dossiers import DocumentSlot, Dossier, Upload
+from processing.spec import CHECK_CODES
+
+#: The officer's words for the check codes of the shared vocabulary.
+CHECK_LABELS = {
+    "format": "Format berkas",
+    "size": "Ukuran berkas",
+    "resolution": "Resolusi",
+    "blur": "Ketajaman",
+    "exposure": "Pencahayaan",
+    "skew": "Kemiringan",
+    "crop": "Tepi terpotong",
+    "blank": "Halaman kosong",
+    "duplicate": "Duplikat",
+    "text_layer": "Lapisan teks PDF",
+    "type_match": "Kesesuaian jenis",
+    "nik": "NIK / nomor",
+    "legible": "Keterbacaan",
+}
+
+#: Filter value of the queue for dossiers no officer has taken.
+UNASSIGNED = "none"
+
+
+# --- the review queue ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the officer narrowed the queue to; ``None`` means no narrowing."""
+
+    status: str | None = "diajukan"
+    company_id: int | None = None
+    #: A user id, :data:`UNASSIGNED`, or None for everyone's.
+    officer: int | str | None = None
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One dossier in the queue with its deadlines as they stand at the moment asked."""
+
+    dossier: Dossier
+    check_label: str
+    check_overdue: bool
+    service_label: str
+    service_overdue: bool
+    #: Slot counts by slot status, and uploads still being processed or failed.
+    slot_counts: dict[str, int]
+    processing: int
+    failed: int
+
+    @property
+    def overdue(self) -> bool:
+        return self.check_overdue or self.service_overdue
+
+
+def is_overdue(due: dt.datetime | None, moment: dt.datetime, done: bool) -> bool:
+    """Whether a deadline not yet met has passed."""
+    return due is not None and not done and due < moment
+
+
+def review_queue(filters: QueueFilter, moment: dt.datetime, *, limit: int = 200) -> list[QueueRow]:
+    """Dossiers matching ``filters``, the nearest check deadline first."""
+    query = Dossier.select().order_by(Dossier.check_due_at.asc(nulls="LAST"), Dossier.id)
+    if filters.status in workflow.DOSSIER_STATUSES:
+        query = query.where(Dossier.status == filters.status)
+    if filters.company_id:
+        query = query.where(Dossier.company == filters.company_id)
+    if filters.officer == UNASSIGNED:
+        query = query.where(Dossier.assigned_to.is_null())
+    elif isinstance(filters.officer, int):
+        query = query.where(Dossier.assigned_to == filters.officer)
+    dossiers = list(query.limit(limit))
+    ids = [d.id for d in dossiers]
+    slots: dict[int, Counter] = defaultdict(Counter)
+    for dossier_id, status, count in (DocumentSlot.select(DocumentSlot.dossier, DocumentSlot.status,
+                                                          peewee.fn.COUNT(DocumentSlot.id))
+                                      .where(DocumentSlot.dossier.in_(ids))
+                                      .group_by(DocumentSlot.dossier, DocumentSlot.status).tuples()):
+        slots[dossier_id][status] = count
+    states: dict[int, Counter] = defaultdict(Counter)
+    for dossier_id, state in (Upload.select(DocumentSlot.dossier, Upload.state).join(DocumentSlot)
+                              .where(DocumentSlot.dossier.in_(ids)
+                                     & (DocumentSlot.status == "diajukan")).tuples()):
+        states[dossier_id][state] += 1
+    rows = []
+    for d in dossiers:
+        verified = d.status == "terverifikasi"
+        # Only the current round of a slot matters, but older uploads of a Diajukan slot are
+        # done or failed too; counting them all is close enough for a queue hint.
+        rows.append(QueueRow(
+            dossier=d,
+            check_label=workflow.sla_label(d.check_due_at, moment, verified),
+            check_overdue=is_overdue(d.check_due_at, moment, verified or d.status == "ditolak"),
+            service_label=workflow.sla_label(d.service_due_at, moment, verified),
+            service_overdue=is_overdue(d.service_due_at, moment, verified),
+            slot_counts=dict(slots[d.id]),
+            processing=states[d.id]["queued"] + states[d.id]["running"],
+            failed=states[d.id]["failed"],
+        ))
+    return rows
+
+
+# --- dashboard counts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The numbers on the dashboard's cards."""
+
+    dossiers: dict[str, int]
+    overdue: int
+    agreements: dict[str, int]
+    failed_uploads: int
+
+    @property
+    def dossier_total(self) -> int:
+        return sum(self.dossiers.values())
+
+
+def counts(moment: dt.datetime, company_id: int | None = None) -> Counts:
+    """Dossiers per status, overdue checks, agreements per status, failed processing jobs."""
+    dossiers = Dossier.select()
+    agreements = Agreement.select().join(Dossier)
+    uploads = Upload.select().join(DocumentSlot).join(Dossier)
+    if company_id is not None:
+        dossiers = dossiers.where(Dossier.company == company_id)
+        agreements = agreements.where(Dossier.company == company_id)
+        uploads = uploads.where(Dossier.company == company_id)
+    by_status = {code: 0 for code in workflow.DOSSIER_STATUSES}
+    for status, n in dossiers.select(Dossier.status, peewee.fn.COUNT(Dossier.id)).group_by(Dossier.status).tuples():
+        by_status[status] = n
+    by_agreement = {code: 0 for code in workflow.AGREEMENT_STATUSES}
+    for status, n in (agreements.select(Agreement.status, peewee.fn.COUNT(Agreement.id))
+                      .group_by(Agreement.status).tuples()):
+        by_agreement[status] = n
+    overdue = dossiers.where((Dossier.status == "diajukan") & (Dossier.check_due_at < moment)).count()
+    failed = uploads.where((Upload.state == "failed") & (DocumentSlot.status == "diajukan")).count()
+    return Counts(dossiers=by_status, overdue=overdue, agreements=by_agreement, failed_uploads=failed)
+
+
+# --- weekly figures ------------------------------------------------------------------------------
+
+
+def week_start(moment: dt.datetime) -> dt.date:
+    """The Monday of ``moment``'s week."""
+    day = moment.date()
+    return day - dt.timedelta(days=day.weekday())
+
+
+def recent_weeks(moment: dt.datetime, weeks: int) -> list[dt.date]:
+    """The Mondays of the last ``weeks`` weeks, oldest first, ending with this week."""
+    this = week_start(moment)
+    return [this - dt.timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """The nearest-rank percentile: a value that occurred, as an officer would read it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass(frozen=True)
+class VerificationWeek:
+    """Time from submission to verification of the dossiers verified in one week."""
+
+    week: dt.date
+    count: int
+    median_hours: float | None
+    p90_hours: float | None
+    #: Dossiers verified by their check deadline (working days, as the SLA counts them).
+    on_time: int
+
+
+@dataclass(frozen=True)
+class VerificationTimes:
+    weeks: list[VerificationWeek]
+    #: The check SLA in working days, and its length in hours for the chart's line.
+    sla_days: int
+    sla_hours: float
+
+    @property
+    def max_hours(self) -> float:
+        values = [w.p90_hours or 0 for w in self.weeks] + [self.sla_hours]
+        return max(values) or 1.0
+
+
+def verification_times(moment: dt.datetime, weeks: int = 8) -> VerificationTimes:
+    """Median and 90th percentile of submission-to-verification time per week of verification."""
+    starts = recent_weeks(moment, weeks)
+    since = dt.datetime.combine(starts[0], dt.time(), tzinfo=dt.UTC)
+    hours: dict[dt.date, list[float]] = defaultdict(list)
+    on_time: Counter = Counter()
+    for d in Dossier.select().where(Dossier.verified_at.is_null(False) & (Dossier.verified_at >= since)):
+        week = week_start(d.verified_at)
+        hours[week].append((d.verified_at - d.submitted_at).total_seconds() / 3600)
+        if d.check_due_at is None or d.verified_at <= d.check_due_at:
+            on_time[week] += 1
+    days = sla_days("pemeriksaan", 1)
+    return VerificationTimes(
+        weeks=[VerificationWeek(week=w, count=len(hours[w]), median_hours=percentile(hours[w], 0.5),
+                                p90_hours=percentile(hours[w], 0.9), on_time=on_time[w]) for w in starts],
+        sla_days=days,
+        # A working day is 24 hours of clock time when no weekend falls inside it.
+        sla_hours=24.0 * days,
+    )
+
+
+@dataclass(frozen=True)
+class CheckFailures:
+    """Share of processed uploads failing each check, per week of upload."""
+
+    weeks: list[dt.date]
+    totals: dict[dt.date, int]
+    #: check code -> week -> number of uploads failing it.
+    failed: dict[str, dict[dt.date, int]] = field(default_factory=dict)
+
+    @property
+    def checks(self) -> list[str]:
+        return [c for c in CHECK_CODES if c in self.failed] + sorted(set(self.failed) - set(CHECK_CODES))
+
+    def share(self, check: str, week: dt.date) -> float | None:
+        total = self.totals.get(week, 0)
+        return self.failed.get(check, {}).get(week, 0) / total if total else None
+
+    def overall(self, check: str) -> float | None:
+        total = sum(self.totals.values())
+        return sum(self.failed.get(check, {}).values()) / total if total else None
+
+
+def check_failures(moment: dt.datetime, weeks: int = 8) -> CheckFailures:
+    """For each check, how many of the week's processed uploads it failed."""
+    starts = recent_weeks(moment, weeks)
+    since = dt.datetime.combine(starts[0], dt.time(), tzinfo=dt.UTC)
+    totals: Counter = Counter()
+    failed: dict[str, Counter] = defaultdict(Counter)
+    for upload in (Upload.select(Upload.uploaded_at, Upload.checks)
+                   .where((Upload.state == "done") & (Upload.uploaded_at >= since))):
+        week = week_start(upload.uploaded_at)
+        totals[week] += 1
+        for check in upload.checks or []:
+            failed[check["name"]][week] += 0 if check.get("ok") else 1
+    return CheckFailures(weeks=starts, totals={w: totals[w] for w in starts},
+                         failed={name: dict(per_week) for name, per_week in failed.items()})

@@ -1,0 +1,180 @@
+"""Dossier use cases: opening a CPMI's dossier, recording uploads into its slots, the officers'
+decisions. Every status change writes its ReviewEvent and audit entry here, in one transaction."""
+
+from __future__ import annotations
+
+import peewee
+
+from pengesahan import workflow
+from pengesahan.errors import Conflict, ServiceError
+from pengesahan.events import Event, fire
+from pengesahan.records import audit
+from pengesahan.records.agreements import Agreement
+from pengesahan.records.base import now, write_transaction
+from pengesahan.records.catalogue import Requirement, sla_days
+from pengesahan.records.dossiers import DocumentSlot, Dossier, ReviewEvent, Upload
+from pengesahan.records.people import Candidate, Company, User
+from pengesahan.workflow import AgreementStatus, DossierStatus, SlotStatus
+
+__all__ = [
+    "actor_name",
+    "add_upload",
+    "assign_dossier",
+    "display_name",
+    "open_dossier",
+    "open_dossier_of",
+    "open_for_candidate",
+    "review_slot",
+    "verify_dossier",
+]
+
+
+def actor_name(user: User | None) -> str:
+    return user.username if user else "sistem"
+
+
+def open_dossier(candidate: Candidate, company: Company, *, actor: User | None, **fields) -> Dossier:
+    """Create a dossier with one slot per applicable requirement, SLA clocks started."""
+    with write_transaction():
+        start = now()
+        dossier = Dossier.create(
+            candidate=candidate,
+            company=company,
+            submitted_at=start,
+            check_due_at=workflow.add_working_days(start, sla_days("pemeriksaan", 1)),
+            service_due_at=workflow.add_working_days(start, sla_days("layanan", 3)),
+            **fields,
+        )
+        for req in Requirement.select().order_by(Requirement.position):
+            if req.applies_to(candidate):
+                DocumentSlot.create(
+                    dossier=dossier, doc_type=req.doc_type.code, label=req.slot_label,
+                    owner=req.owner, position=req.position,
+                )
+        audit.record(actor_name(actor), "dossier.open", f"dossier:{dossier.id}", candidate=candidate.nik)
+    return dossier
+
+
+def open_dossier_of(candidate: Candidate, company: Company | None = None) -> Dossier | None:
+    """A dossier of ``candidate`` (of ``company`` if given) whose PP is not yet ratified."""
+    ratified = Agreement.select(Agreement.dossier).where(Agreement.status == AgreementStatus.DITANDATANGANI)
+    query = Dossier.select().where((Dossier.candidate == candidate) & Dossier.id.not_in(ratified))
+    if company is not None:
+        query = query.where(Dossier.company == company)
+    return query.order_by(Dossier.id.desc()).first()
+
+
+def open_for_candidate(company: Company, profile: dict, placement: dict, *,
+                       actor: User | None) -> tuple[Dossier, bool]:
+    """Open a dossier for the CPMI of ``profile``; idempotent on the NIK.
+
+    The company's own open dossier for that NIK is returned as it is. A CPMI in another
+    company's open dossier cannot be taken (one placement at a time). Otherwise an existing
+    candidate is reused with the profile updated, or a new one is created.
+    """
+    with write_transaction():
+        candidate = Candidate.get_or_none(Candidate.nik == profile["nik"])
+        if candidate is not None:
+            own = open_dossier_of(candidate, company)
+            if own is not None:
+                return own, False
+            if open_dossier_of(candidate) is not None:
+                raise Conflict("CPMI dengan NIK ini sedang dalam proses penempatan lain dan belum selesai.",
+                               details={"candidate.nik": profile["nik"]})
+            for name, value in profile.items():
+                setattr(candidate, name, value)
+            candidate.save()
+        else:
+            try:
+                candidate = Candidate.create(**profile)
+            except peewee.IntegrityError as exc:
+                raise Conflict("CPMI dengan NIK ini baru saja didaftarkan; ulangi permintaan.") from exc
+        dossier = open_dossier(candidate, company, actor=actor, **placement)
+    return dossier, True
+
+
+def display_name(name: str) -> str:
+    """A user's file name made safe to show and store: no control characters, 255 at most.
+
+    Only ever displayed; stored files are named by their hash.
+    """
+    cleaned = "".join(ch for ch in name if ch.isprintable()).strip()
+    return cleaned[:255]
+
+
+def add_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: int,
+               original_name: str, actor: User | None) -> Upload:
+    """Record a stored file in ``slot``; the slot (and a rejected dossier) become Diajukan."""
+    with write_transaction():
+        workflow.check_transition("slot", slot.status, SlotStatus.DIAJUKAN)
+        upload = Upload.create(
+            slot=slot, sha256=sha256, media_type=media_type, size=size,
+            original_name=display_name(original_name), uploaded_by=actor,
+        )
+        _set_slot_status(slot, SlotStatus.DIAJUKAN, actor, reason="")
+        dossier = slot.dossier
+        if dossier.status == DossierStatus.DITOLAK:
+            _set_dossier_status(dossier, DossierStatus.DIAJUKAN, actor, "Dokumen diperbaiki dan diajukan kembali.")
+            # The officer's one-day check starts again from the resubmission; the service clock
+            # (3 days) keeps running from the first submission.
+            dossier.check_due_at = workflow.add_working_days(now(), sla_days("pemeriksaan", 1))
+            dossier.save(only=[Dossier.check_due_at])
+        audit.record(actor_name(actor), "upload.add", f"slot:{slot.id}", upload=upload.id, sha256=sha256)
+    return upload
+
+
+def _set_slot_status(slot: DocumentSlot, target: str, actor: User | None, reason: str) -> None:
+    previous = slot.status
+    workflow.check_transition("slot", previous, target)
+    slot.status = target
+    slot.reason = reason
+    slot.save()
+    ReviewEvent.create(dossier=slot.dossier_id, slot=slot, actor=actor,
+                       from_status=previous, to_status=target, reason=reason)
+
+
+def _set_dossier_status(dossier: Dossier, target: str, actor: User | None, reason: str) -> None:
+    previous = dossier.status
+    workflow.check_transition("dossier", previous, target)
+    dossier.status = target
+    if target == DossierStatus.TERVERIFIKASI:
+        dossier.verified_at = now()
+    dossier.save()
+    ReviewEvent.create(dossier=dossier, actor=actor, from_status=previous, to_status=target, reason=reason)
+
+
+def review_slot(slot: DocumentSlot, *, accept: bool, reason: str, actor: User) -> None:
+    """An officer accepts a slot's document or rejects it with a reason the CPMI/P3MI sees."""
+    reason = reason.strip()
+    if not accept and not reason:
+        raise ServiceError("Alasan penolakan wajib diisi.")
+    with write_transaction():
+        slot = DocumentSlot.get_by_id(slot.id)
+        _set_slot_status(slot, SlotStatus.TERVERIFIKASI if accept else SlotStatus.DITOLAK, actor, reason)
+        if not accept and slot.dossier.status == DossierStatus.DIAJUKAN:
+            _set_dossier_status(slot.dossier, DossierStatus.DITOLAK, actor, f"{slot.label}: {reason}")
+        audit.record(actor.username, "slot.accept" if accept else "slot.reject",
+                     f"slot:{slot.id}", reason=reason)
+    if not accept:
+        fire(Event.SLOT_REJECTED, slot_id=slot.id)
+
+
+def verify_dossier(dossier: Dossier, *, actor: User) -> None:
+    """Mark a dossier Terverifikasi once every slot is verified."""
+    with write_transaction():
+        dossier = Dossier.get_by_id(dossier.id)
+        pending = [s.label for s in dossier.slots if s.status != SlotStatus.TERVERIFIKASI]
+        if pending:
+            raise Conflict("Belum semua dokumen terverifikasi: " + ", ".join(pending) + ".")
+        _set_dossier_status(dossier, DossierStatus.TERVERIFIKASI, actor, "")
+        audit.record(actor.username, "dossier.verify", f"dossier:{dossier.id}")
+
+
+def assign_dossier(dossier: Dossier, officer: User | None, *, actor: User) -> None:
+    """Give ``dossier`` to ``officer`` (or to nobody); the queue filters by it."""
+    if officer is not None and officer.role not in ("admin", "pelaksana", "kabid"):
+        raise ServiceError("Berkas hanya dapat ditugaskan kepada petugas pemeriksa.")
+    with write_transaction():
+        Dossier.update(assigned_to=officer).where(Dossier.id == dossier.id).execute()
+        audit.record(actor.username, "dossier.assign", f"dossier:{dossier.id}",
+                     officer=officer.username if officer else None)

@@ -1,0 +1,108 @@
+"""The analysis of scans against their dossier: what the worker runs on every upload, and what
+``flask classify`` runs inline. One definition of what ``processing.pipeline.analyse`` is given."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pengesahan.config import Settings
+from pengesahan.records.base import now, write_transaction
+from pengesahan.records.catalogue import DocumentType, load_thresholds
+from pengesahan.records.dossiers import DocumentSlot, Dossier, Upload
+from pengesahan.storage import file_store
+from pengesahan.workflow import UploadState
+from processing.pipeline import Analysis, analyse
+from processing.spec import DocTypeSpec, FormData, KnownDocument, Thresholds
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ScanContext", "analyse_scan", "process_upload", "scan_context"]
+
+
+@dataclass
+class ScanContext:
+    """What a scan is judged against: the office's catalogue, the form, the documents known."""
+
+    thresholds: Thresholds
+    doc_types: list[DocTypeSpec]
+    form: FormData | None = None
+    candidate_id: int | None = None
+    known: list[KnownDocument] = field(default_factory=list)
+
+    def remember(self, analysis: Analysis, upload_id: int) -> None:
+        """Count ``analysis`` among the known documents (later files of one run)."""
+        self.known.append(KnownDocument(upload_id=upload_id, sha256=analysis.sha256, doc_type=analysis.doc_type,
+                                        number=analysis.number, candidate_id=self.candidate_id,
+                                        phash=analysis.phash))
+
+
+def scan_context(dossier: Dossier | None = None, *, exclude_upload: int | None = None,
+                 with_form: bool = True) -> ScanContext:
+    """The context of a scan in ``dossier`` (or of a loose file when None)."""
+    context = ScanContext(thresholds=load_thresholds(), doc_types=[t.to_spec() for t in DocumentType.select()])
+    if dossier is None:
+        return context
+    candidate = dossier.candidate
+    context.candidate_id = candidate.id
+    if with_form:
+        context.form = FormData(nik=candidate.nik, name=candidate.name, birth_date=candidate.birth_date,
+                                sex=candidate.sex, kk_number=candidate.kk_number or None)
+    others = (Upload.select(Upload, DocumentSlot).join(DocumentSlot)
+              .where((DocumentSlot.dossier == dossier) & (Upload.state == UploadState.DONE)))
+    if exclude_upload is not None:
+        others = others.where(Upload.id != exclude_upload)
+    context.known = [KnownDocument(upload_id=o.id, sha256=o.sha256, doc_type=o.classified_type,
+                                   number=o.doc_number, candidate_id=candidate.id, phash=o.phash)
+                     for o in others]
+    return context
+
+
+def analyse_scan(settings: Settings, data: bytes, *, slot_type: str | None, context: ScanContext,
+                 on_progress: Callable[[float, str], None] | None = None) -> Analysis:
+    """Classify and check ``data`` as an upload into a ``slot_type`` slot."""
+    return analyse(data, slot_type=slot_type, form=context.form, known=context.known,
+                   thresholds=context.thresholds, doc_types=context.doc_types, on_progress=on_progress,
+                   candidate_id=context.candidate_id, ocr_engine=settings.ocr_engine)
+
+
+def process_upload(settings: Settings, upload_id: int) -> str:
+    """Analyse one stored upload and keep the results on its record; idempotent."""
+    upload = Upload.get_or_none(Upload.id == upload_id)
+    if upload is None:
+        log.warning("upload %s gone; nothing to do", upload_id)
+        return "missing"
+    if upload.state == UploadState.DONE:
+        return UploadState.DONE  # a retried job after success does nothing
+    Upload.update(state=UploadState.RUNNING, attempts=Upload.attempts + 1, progress=0).where(
+        Upload.id == upload_id).execute()
+    store = file_store(settings)
+    slot = upload.slot
+    context = scan_context(slot.dossier, exclude_upload=upload.id, with_form=slot.owner == "cpmi")
+
+    def on_progress(fraction: float, stage: str) -> None:
+        Upload.update(progress=int(100 * fraction)).where(Upload.id == upload_id).execute()
+
+    analysis = analyse_scan(settings, store.read(upload.sha256), slot_type=slot.doc_type, context=context,
+                            on_progress=on_progress)
+    normalised_key = store.put(analysis.normalised_png) if analysis.normalised_png else None
+    thumbnail_key = store.put(analysis.thumbnail_png) if analysis.thumbnail_png else None
+    state = UploadState.FAILED if analysis.error else UploadState.DONE
+    with write_transaction():
+        Upload.update(
+            state=state,
+            state_reason=analysis.error or "",
+            progress=100,
+            processed_at=now(),
+            pages=analysis.pages,
+            classified_type=analysis.doc_type,
+            confidence=analysis.confidence,
+            checks=[c.as_dict() for c in analysis.checks],
+            fields=analysis.fields,
+            phash=analysis.phash,
+            doc_number=analysis.number,
+            normalised_key=normalised_key,
+            thumbnail_key=thumbnail_key,
+        ).where(Upload.id == upload_id).execute()
+    return state

@@ -1,0 +1,69 @@
+"""Accepting an upload, the same for every door (admin screen, P3MI API): check the content,
+store the file once, record it, queue its processing."""
+
+from __future__ import annotations
+
+import logging
+from typing import BinaryIO
+
+import redis
+
+from pengesahan.config import Settings
+from pengesahan.errors import IntakeError
+from pengesahan.jobs.queue import PROCESS_UPLOAD, enqueue
+from pengesahan.records import audit
+from pengesahan.records.base import write_transaction
+from pengesahan.records.dossiers import DocumentSlot, Upload
+from pengesahan.records.people import User
+from pengesahan.services.dossiers import actor_name, add_upload, display_name
+from pengesahan.storage import file_store
+from pengesahan.workflow import UploadState
+from processing.intake import inspect_upload, read_limited
+
+log = logging.getLogger(__name__)
+
+
+def enqueue_processing(upload: Upload) -> bool:
+    """Queue the processing job of ``upload``; False when the queue is unreachable.
+
+    The upload stays recorded as queued either way: the workers' reconciler picks it up once
+    Redis is back, so an outage of the queue never loses an accepted file.
+    """
+    try:
+        job = enqueue("processing", PROCESS_UPLOAD, upload.id, job_id=f"upload-{upload.id}-{upload.attempts}")
+    except redis.exceptions.RedisError:
+        log.warning("queue unreachable; upload %s stays queued for the reconciler", upload.id, exc_info=True)
+        return False
+    Upload.update(job_id=job.id).where(Upload.id == upload.id).execute()
+    return True
+
+
+def accept_upload(settings: Settings, slot: DocumentSlot, stream: BinaryIO, filename: str | None,
+                  actor: User | None) -> Upload:
+    """Intake one file into ``slot``; raises IntakeError/FileTooLarge/StorageError/Conflict.
+
+    A refused file is not stored, but the refusal is kept in the audit log (who, which slot,
+    why), so an officer can answer "I uploaded it and it disappeared".
+    """
+    try:
+        data = read_limited(stream)
+        result = inspect_upload(data, declared_name=filename)
+    except IntakeError as exc:
+        audit.record(actor_name(actor), "upload.refused", f"slot:{slot.id}",
+                     reason=exc.message, name=display_name(filename or ""))
+        raise
+    # Stored before it is recorded: a failure after this leaves at most an unreferenced,
+    # content-addressed file, never a record pointing to a missing one.
+    file_store(settings).put(data)
+    upload = add_upload(slot, sha256=result.sha256, media_type=result.media_type, size=result.size,
+                        original_name=filename or "", actor=actor)
+    enqueue_processing(upload)
+    return upload
+
+
+def reprocess_upload(upload: Upload, *, actor: User) -> None:
+    """An officer has an upload analysed again (e.g. after the thresholds changed)."""
+    with write_transaction():
+        Upload.update(state=UploadState.QUEUED, state_reason="", progress=0).where(Upload.id == upload.id).execute()
+        audit.record(actor.username, "upload.reprocess", f"upload:{upload.id}")
+    enqueue_processing(Upload.get_by_id(upload.id))

@@ -1,0 +1,61 @@
+"""What only the office knows when anyone verifies a PP: its trust anchors, the register of
+issued agreements and the SKs pendelegasian. The checks themselves are ``signing.verify``'s."""
+
+from __future__ import annotations
+
+import threading
+
+from pengesahan.config import Settings
+from pengesahan.errors import ServiceError
+from pengesahan.records.agreements import Agreement, Delegation
+from pengesahan.services.pki import trust_root_paths
+from signing.delegation import Delegation as DelegationRule
+from signing.sign import load_trust_roots
+from signing.verify import RegisteredAgreement, VerificationReport, Verifier
+
+__all__ = ["registered_agreement", "sk_pendelegasian", "verifier", "verify_document"]
+
+_lock = threading.Lock()
+_cached: tuple[tuple, Verifier] | None = None
+
+
+def verifier(settings: Settings) -> Verifier:
+    """The office's verifier, rebuilt only when the trust-root files change."""
+    global _cached
+    files = trust_root_paths(settings)
+    # A stat per call is cheap; parsing the roots and building the trust manager is done once
+    # per change of the files.
+    key = tuple((str(f), f.stat().st_mtime_ns) for f in files)
+    with _lock:
+        if _cached is not None and _cached[0] == key:
+            return _cached[1]
+        roots = load_trust_roots(files)
+        if not roots:
+            raise ServiceError("Layanan verifikasi belum dikonfigurasi: tidak ada sertifikat akar (root CA).")
+        built = Verifier(roots, allow_fetching=False)
+        _cached = (key, built)
+        return built
+
+
+def registered_agreement(key: str) -> RegisteredAgreement | None:
+    """The issued agreement with this SHA-256 of its signed PDF, or with this number."""
+    agreement = Agreement.get_or_none(Agreement.signed_sha256 == key)
+    if agreement is None:
+        agreement = Agreement.get_or_none(Agreement.number == key)
+    if agreement is None:
+        return None
+    return RegisteredAgreement(number=agreement.number, sha256=agreement.signed_sha256, status=agreement.status,
+                               status_label=agreement.status_label, kind=agreement.kind,
+                               signed_at=agreement.signed_at, agreement_id=agreement.id)
+
+
+def sk_pendelegasian(number: str) -> DelegationRule | None:
+    """The SK pendelegasian with this number as the signing rules see it, if registered."""
+    record = Delegation.get_or_none(Delegation.number == number)
+    return record.to_rule() if record is not None else None
+
+
+def verify_document(settings: Settings, data: bytes, *, xml: bool = False) -> VerificationReport:
+    """Verify a PP with the office's trust anchors, register and SKs."""
+    return verifier(settings).verify(data, registry_lookup=registered_agreement,
+                                     delegation_lookup=sk_pendelegasian, xml=xml)

@@ -1,0 +1,108 @@
+"""The web doors: login, stored files, public verification and the P3MI API, plus what every
+page shares (time filter, error pages, security headers). ``init_app`` wires them on the app."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import peewee
+from flask import Flask, jsonify, render_template, request
+from werkzeug.routing import IntegerConverter
+
+from pengesahan.errors import ServiceError, Unavailable
+from pengesahan.web import api, auth, files, verify
+
+__all__ = ["init_app"]
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprints, the API and the shared page behaviour on ``app``."""
+    auth.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(files.bp)
+    app.register_blueprint(verify.bp)
+    api.init_app(app)
+    _register_time_filter(app, app.config["SETTINGS"].office_timezone)
+    _register_error_handlers(app)
+    _register_security_headers(app)
+
+
+class RecordIdConverter(IntegerConverter):
+    """``<int:...>`` limited to the range of a database id."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
+_ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+def _register_time_filter(app: Flask, timezone: str) -> None:
+    """``{{ moment|waktu }}``: a stored UTC time shown in the office's zone, e.g. 24-11-2026 09:41 WITA."""
+    zone = ZoneInfo(timezone)
+    label = _ZONE_NAMES.get(timezone, timezone)
+
+    @app.template_filter("waktu")
+    def waktu(moment, fmt: str = "%d-%m-%Y %H:%M"):
+        if moment is None:
+            return "-"
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return f"{moment.astimezone(zone).strftime(fmt)} {label}"
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError):
+        if _wants_json():
+            body = {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
+            return jsonify(body), exc.status
+        return render_template("error.html", message=exc.message, status=exc.status), exc.status
+
+    @app.errorhandler(peewee.OperationalError)
+    def database_busy(exc):
+        # A lock held past busy_timeout, or the database briefly gone: the transaction was
+        # rolled back, so nothing half-written remains; the user may simply try again.
+        app.logger.warning("database unavailable: %s", exc)
+        return service_error(Unavailable("Sistem sedang sibuk. Tidak ada data yang berubah; coba lagi sebentar lagi."))
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        message = "Berkas terlalu besar. Ukuran maksimum 5 MB."
+        if _wants_json():
+            return jsonify({"error": {"code": "file_too_large", "message": message, "details": {}}}), 413
+        return render_template("error.html", message=message, status=413), 413
+
+    @app.errorhandler(404)
+    def not_found(exc):
+        message = "Halaman tidak ditemukan."
+        if _wants_json():
+            return jsonify({"error": {"code": "not_found", "message": message, "details": {}}}), 404
+        return render_template("error.html", message=message, status=404), 404
+
+    @app.errorhandler(403)
+    def forbidden(exc):
+        message = "Anda tidak berhak membuka halaman ini."
+        if _wants_json():
+            return jsonify({"error": {"code": "forbidden", "message": message, "details": {}}}), 403
+        return render_template("error.html", message=message, status=403), 403
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline' cdn.jsdelivr.net; "
+            "script-src 'self' 'unsafe-inline' cdn.jsdelivr.net; frame-ancestors 'none'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response

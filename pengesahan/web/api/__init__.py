@@ -1,0 +1,84 @@
+"""The P3MI API, ``/api/v1``: token-authenticated JSON for placement companies.
+
+The OpenAPI document (``/api/v1/openapi.json``) and its browsable page (``/api/v1/docs``) are
+generated from the code by flask-smorest; requests are limited per token by Flask-Limiter on
+the queues' Redis. ``init_app`` wires both; the blueprint must be exempt from CSRF (no cookies).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_smorest import Api
+
+from pengesahan.extensions import csrf
+from pengesahan.records.people import hash_token
+from pengesahan.web.api import webhooks  # noqa: F401 - registers /webhook on the blueprint
+from pengesahan.web.api.auth import bearer_token
+from pengesahan.web.api.errors import handle_http_exception
+from pengesahan.web.api.schemas import ErrorSchema
+from pengesahan.web.api.views import bp
+
+__all__ = ["DEFAULT_RATE_LIMIT", "bp", "init_app"]
+
+#: Requests per token unless API_RATE_LIMIT says otherwise (Flask-Limiter notation).
+DEFAULT_RATE_LIMIT = "120/minute"
+
+
+class _Api(Api):
+    """flask-smorest's Api with this product's error body (documented and returned)."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):
+        return handle_http_exception(error)
+
+
+def _rate_key() -> str:
+    # Runs before authentication: key on the token's hash, or the address when there is none.
+    token = bearer_token()
+    return f"token:{hash_token(token)}" if token else f"ip:{request.remote_addr}"
+
+
+def limiter_storage_uri(redis_url: str | None) -> str:
+    """The limits-library URI of the queues' Redis (``unix://`` becomes ``redis+unix://``)."""
+    if not redis_url:
+        return "memory://"
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url.removeprefix("unix://")
+    return redis_url
+
+
+def init_app(app: Flask) -> Api:
+    """Register the API blueprint, its OpenAPI document and its rate limit on ``app``."""
+    settings = app.config["SETTINGS"]
+    app.config.setdefault("API_RATE_LIMIT", settings.api_rate_limit or DEFAULT_RATE_LIMIT)
+    app.config.update(
+        API_TITLE="Pengesahan PP — API P3MI",
+        API_VERSION="1.0.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+    )
+    api = _Api(app, spec_kwargs={
+        "info": {"description": "Berkas CPMI, dokumen P3MI dan Perjanjian Penempatan. Autentikasi: "
+                                "`Authorization: Bearer <token>` (token API perusahaan)."},
+        "security": [{"bearerAuth": []}],
+    })
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.register_blueprint(bp)
+    csrf.exempt(bp)  # bearer tokens, no cookies: nothing for CSRF to protect
+
+    limiter = Limiter(
+        _rate_key,
+        storage_uri=limiter_storage_uri(settings.redis_url),
+        key_prefix="pengesahan:api:limit",
+        headers_enabled=True,
+        default_limits=[],
+    )
+    limiter.limit(lambda: app.config["API_RATE_LIMIT"])(bp)
+    limiter.init_app(app)
+    app.extensions["p3mi_api"] = {"api": api, "limiter": limiter}
+    return api

@@ -1,0 +1,191 @@
+"""Records: schema upgrades, the audit chain, the dossier workflow and the file store."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pengesahan import workflow
+from pengesahan.errors import Conflict, NotFound, ServiceError
+from pengesahan.records.base import db
+
+
+@pytest.fixture
+def conn(app):
+    with db.connection_context():
+        yield
+
+
+def test_upgrade_is_versioned_and_idempotent(conn):
+    from pengesahan.records.schema import LATEST, current_version, upgrade
+
+    assert current_version() == LATEST
+    assert upgrade() == []
+
+
+def test_upgrade_adds_columns_an_older_installation_lacks(conn):
+    from pengesahan.records.people import User
+    from pengesahan.records.schema import SchemaVersion, current_version, upgrade
+
+    db.execute_sql('ALTER TABLE "user" DROP COLUMN nip')
+    SchemaVersion.delete().where(SchemaVersion.version >= 3).execute()
+    assert "nip" not in {c.name for c in db.get_columns("user")}
+    assert upgrade() == [3, 4]  # v4 (webhook tables) is pending as well
+    assert "nip" in {c.name for c in db.get_columns("user")}
+    assert current_version() == 4
+    User.create(username="baru", password_hash="x", role="pelaksana", nip="199001012020011001")
+
+
+def test_seeded_configuration_follows_the_sop(conn):
+    from pengesahan.records.catalogue import DocumentType, Requirement, SlaSetting
+
+    codes = {t.code for t in DocumentType.select()}
+    assert {"ktp", "kartu_keluarga", "perjanjian_penempatan", "surat_sehat", "bpjs_tk"} <= codes
+    labels = [r.slot_label for r in Requirement.select().order_by(Requirement.position)]
+    assert labels[0] == "Surat Permohonan" and "KTP CPMI" in labels and "KTP Petugas" in labels
+    assert SlaSetting.get(SlaSetting.code == "pemeriksaan").working_days == 1
+    assert SlaSetting.get(SlaSetting.code == "layanan").working_days == 3
+
+
+def _drop_audit_guards():
+    """What an attacker with database access does first: remove the append-only triggers."""
+    from pengesahan.records.base import is_sqlite
+
+    if is_sqlite():
+        db.execute_sql("DROP TRIGGER audit_entry_no_update")
+        db.execute_sql("DROP TRIGGER audit_entry_no_delete")
+    else:
+        db.execute_sql("DROP TRIGGER audit_entry_append_only ON audit_entry")
+
+
+def _sql(statement: str) -> str:
+    return statement.replace("?", db.obj.param)
+
+
+def test_audit_chain_detects_an_edited_entry(conn):
+    from pengesahan.records import audit
+
+    for i in range(5):
+        audit.record("pelaksana", "slot.reject", f"slot:{i}", reason=f"alasan {i}")
+    assert audit.verify_chain().ok
+    third = audit.AuditEntry.select().order_by(audit.AuditEntry.id).offset(2).first()
+    # The database refuses edits; an attacker with file access drops the trigger first.
+    with pytest.raises(Exception, match="append-only"):
+        with db.atomic():
+            db.execute_sql(_sql("UPDATE audit_entry SET actor = 'x' WHERE id = ?"), (third.id,))
+    _drop_audit_guards()
+    db.execute_sql(_sql("UPDATE audit_entry SET details = ? WHERE id = ?"), ('{"reason": "diubah"}', third.id))
+    report = audit.verify_chain()
+    assert not report.ok
+    assert report.first_broken_id == third.id
+
+
+def test_audit_chain_detects_a_deleted_entry(conn):
+    from pengesahan.records import audit
+
+    for i in range(3):
+        audit.record("admin", "config.update", f"setting:{i}")
+    second = audit.AuditEntry.select().order_by(audit.AuditEntry.id).offset(1).first()
+    _drop_audit_guards()
+    db.execute_sql(_sql("DELETE FROM audit_entry WHERE id = ?"), (second.id,))
+    report = audit.verify_chain()
+    assert report.first_broken_id == second.id + 1
+
+
+def _dossier(married: bool = False):
+    from pengesahan.records.people import Candidate, Company
+    from pengesahan.services.dossiers import open_dossier
+
+    candidate = Candidate.create(nik="6309055708980002", name="SITI AMINAH", sex="P",
+                                 birth_date=dt.date(1998, 8, 17),
+                                 marital_status="kawin" if married else "belum_kawin")
+    company = Company.create(name="PT Uji")
+    return open_dossier(candidate, company, actor=None, destination_country="Taiwan")
+
+
+def test_requirement_matrix_applies_conditions(conn):
+    single = _dossier(married=False)
+    assert "surat_nikah" not in {s.doc_type for s in single.slots}
+    assert len(single.slots) == 16
+    from pengesahan.records.people import Candidate
+    from pengesahan.services.dossiers import open_dossier
+
+    married = Candidate.create(nik="6309021203950001", name="RUDI", sex="L",
+                               birth_date=dt.date(1995, 3, 12), marital_status="kawin")
+    dossier = open_dossier(married, single.company, actor=None)
+    assert "surat_nikah" in {s.doc_type for s in dossier.slots}
+
+
+def test_review_round_trip_keeps_history(conn, make_user):
+    from pengesahan.records.dossiers import DocumentSlot, ReviewEvent
+    from pengesahan.services.dossiers import add_upload, review_slot, verify_dossier
+
+    officer, _ = make_user("pelaksana")
+    dossier = _dossier()
+    ktp = dossier.slots.where(DocumentSlot.label == "KTP CPMI").get()
+    first = add_upload(ktp, sha256="a" * 64, media_type="image/png", size=10, original_name="ktp.png", actor=officer)
+    with pytest.raises(ServiceError, match="Alasan penolakan wajib"):
+        review_slot(ktp, accept=False, reason=" ", actor=officer)
+    review_slot(ktp, accept=False, reason="Dokumen buram.", actor=officer)
+    ktp = DocumentSlot.get_by_id(ktp.id)
+    assert ktp.status == "ditolak" and ktp.reason == "Dokumen buram."
+    assert ktp.dossier.status == "ditolak"
+    with pytest.raises(Conflict):
+        verify_dossier(ktp.dossier, actor=officer)
+    from pengesahan.records.dossiers import Dossier
+
+    Dossier.update(check_due_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)).where(Dossier.id == dossier.id).execute()
+    service_due = Dossier.get_by_id(dossier.id).service_due_at
+    second = add_upload(ktp, sha256="b" * 64, media_type="image/png", size=11, original_name="ktp2.png", actor=officer)
+    ktp = DocumentSlot.get_by_id(ktp.id)
+    assert ktp.status == "diajukan" and ktp.dossier.status == "diajukan"
+    # Resubmission restarts the one-day check clock, not the service clock.
+    assert ktp.dossier.check_due_at > dt.datetime.now(dt.UTC)
+    assert ktp.dossier.service_due_at == service_due
+    assert ktp.current_upload.id == second.id and first.id != second.id
+    assert [u.id for u in ktp.uploads.order_by(ktp.uploads.model.id)] == [first.id, second.id]
+    for slot in ktp.dossier.slots:
+        if slot.status == "kosong":
+            add_upload(slot, sha256="c" * 64, media_type="image/png", size=1, original_name="x", actor=officer)
+        review_slot(DocumentSlot.get_by_id(slot.id), accept=True, reason="", actor=officer)
+    verify_dossier(ktp.dossier, actor=officer)
+    transitions = [(e.from_status, e.to_status) for e in
+                   ReviewEvent.select().where(ReviewEvent.slot.is_null(), ReviewEvent.dossier == dossier.id)
+                   .order_by(ReviewEvent.id)]
+    assert transitions == [("diajukan", "ditolak"), ("ditolak", "diajukan"), ("diajukan", "terverifikasi")]
+
+
+def test_status_transitions_are_enforced():
+    with pytest.raises(Conflict, match="Terverifikasi"):
+        workflow.check_transition("dossier", "terverifikasi", "ditolak")
+    with pytest.raises(Conflict):
+        workflow.check_transition("agreement", "menunggu_verifikasi", "ditandatangani")
+    workflow.check_transition("agreement", "terverifikasi", "ditandatangani")
+
+
+def test_working_days_skip_weekends():
+    friday = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
+    assert workflow.add_working_days(friday, 1) == dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+    assert workflow.add_working_days(friday, 3).weekday() == 2
+    saturday = dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC)
+    assert workflow.add_working_days(saturday, 1).date() == dt.date(2026, 11, 24)
+
+
+def test_file_store_is_content_addressed_and_read_only(tmp_path):
+    import hashlib
+    import os
+
+    from pengesahan.storage import LocalFileStore
+
+    store = LocalFileStore(tmp_path)
+    key = store.put(b"%PDF-1.7 isi")
+    assert key == hashlib.sha256(b"%PDF-1.7 isi").hexdigest()
+    assert store.put(b"%PDF-1.7 isi") == key
+    assert store.read(key) == b"%PDF-1.7 isi"
+    assert not os.access(store.path(key), os.W_OK) or os.geteuid() == 0
+    assert oct(store.path(key).stat().st_mode & 0o777) == "0o440"
+    with pytest.raises(NotFound):
+        store.read("../../etc/passwd")
+    with pytest.raises(NotFound):
+        store.read("0" * 64)

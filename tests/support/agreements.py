@@ -1,0 +1,75 @@
+"""An installation with the demo data and the session's demo PKI, and agreements ready to sign."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from pengesahan.records.base import db
+from tests.support.signing import PASSPHRASE, make_agreement_pdf
+
+
+@pytest.fixture(scope="module")
+def pki_app(tmp_path_factory, redis_url, demo_pki, pki_service):
+    """An installation with the demo data, whose demo PKI is the session's (copied, same
+    service port). Shared by the module: each test makes its own dossiers."""
+    yield from _pki_app(tmp_path_factory.mktemp("pki-app"), redis_url, demo_pki)
+
+
+def _pki_app(tmp_path, redis_url, demo_pki):
+    from app import create_app
+    from pengesahan.cli.database import prepare_database
+    from pengesahan.config import load_settings
+    from pengesahan.jobs import queue
+
+    port = demo_pki.service_url.rsplit(":", 1)[1]
+    settings = load_settings({"DATA_DIR": str(tmp_path / "data"), "REDIS_URL": redis_url,
+                              "SECRET_KEY": "test-secret", "DEMO_PKI_PORT": port})
+    shutil.copytree(demo_pki.directory, settings.demo_pki_dir)
+    (settings.keys_dir / "demo-passphrase").write_text(PASSPHRASE)
+    queue.reset_connection()
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, settings=settings)
+    with app.app_context():
+        prepare_database()
+        from pengesahan import demo
+
+        demo.seed_demo(settings, tmp_path / "demo")
+    app.config["DEMO_OUT"] = tmp_path / "demo"
+    db.close()
+    yield app
+    queue.reset_connection()
+
+
+def user(username):
+    from pengesahan.records.people import User
+
+    return User.get(User.username == username)
+
+
+def submitted_agreement(settings, company_name="PT Maju Sejahtera Mandiri"):
+    """A verified dossier with the P3MI's draft PDF in its PP slot, submitted."""
+    import datetime as dt
+
+    from pengesahan import storage
+    from pengesahan.records.dossiers import DocumentSlot, Dossier
+    from pengesahan.records.people import Candidate, Company
+    from pengesahan.services import ratification
+    from pengesahan.services.dossiers import add_upload, open_dossier
+
+    company = Company.get(Company.name == company_name)
+    count = Candidate.select().count()
+    candidate = Candidate.create(nik=f"63090557089800{count + 10:02d}", name=f"CPMI UJI {count}", sex="P",
+                                 birth_place="Tanjung", birth_date=dt.date(1998, 8, 17), address="Tanjung")
+    dossier = open_dossier(candidate, company, actor=None, destination_country="Taiwan")
+    Dossier.update(status="terverifikasi").where(Dossier.id == dossier.id).execute()
+    draft = make_agreement_pdf(pages=2)
+    storage.file_store(settings).put(draft)
+    import hashlib
+
+    slot = dossier.slots.where(DocumentSlot.doc_type == "perjanjian_penempatan").get()
+    add_upload(slot, sha256=hashlib.sha256(draft).hexdigest(), media_type="application/pdf", size=len(draft),
+               original_name="pp.pdf", actor=None)
+    return ratification.submit_agreement(dossier, employer_name="Chen Family", destination_country="Taiwan",
+                                         job_title="Pengasuh lansia", contract_months=24,
+                                         actor=user("p3mi")), draft

@@ -1,0 +1,149 @@
+"""Each image check passes a clean scan and catches its own defect (real images, default limits)."""
+
+from __future__ import annotations
+
+import random
+
+import cv2
+import pytest
+
+from bench import defects
+from processing import checks as ck
+from processing.outline import find_outline, normalise
+from processing.spec import (
+    DEFAULT_THRESHOLDS,
+    Classification,
+    KnownDocument,
+    TextReading,
+    Thresholds,
+)
+from tests.support.images import make_card, make_page, scan
+
+LIMITS = Thresholds()
+
+
+def _measure(bgr):
+    outline = find_outline(bgr)
+    document = cv2.cvtColor(normalise(bgr, outline), cv2.COLOR_BGR2GRAY)
+    return outline, document
+
+
+def _verdicts(bgr) -> dict[str, bool]:
+    outline, document = _measure(bgr)
+    return {
+        "resolution": ck.check_resolution(min(document.shape), LIMITS).ok,
+        "blur": ck.check_blur(ck.measure_sharpness(document), LIMITS).ok,
+        "exposure": ck.check_exposure(ck.measure_exposure(document), LIMITS).ok,
+        "skew": ck.check_skew(outline.angle, LIMITS).ok,
+        "crop": ck.check_crop(outline.cut_share, LIMITS).ok,
+        "blank": ck.check_blank(ck.measure_blank(document), LIMITS).ok,
+    }
+
+
+@pytest.fixture(scope="module")
+def clean_page():
+    return scan(make_page(), seed=1)
+
+
+@pytest.fixture(scope="module")
+def clean_card():
+    return scan(make_card(), seed=2)
+
+
+def test_clean_scans_pass_every_image_check(clean_page, clean_card):
+    assert all(_verdicts(clean_page).values()), _verdicts(clean_page)
+    assert all(_verdicts(clean_card).values()), _verdicts(clean_card)
+
+
+def test_clean_photo_on_a_table_passes_and_is_outlined(clean_page):
+    photo = defects.photo_of(clean_page, random.Random(3))
+    outline, _ = _measure(photo)
+    assert outline.found and 1.3 < outline.aspect_ratio < 1.5
+    assert all(_verdicts(photo).values()), _verdicts(photo)
+
+
+@pytest.mark.parametrize(
+    ("defect", "check"),
+    [
+        ("gaussian_blur", "blur"),
+        ("motion_blur", "blur"),
+        ("overexpose", "exposure"),
+        ("underexpose", "exposure"),
+        ("glare", "exposure"),
+        ("skew", "skew"),
+        ("crop_edge", "crop"),
+        ("crop_between_lines", "crop"),
+        ("photo_cut", "crop"),
+        ("low_resolution", "resolution"),
+        ("blank_page", "blank"),
+    ],
+)
+def test_each_check_catches_its_defect(clean_page, clean_card, defect, check):
+    for clean, seed in ((clean_page, 5), (clean_card, 6)):
+        damaged = defects.DEFECTS[defect].apply(clean, random.Random(seed))
+        assert not _verdicts(damaged)[check], (defect, check, "card" if clean is clean_card else "page")
+
+
+def test_thin_margin_on_one_side_is_a_cut_but_a_narrow_border_all_round_is_not(clean_page):
+    # A cut between two lines leaves the text 1-2 % of the width from the edge, with the page's
+    # own margin on the opposite side; a certificate's frame is as close on every side.
+    height, width = clean_page.shape[:2]
+    gray = cv2.cvtColor(clean_page, cv2.COLOR_BGR2GRAY)
+    rows = (gray < 150).any(axis=1).nonzero()[0]
+    cut = clean_page[max(0, int(rows[0]) - round(0.015 * width)):]
+    assert not ck.check_crop(find_outline(cut).cut_share, LIMITS).ok
+    framed = clean_page.copy()
+    inset = round(0.02 * width)
+    cv2.rectangle(framed, (inset, inset), (width - 1 - inset, height - 1 - inset), (20, 20, 20), 3)
+    assert ck.check_crop(find_outline(framed).cut_share, LIMITS).ok
+
+
+def test_motion_blur_is_caught_where_the_plain_laplacian_is_fooled(clean_page):
+    damaged = defects.motion_blur(clean_page, random.Random(0))
+    gray = cv2.cvtColor(damaged, cv2.COLOR_BGR2GRAY)
+    assert ck.measure_sharpness(gray) < DEFAULT_THRESHOLDS["blur"]
+
+
+def test_glare_is_not_confused_with_clipped_white_paper():
+    # A scanner that clips the paper to 255 under black print: no glare, good exposure.
+    page = make_page()
+    result = ck.check_exposure(ck.measure_exposure(cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)), LIMITS)
+    assert result.ok and result.value == 0
+
+
+def test_per_type_threshold_override():
+    limits = Thresholds(per_type={("ktp", "skew"): 2.0})
+    assert not ck.check_skew(3.0, limits, "ktp").ok
+    assert ck.check_skew(3.0, limits, "surat_tugas").ok
+
+
+def test_duplicate_exact_and_by_number_but_not_by_template():
+    known = [
+        KnownDocument(1, "a" * 64, "ktp", "6309022909003581", candidate_id=7, phash="f0f0f0f0f0f0f0f0"),
+    ]
+    exact = ck.check_duplicate(sha256="a" * 64, known=known, thresholds=LIMITS)
+    assert not exact.ok and "sama persis" in exact.message
+    same_number = ck.check_duplicate(sha256="b" * 64, known=known, thresholds=LIMITS,
+                                     doc_type="ktp", number="6309022909003581", candidate_id=7)
+    assert not same_number.ok
+    other_applicant = ck.check_duplicate(sha256="b" * 64, known=known, thresholds=LIMITS,
+                                         doc_type="ktp", number="6309022909003581", candidate_id=8)
+    assert not other_applicant.ok and "pemohon lain" in other_applicant.message
+    # Another KTP on the same template: identical pHash, different NIK. Not a duplicate.
+    template = ck.check_duplicate(sha256="c" * 64, known=known, thresholds=LIMITS, doc_type="ktp",
+                                  number="6309025501950002", candidate_id=7, phash="f0f0f0f0f0f0f0f0")
+    assert template.ok and template.value == 0 and "mirip" in template.message
+
+
+def test_type_match_legible_text_layer_format_size():
+    spec_reading = Classification("ktp", 0.9)
+    assert ck.check_type_match(spec_reading, "ktp", LIMITS).ok
+    wrong = ck.check_type_match(spec_reading, "kartu_keluarga", LIMITS)
+    assert not wrong.ok and "bukan" in wrong.message
+    assert not ck.check_type_match(Classification("ktp", 0.2), "ktp", LIMITS).ok
+    assert ck.check_legible(TextReading("a b c d", 91.0, 4, "tesseract"), LIMITS).ok
+    assert not ck.check_legible(TextReading("a b c d", 30.0, 4, "tesseract"), LIMITS).ok
+    assert ck.check_text_layer("application/pdf", 0, 2).ok  # informative only
+    assert "gambar" in ck.check_text_layer("application/pdf", 0, 2).message
+    assert not ck.check_format("image/png", allowed=("application/pdf",)).ok
+    assert not ck.check_size(6 * 1024 * 1024).ok and ck.check_size(1000).ok

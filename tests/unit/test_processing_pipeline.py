@@ -1,0 +1,132 @@
+"""The whole first pass on real files: PDFs with and without text, photos, bad files, JSON."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import cv2
+import numpy as np
+import pytest
+
+from bench import defects
+from processing.classify import DEFAULT_DOC_TYPES
+from processing.pipeline import analyse
+from processing.spec import CHECK_CODES, FormData, KnownDocument, Thresholds
+from processing.text import available_engines
+from tests.support.images import image_pdf, jpeg, make_card, make_page, scan, text_pdf
+
+NIK = "6309022909003581"
+
+
+def _analyse(data: bytes, **kwargs):
+    options = {"slot_type": None, "form": None, "known": (), "thresholds": Thresholds(),
+               "doc_types": DEFAULT_DOC_TYPES, "ocr": False}
+    options.update(kwargs)
+    return analyse(data, **options)
+
+
+def _png_shape(data: bytes) -> tuple[int, ...]:
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR).shape
+
+
+def test_multi_page_pdf_with_text_layer_needs_no_ocr():
+    seen: list[tuple[float, str]] = []
+    result = _analyse(text_pdf(3), slot_type="surat_permohonan", ocr=True,
+                      on_progress=lambda f, stage: seen.append((f, stage)))
+    assert result.error is None and result.pages == 3
+    assert result.doc_type == "surat_permohonan" and result.confidence >= 0.5
+    assert [c.name for c in result.checks] == list(CHECK_CODES)
+    assert result.check("text_layer").value == "3/3"
+    assert result.check("legible").ok and result.check("type_match").ok
+    assert all(c.ok for c in result.checks), [c for c in result.checks if not c.ok]
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert sum(stage == "render" for _, stage in seen) == 3
+
+
+def test_json_report_has_exactly_the_agreed_shape():
+    report = _analyse(text_pdf(1)).to_json("uploads/x.pdf")
+    assert set(report) == {"path", "type", "confidence", "checks", "fields", "error"}
+    assert report["path"] == "uploads/x.pdf"
+    assert [c["name"] for c in report["checks"]] == list(CHECK_CODES)
+    assert all(set(c) == {"name", "ok", "value", "message"} for c in report["checks"])
+
+
+def test_bad_files_never_raise_they_fail_format():
+    junk = _analyse(b"this is not a scan at all", slot_type="ktp")
+    assert junk.error == "Berkas bukan JPG, PNG atau PDF yang sah."
+    assert not junk.check("format").ok and junk.check("size").ok
+    assert junk.to_json("a")["error"] == junk.error
+    big = _analyse(b"\xff\xd8\xff" + b"\x00" * 3000, max_bytes=1000)
+    assert big.error and not big.check("size").ok
+
+
+def test_photo_of_a_card_is_outlined_straightened_and_checked():
+    card = make_card(1000)
+    photo = defects.photo_of(scan(card, 3), random.Random(4))
+    result = _analyse(jpeg(photo), slot_type="ktp")
+    assert result.error is None and result.media_type == "image/jpeg"
+    image_checks = ("format", "size", "resolution", "blur", "exposure", "skew", "crop", "blank")
+    assert all(result.check(name).ok for name in image_checks), result.checks
+    height, width = _png_shape(result.normalised_png)[:2]
+    assert 1.45 < width / height < 1.75  # the card, cropped and straightened
+    assert max(_png_shape(result.thumbnail_png)[:2]) <= 320
+    assert result.check("type_match").value is None  # OCR off: not checked
+    assert len(result.phash) == 16
+
+
+def test_scanned_pdf_runs_the_image_checks_per_page():
+    blurred = cv2.GaussianBlur(scan(make_page(), 1), (0, 0), 4)
+    result = _analyse(image_pdf([scan(make_page(), 2), blurred]))
+    assert result.pages == 2 and result.check("text_layer").value == "0/2"
+    blur = result.check("blur")
+    assert not blur.ok and blur.message.startswith("Halaman 2:")
+
+
+def test_same_bytes_already_in_the_dossier_is_a_duplicate():
+    data = jpeg(scan(make_card(800), 5))
+    first = _analyse(data)
+    known = [KnownDocument(upload_id=3, sha256=first.sha256, phash=first.phash)]
+    again = _analyse(data, known=known)
+    assert not again.check("duplicate").ok and "#3" in again.check("duplicate").message
+
+
+needs_ocr = pytest.mark.skipif(not available_engines(), reason="tidak ada mesin OCR")
+
+
+@pytest.mark.slow
+@needs_ocr
+def test_ocr_reads_a_ktp_photo_and_checks_the_nik():
+    photo = defects.photo_of(scan(make_card(1000), 7), random.Random(8))
+    form = FormData(nik=NIK, sex="L")
+    result = _analyse(jpeg(photo), slot_type="ktp", form=form, ocr=True)
+    assert result.doc_type == "ktp", result.reasons
+    assert result.fields.get("nik") == NIK and result.number == NIK
+    assert result.check("legible").ok and result.check("type_match").ok
+
+
+@pytest.mark.slow
+@needs_ocr
+def test_ocr_confidence_catches_motion_blur():
+    shaken = defects.motion_blur(scan(make_page(), 9), random.Random(1))
+    result = _analyse(jpeg(shaken), slot_type="surat_permohonan", ocr=True)
+    assert not result.check("blur").ok
+    assert not result.check("legible").ok
+
+
+def test_thumbnail_sized_scan_is_judged_without_ocr():
+    """A scan far below any readable size fails resolution and legibility without an OCR run."""
+    from PIL import Image
+
+    from processing.classify import DEFAULT_DOC_TYPES
+    from processing.pipeline import analyse
+    from processing.spec import Thresholds
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (150, 95), (240, 240, 235)).save(buffer, "PNG")
+    result = analyse(buffer.getvalue(), slot_type="ktp", form=None, known=[], thresholds=Thresholds(),
+                     doc_types=DEFAULT_DOC_TYPES)
+    assert result.error is None
+    assert not result.check("resolution").ok and not result.check("legible").ok
+    assert result.doc_type == "unknown"

@@ -206,7 +206,10 @@ class ReviewDesk(SecureView):
         done = dossier.status == "terverifikasi"
         return self.render(
             "review/dossier.html", slots=slots, agreement_form=agreement_form, assign_form=assign_form,
-            agreements=list(dossier.agreements), slot_counts={s: sum(1 for x in slots if x.status == s)
+            agreements=list(dossier.agreements),
+            removals={a.id: ratification.draft_removals(current_app.config["SETTINGS"], a)
+                      for a in dossier.agreements if a.kind == "perjanjian_penempatan"},
+            slot_counts={s: sum(1 for x in slots if x.status == s)
                                                               for s in workflow.SLOT_STATUSES},
             check_label=workflow.sla_label(dossier.check_due_at, moment, done),
             check_overdue=dashboard.is_overdue(dossier.check_due_at, moment, done or dossier.status == "ditolak"),

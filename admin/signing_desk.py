@@ -11,9 +11,9 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
 
 from admin.base import SIGNERS, SecureView
-from pengesahan.errors import SigningRefused
-from pengesahan.records.agreements import KINDS, Agreement
-from pengesahan.services import ratification
+from pengesahan.errors import ServiceError, SigningRefused
+from pengesahan.records.agreements import KINDS, Agreement, Delegation
+from pengesahan.services import delegations, ratification
 
 
 class SignForm(FlaskForm):
@@ -38,7 +38,25 @@ class SignerDesk(SecureView):
         signed = list(Agreement.select().where(Agreement.status == "ditandatangani")
                       .order_by(Agreement.signed_at.desc()).limit(20))
         return self.render("signing/desk.html", authority=authority, refusal=refusal, waiting=waiting,
-                           signed=signed, form=SignForm(), kinds=KINDS)
+                           signed=signed, form=SignForm(), kinds=KINDS,
+                           drafts=delegations.awaiting_confirmation(current_user._get_current_object()))
+
+    @expose("/sk/<int:delegation_id>/konfirmasi", methods=["POST"])
+    def confirm_sk(self, delegation_id: int):
+        """The delegating official confirms an SK by signing its record with their own key."""
+        form = SignForm()
+        sk = Delegation.get_or_none(Delegation.id == delegation_id) or abort(404)
+        if not form.validate_on_submit():
+            flash("Masukkan frasa sandi kunci penandatanganan untuk mengonfirmasi SK.", "error")
+            return redirect(url_for(".index"))
+        try:
+            delegations.confirm(current_app.config["SETTINGS"], sk, current_user._get_current_object(),
+                                form.passphrase.data)
+        except ServiceError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(f"SK {sk.number} dikonfirmasi dan berlaku sebagai dasar pendelegasian.", "success")
+        return redirect(url_for(".index"))
 
     @expose("/tandatangani", methods=["POST"])
     def sign(self):

@@ -14,8 +14,8 @@ from pengesahan.records import audit
 from pengesahan.records.agreements import Delegation
 from pengesahan.records.base import now
 from pengesahan.records.dossiers import Dossier
-from pengesahan.records.people import ApiToken, Company
-from pengesahan.services import delegations
+from pengesahan.records.people import ApiToken, Company, User
+from pengesahan.services import accounts, delegations
 
 # --- configuration (low-code) -------------------------------------------------------------
 
@@ -86,16 +86,33 @@ class UserView(SecureModelView):
     form_columns = ["username", "full_name", "nip", "role", "company", "official", "active", "password"]
     form_extra_fields = {
         "password": PasswordField("Kata sandi baru", validators=[Optional(), Length(min=10, max=200)],
-                                  description="Kosongkan bila tidak diubah. Minimal 10 karakter.")
+                                  description="Kosongkan bila tidak diubah. Minimal 10 karakter dan tidak "
+                                              "mudah ditebak. Mengganti kata sandi mengakhiri semua sesi pengguna.")
     }
-    column_details_exclude_list = ["password_hash"]
-    column_exclude_list = ["password_hash"]
+    column_details_exclude_list = ["password_hash", "session_generation"]
+    column_exclude_list = ["password_hash", "session_generation"]
+    form_excluded_columns = ["session_generation"]
 
     def on_model_change(self, form, model, is_created):
         if form.password.data:
+            problem = accounts.password_problem(form.password.data, user_inputs=(model.username, model.full_name))
+            if problem:
+                raise ValueError(problem)
             model.set_password(form.password.data)
         elif is_created:
             raise ValueError("Kata sandi wajib diisi untuk pengguna baru.")
+        if not is_created and not model.active:
+            model.session_generation = (model.session_generation or 0) + 1  # deactivated: out at once
+
+    @action("end_sessions", "Akhiri semua sesi",
+            "Akhiri semua sesi pengguna yang dipilih? Mereka harus masuk lagi di setiap perangkat.")
+    def action_end_sessions(self, ids):
+        if not self.may_write():
+            flash("Anda tidak berhak mengakhiri sesi.", "error")
+            return
+        for user in User.select().where(User.id.in_([int(i) for i in ids])):
+            accounts.end_sessions(user, actor=current_user._get_current_object())
+        flash("Semua sesi pengguna yang dipilih telah diakhiri.", "success")
 
     def after_model_change(self, form, model, is_created):
         audit.record(current_user.username, "user.create" if is_created else "user.update",
@@ -160,13 +177,22 @@ class OfficialView(SecureModelView):
 class DelegationView(SecureModelView):
     read_roles = OFFICE
     write_roles = frozenset({"admin", "kadin"})
-    column_list = ["number", "date", "delegating", "delegated", "scope", "valid_from", "valid_until", "revoked_at"]
-    column_labels = {"number": "Nomor SK", "date": "Tanggal SK", "delegating": "Pemberi delegasi",
+    column_list = ["number", "date", "delegating", "delegated", "scope", "valid_from", "valid_until", "confirmed_at",
+                   "revoked_at"]
+    column_labels = {"confirmed_at": "Dikonfirmasi pemberi delegasi",
+                     "number": "Nomor SK", "date": "Tanggal SK", "delegating": "Pemberi delegasi",
                      "delegated": "Penerima delegasi", "scope": "Lingkup", "valid_from": "Berlaku mulai",
                      "valid_until": "Berlaku sampai", "revoked_at": "Dicabut", "revoked_reason": "Alasan pencabutan",
                      "parent": "SK induk (u.b.)", "scan_key": "Pindaian SK"}
-    form_excluded_columns = ["created_at", "revoked_at", "revoked_reason", "scan_key", "signatures", "children"]
+    form_excluded_columns = ["created_at", "revoked_at", "revoked_reason", "scan_key", "signatures", "children",
+                             "confirmed_at", "confirmation_sha256"]
     column_searchable_list = ["number"]
+
+    def on_model_change(self, form, model, is_created):
+        # Whatever an administrator enters or changes is a draft: the delegating official must
+        # confirm the SK (again) with their own key before it authorises anything.
+        model.confirmed_at = None
+        model.confirmation_sha256 = None
 
     def after_model_change(self, form, model, is_created):
         audit.record(current_user.username, "delegation.create" if is_created else "delegation.update",
@@ -210,6 +236,8 @@ class DossierView(CompanyScopedModelView):
     column_formatters = {
         "id": lambda v, c, m, n: Markup('<a href="{}">#{}</a>').format(url_for("review.dossier", dossier_id=m.id), m.id),
         "status": lambda v, c, m, n: m.status_label,
+        # As declared in this dossier: a P3MI never sees another company's data for the same NIK.
+        "candidate": lambda v, c, m, n: m.profile.name,
     }
 
     def restrict_to_company(self, query, company_id):

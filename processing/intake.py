@@ -15,11 +15,11 @@ import warnings
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import pikepdf
 import pypdfium2 as pdfium
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 from pengesahan.errors import FileTooLarge, IntakeError
 from processing.spec import MAX_UPLOAD_BYTES
@@ -49,7 +49,8 @@ _MSG_POLYGLOT = (
     "simpan ulang sebagai JPG, PNG atau PDF biasa."
 )
 _MSG_ENCRYPTED = "PDF terkunci kata sandi (terenkripsi); unggah PDF tanpa kata sandi."
-_MSG_SCRIPT = "PDF berisi JavaScript atau aksi otomatis yang tidak diizinkan; cetak ulang ke PDF biasa."
+_MSG_SCRIPT = ("PDF berisi JavaScript atau aksi otomatis, lampiran tersemat atau formulir XFA yang tidak "
+               "diizinkan; cetak ulang ke PDF biasa.")
 
 # Markers of a second format hidden in the same bytes. `%PDF-` anywhere in an image makes it
 # a PDF to some readers; HTML/script makes it an HTML page to a browser sniffing content.
@@ -57,11 +58,12 @@ _FOREIGN_MARKERS = (b"%pdf-", b"<script", b"<html", b"<?php", b"<svg", b"<!docty
 # End-of-central-directory record of a ZIP (JAR, DOCX, APK...): ZIP readers look at the tail.
 _ZIP_EOCD = b"PK\x05\x06"
 # PDF names that run code or other programs; pypdf decodes #xx escapes for us.
-_PDF_DANGEROUS_ACTIONS = ("/JavaScript", "/Launch", "/ImportData", "/RichMedia")
-_PDF_DANGEROUS_KEYS = ("/JS", "/JavaScript")
+_PDF_DANGEROUS_ACTIONS = frozenset({"/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/RichMedia",
+                                    "/GoToR", "/GoToE", "/Rendition"})
+_PDF_DANGEROUS_KEYS = frozenset({"/JS", "/JavaScript", "/EmbeddedFiles", "/EmbeddedFile", "/XFA", "/RichMediaContent"})
+_PDF_DANGEROUS_SUBTYPES = frozenset({"/FileAttachment", "/RichMedia", "/Screen", "/Movie", "/Sound"})
 # Raw fallback for objects pypdf could not reach (broken xref); names may hide behind #xx.
 _RAW_PDF_ACTION = re.compile(rb"/(?:JavaScript|Launch|JS\s*[(<\[])")
-_PDF_WALK_LIMIT = 200_000
 
 
 @dataclass(frozen=True)
@@ -275,13 +277,12 @@ def _check_pdf(raw: bytes) -> int:
             if reader.is_encrypted:
                 raise IntakeError(_MSG_ENCRYPTED)
             pages = len(reader.pages)
-            scripted = _pdf_has_actions(reader)
     except IntakeError:
         raise
     except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError,
             IndexError, RecursionError) as exc:
         raise IntakeError(_MSG_NOT_ALLOWED) from exc
-    if scripted or _RAW_PDF_ACTION.search(raw):
+    if _RAW_PDF_ACTION.search(raw) or _pdf_has_actions(raw):
         raise IntakeError(_MSG_SCRIPT)
     if pages < 1:
         raise IntakeError("PDF tidak berisi halaman.")
@@ -308,28 +309,38 @@ def _open_with_pdfium(raw: bytes) -> None:
         document.close()
 
 
-def _pdf_has_actions(reader) -> bool:
-    """Walk every object reachable from the trailer looking for script or launch actions."""
-    stack: list = [reader.trailer]
-    seen: set[tuple[int, int]] = set()
-    visited = 0
-    while stack and visited < _PDF_WALK_LIMIT:
-        obj = stack.pop()
-        visited += 1
-        if isinstance(obj, IndirectObject):
-            key = (obj.idnum, obj.generation)
-            if key in seen:
-                continue
-            seen.add(key)
-            obj = obj.get_object()
-        if isinstance(obj, DictionaryObject):
-            action = dict.get(obj, "/S")
-            if isinstance(action, NameObject) and action in _PDF_DANGEROUS_ACTIONS:
-                return True
-            if any(key in obj for key in _PDF_DANGEROUS_KEYS):
-                return True
-            # dict.values gives the unresolved references, so `seen` can stop cycles.
-            stack.extend(dict.values(obj))
-        elif isinstance(obj, ArrayObject):
-            stack.extend(list.__iter__(obj))
+def _pdf_has_actions(raw: bytes) -> bool:
+    """Whether any object of the file holds a script, a launch, a form submission, an embedded
+    file, rich media or XFA: every object qpdf finds, reachable or not, with no cut-off, names
+    decoded (``/J#61vaScript`` is ``/JavaScript``)."""
+    try:
+        document = pikepdf.open(io.BytesIO(raw))
+    except (pikepdf.PdfError, pikepdf.PasswordError, ValueError, OSError):
+        return False  # pypdf and pdfium judge whether it is a PDF at all; the raw scan still ran
+    with document:
+        for root in document.objects:
+            stack = [root]
+            while stack:
+                obj = stack.pop()
+                if isinstance(obj, pikepdf.Dictionary):
+                    keys = set(obj.keys())
+                    if keys & _PDF_DANGEROUS_KEYS:
+                        return True
+                    if str(obj.get("/S", "")) in _PDF_DANGEROUS_ACTIONS:
+                        return True
+                    if str(obj.get("/Subtype", "")) in _PDF_DANGEROUS_SUBTYPES:
+                        return True
+                    stack.extend(v for v in obj.values() if _direct_container(v))
+                elif isinstance(obj, pikepdf.Array):
+                    stack.extend(v for v in obj if _direct_container(v))
+                elif isinstance(obj, pikepdf.Stream):
+                    if set(obj.stream_dict.keys()) & _PDF_DANGEROUS_KEYS:
+                        return True
+                    if str(obj.stream_dict.get("/Type", "")) == "/EmbeddedFile":
+                        return True
     return False
+
+
+def _direct_container(value) -> bool:
+    # Indirect objects are visited on their own; scalars hold no keys.
+    return isinstance(value, pikepdf.Dictionary | pikepdf.Array) and not value.is_indirect

@@ -129,6 +129,9 @@ class Delegation:
     revoked_at: datetime | None = None
     #: The SK this one rests on, for a second-level ("u.b.") delegation.
     parent: Delegation | None = field(default=None, repr=False)
+    #: When the delegating official confirmed the SK with their own signature. Until then the
+    #: SK is a draft entered by an administrator and authorises nothing.
+    confirmed_at: datetime | None = None
 
     @property
     def reference(self) -> str:
@@ -180,6 +183,13 @@ def _check_one(delegation: Delegation, at: datetime, scope: str) -> str | None:
     """The reason ``delegation`` alone does not cover ``scope`` at ``at``, or None if it does."""
     _require_aware(delegation.valid_from, "Delegation.valid_from")
     sk = delegation.reference
+    if delegation.confirmed_at is None:
+        return (f"{sk} belum dikonfirmasi oleh {delegation.delegating.title} dengan tanda tangan "
+                "elektroniknya; SK yang belum dikonfirmasi tidak memberi wewenang.")
+    _require_aware(delegation.confirmed_at, "Delegation.confirmed_at")
+    if delegation.confirmed_at > at:
+        return (f"{sk} baru dikonfirmasi oleh {delegation.delegating.title} pada "
+                f"{format_date(delegation.confirmed_at.date())}, sesudah waktu penandatanganan.")
     if delegation.revoked_at is not None:
         _require_aware(delegation.revoked_at, "Delegation.revoked_at")
         if delegation.revoked_at <= at:

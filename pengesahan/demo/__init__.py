@@ -19,7 +19,7 @@ from pengesahan.records.agreements import Agreement, Delegation
 from pengesahan.records.base import now
 from pengesahan.records.dossiers import DocumentSlot, Dossier
 from pengesahan.records.people import ApiToken, Candidate, Company, Official, User
-from pengesahan.services import ratification
+from pengesahan.services import delegations, ratification
 from pengesahan.services.dossiers import add_upload, open_dossier, review_slot, verify_dossier
 from pengesahan.storage import file_store
 from signing.demo_pki import OFFICIAL_ALIASES, DemoPKI
@@ -115,6 +115,7 @@ def seed_demo(settings: Settings, out_dir: Path) -> dict:
 
     officer = User.get(User.username == "pelaksana")
     _seed_dossiers(settings, company, officer)
+    _confirm_demo_sk(settings)
     _seed_signed_agreements(settings, company, officer, out_dir)
     credentials = {
         "users": users,
@@ -180,6 +181,15 @@ SIGNED_SAMPLES = [
     ("pp-delegasi.pdf", "sekdis", dict(nik="6309031109930002", name="BAYU SAPUTRA", sex="L", birth_place="Kelua",
                                        birth_date=dt.date(1993, 9, 11), address="Desa Binturu RT 04, Kelua")),
 ]
+
+
+def _confirm_demo_sk(settings: Settings) -> None:
+    """The Kepala Dinas confirms the demo SK with the demo key, as they would on their desk."""
+    sk = Delegation.get(Delegation.number == DEMO_SK_NUMBER)
+    if sk.confirmed_at is not None:
+        return
+    with _pki_service_running(settings):
+        delegations.confirm(settings, sk, User.get(User.username == "kadin"), _passphrase(settings))
 
 
 def _seed_signed_agreements(settings: Settings, company: Company, officer: User, out_dir: Path) -> None:

@@ -37,7 +37,7 @@ def process_upload(upload_id: int) -> str:
         return scans.process_upload(settings(), upload_id)
 
 
-def sign_batch(agreement_ids: list[int], user_id: int, sealed_passphrase: str) -> list[dict]:
+def sign_batch(agreement_ids: list[int], user_id: int, passphrase_reference: str) -> list[dict]:
     """Sign many agreements with one passphrase entry; one failure does not stop the rest.
 
     Progress is kept in the job's meta (``done``/``total``/``outcomes``) for the signer's page.
@@ -46,7 +46,7 @@ def sign_batch(agreement_ids: list[int], user_id: int, sealed_passphrase: str) -
     outcomes: list[dict] = []
     with job_database():
         user = User.get_by_id(user_id)
-        passphrase = ratification.unseal_passphrase(settings(), sealed_passphrase)
+        passphrase = ratification.claim_passphrase(settings(), passphrase_reference)
         for index, agreement_id in enumerate(agreement_ids):
             outcome = ratification.sign_agreement(settings(), agreement_id, user, passphrase)
             outcomes.append(outcome.__dict__)

@@ -3,14 +3,22 @@ signatures made."""
 
 from __future__ import annotations
 
+import secrets
+
 import peewee
 
 from pengesahan import workflow
-from pengesahan.records.base import BaseModel, UTCDateTimeField, now
+from pengesahan.records.base import BaseModel, JSONField, UTCDateTimeField, now
 from pengesahan.records.dossiers import Dossier, Upload
 from pengesahan.records.people import Official, User
 from signing.delegation import SCOPES
 from signing.delegation import Delegation as DelegationRule
+
+
+def new_public_id() -> str:
+    """A random, unguessable id for public links (128 bits)."""
+    return secrets.token_urlsafe(16)
+
 
 #: Kinds of letter the office signs: the same codes an SK's scope names.
 KINDS = SCOPES
@@ -34,6 +42,10 @@ class Delegation(BaseModel):
     #: Store key of the scanned SK.
     scan_key = peewee.CharField(max_length=64, null=True)
     parent = peewee.ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT")
+    #: When the delegating official confirmed the SK with their own key; a draft until then.
+    confirmed_at = UTCDateTimeField(null=True)
+    #: Store key of the SK record the delegating official signed (PAdES) to confirm it.
+    confirmation_sha256 = peewee.CharField(max_length=64, null=True)
     created_at = UTCDateTimeField(default=now)
 
     @property
@@ -45,7 +57,8 @@ class Delegation(BaseModel):
         return DelegationRule(number=self.number, date=self.date, delegating=self.delegating.to_signer(),
                     delegated=self.delegated.to_signer(), scope=self.scopes, valid_from=self.valid_from,
                     valid_until=self.valid_until, revoked_at=self.revoked_at,
-                    parent=self.parent.to_rule() if self.parent_id else None)
+                    parent=self.parent.to_rule() if self.parent_id else None,
+                    confirmed_at=self.confirmed_at)
 
     def __str__(self):
         return f"SK {self.number}"
@@ -75,6 +88,13 @@ class Agreement(BaseModel):
     verified_at = UTCDateTimeField(null=True)
     return_reason = peewee.TextField(default="")
     signed_at = UTCDateTimeField(null=True)
+    #: The verified data the letter is generated from, frozen when the officer verified it:
+    #: nothing declared later, by anyone, changes what the office signs.
+    verified_snapshot = JSONField(null=True)
+    #: What was removed from the P3MI's draft before signing (links, scripts, attachments...).
+    removed_content = JSONField(null=True)
+    #: Unguessable id of the public QR landing page (/verifikasi/p/<public_id>).
+    public_id = peewee.CharField(max_length=32, unique=True, default=new_public_id)
 
     @property
     def status_label(self) -> str:

@@ -3,6 +3,9 @@ every review decision."""
 
 from __future__ import annotations
 
+import datetime as dt
+from types import SimpleNamespace
+
 import peewee
 
 from pengesahan import workflow
@@ -25,11 +28,28 @@ class Dossier(BaseModel):
     check_due_at = UTCDateTimeField(null=True)
     service_due_at = UTCDateTimeField(null=True)
     verified_at = UTCDateTimeField(null=True)
+    #: The CPMI profile as this dossier's P3MI declared it, when it differs from the profile
+    #: the office holds (which another company's dossier or a signed letter uses).
+    declared_profile = JSONField(null=True)
+    #: Findings for the officers, e.g. a declaration that contradicts the verified identity.
+    findings = JSONField(null=True)
     created_at = UTCDateTimeField(default=now)
 
     @property
     def status_label(self) -> str:
         return workflow.DOSSIER_STATUSES.get(self.status, self.status)
+
+    @property
+    def profile(self):
+        """The CPMI as this dossier's P3MI declared it: the office's profile, unless the company
+        declared something else (then its own declaration, never another company's data)."""
+        if not self.declared_profile:
+            return self.candidate
+        values = dict(self.declared_profile)
+        for name in ("birth_date", "permit_date", "health_date"):
+            if values.get(name):
+                values[name] = dt.date.fromisoformat(values[name])
+        return SimpleNamespace(**values)
 
     def __str__(self):
         return f"Berkas #{self.id} — {self.candidate.name}"

@@ -129,6 +129,9 @@ class User(BaseModel):
     active = peewee.BooleanField(default=True)
     failed_logins = peewee.IntegerField(default=0)
     locked_until = UTCDateTimeField(null=True)
+    #: Part of every session's id: raising it ends every session of this user at once
+    #: (logout, password change, deactivation, "end all sessions").
+    session_generation = peewee.IntegerField(default=0)
     created_at = UTCDateTimeField(default=now)
 
     # flask-login's protocol, kept here so the web layer needs no adapter class.
@@ -145,10 +148,13 @@ class User(BaseModel):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # The generation is in the session: a session made before it was raised no longer loads.
+        return f"{self.id}.{self.session_generation}"
 
     def set_password(self, password: str) -> None:
+        """Set a new password; every existing session of the user ends with the old one."""
         self.password_hash = _hasher.hash(password)
+        self.session_generation = (self.session_generation or 0) + 1
 
     def check_password(self, password: str) -> bool:
         try:
@@ -156,7 +162,8 @@ class User(BaseModel):
         except (VerifyMismatchError, InvalidHashError):
             return False
         if ok and _hasher.check_needs_rehash(self.password_hash):
-            self.set_password(password)
+            # Same password, stronger hash: sessions stay.
+            self.password_hash = _hasher.hash(password)
             self.save(only=[User.password_hash])
         return ok
 

@@ -70,16 +70,34 @@ def _v3_add_missing_columns() -> None:
     # Columns added to the models after the first schema (User.nip, Upload.doc_number,
     # Agreement.short_code and contract_months...). v1 creates tables from the current models,
     # so a new installation has them already; an older one gets exactly what it lacks.
+    _add_missing_columns()
+
+
+def _add_missing_columns() -> None:
     migrator = SchemaMigrator.from_database(db.obj)
     operations = []
+    per_row: list[peewee.Field] = []
     for model in MODELS:
         table = model._meta.table_name
         existing = {column.name for column in db.get_columns(table)}
         for field in model._meta.sorted_fields:
-            if field.column_name not in existing:
+            if field.column_name in existing:
+                continue
+            if field.unique and callable(field.default):
+                # A unique value per row (e.g. a random public id): added empty, filled row by
+                # row, then indexed; one default for every row would break the unique index.
+                plain = peewee.CharField(max_length=field.max_length, null=True)
+                operations.append(migrator.add_column(table, field.column_name, plain))
+                per_row.append(field)
+            else:
                 operations.append(migrator.add_column(table, field.column_name, field))
     if operations:
         migrate(*operations)
+    for field in per_row:
+        model = field.model
+        for row in model.select(model._meta.primary_key):
+            model.update({field: field.default()}).where(model._meta.primary_key == row._pk).execute()
+        migrate(migrator.add_index(model._meta.table_name, (field.column_name,), unique=True))
 
 
 def _v4_webhooks() -> None:
@@ -87,11 +105,18 @@ def _v4_webhooks() -> None:
     db.create_tables(WEBHOOK_MODELS, safe=True)
 
 
+def _v5_trust_boundary() -> None:
+    # Session generations, SK confirmation, frozen verified data and public ids of agreements,
+    # declared profiles and findings of dossiers: columns only, with defaults.
+    _add_missing_columns()
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_audit_append_only),
     (3, _v3_add_missing_columns),
     (4, _v4_webhooks),
+    (5, _v5_trust_boundary),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -4,10 +4,12 @@ One archive (``pengesahan-YYYYmmddTHHMMSSZ.tar``) holds:
 
 - ``db/pengesahan.db``: a consistent copy of SQLite taken with its online backup API (the
   service may keep running), or ``db/pengesahan.pgdump`` from ``pg_dump -Fc`` for PostgreSQL;
-- ``files/...``: the content-addressed file store, as is;
-- ``keys.enc``: DATA_DIR/keys and the secret key, as a tar encrypted with Fernet under a key
-  derived by scrypt from the backup passphrase (BACKUP_PASSPHRASE or a prompt): a stolen
-  archive gives no signing key;
+- ``files/...``: the content-addressed file store;
+- ``keys.enc``: DATA_DIR/keys and the secret key, as a tar;
+
+every member encrypted with Fernet under a key derived by scrypt from the backup passphrase
+(BACKUP_PASSPHRASE or a prompt), the archive itself written with mode 0600: a stolen archive
+gives neither a signing key nor a NIK, a name or a scan;
 - ``manifest.json``: the SHA-256 of every member, authenticated by an HMAC under the same
   passphrase, so a restore refuses an archive in which anything was changed, added or removed.
 
@@ -40,7 +42,8 @@ from pengesahan.records.base import bind_database
 
 __all__ = ["BackupError", "BackupReport", "backup", "restore"]
 
-FORMAT_VERSION = 1
+#: 2: every member encrypted (1: only the keys), archive written 0600.
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 KEYS_MEMBER = "keys.enc"
 SQLITE_MEMBER = "db/pengesahan.db"
@@ -152,17 +155,27 @@ def backup(settings: Settings, out_dir: Path, passphrase: str) -> BackupReport:
         keys_file = workdir / KEYS_MEMBER
         keys_file.write_bytes(Fernet(fernet_key).encrypt(_keys_tar(settings)))
         partial = archive_path.with_suffix(".tar.partial")
-        with tarfile.open(partial, mode="w") as archive:
-            for name, path in ((db_member, db_file), (KEYS_MEMBER, keys_file)):
-                members[name] = _sha256_file(path)
-                archive.add(path, arcname=name)
+        # The archive holds personal data (NIKs, names, scans): readable by its owner only,
+        # from the moment it exists, and every member encrypted.
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        cipher = Fernet(fernet_key)
+        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w") as archive:
+
+            def add(name: str, data: bytes) -> None:
+                members[name] = hashlib.sha256(data).hexdigest()
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                info.mtime = int(dt.datetime.now(dt.UTC).timestamp())
+                info.mode = 0o600
+                archive.addfile(info, io.BytesIO(data))
+
+            add(db_member, cipher.encrypt(db_file.read_bytes()))
+            add(KEYS_MEMBER, keys_file.read_bytes())
             files_root = settings.files_dir
             if files_root.exists():
                 for path in sorted(files_root.rglob("*")):
                     if path.is_file() and not path.name.startswith(".tmp-"):
-                        name = "files/" + path.relative_to(files_root).as_posix()
-                        members[name] = _sha256_file(path)
-                        archive.add(path, arcname=name)
+                        add("files/" + path.relative_to(files_root).as_posix(), cipher.encrypt(path.read_bytes()))
             body = {
                 "format": FORMAT_VERSION,
                 "created_at": dt.datetime.now(dt.UTC).isoformat(),
@@ -174,6 +187,7 @@ def backup(settings: Settings, out_dir: Path, passphrase: str) -> BackupReport:
             info = tarfile.TarInfo(MANIFEST)
             info.size = len(manifest)
             info.mtime = int(dt.datetime.now(dt.UTC).timestamp())
+            info.mode = 0o600
             archive.addfile(info, io.BytesIO(manifest))
         # Only a complete archive gets the final name.
         os.replace(partial, archive_path)
@@ -222,10 +236,13 @@ def _read_verified(archive_path: Path, passphrase: str) -> tuple[dict, dict[str,
     for name, data in contents.items():
         if hashlib.sha256(data).hexdigest() != expected[name]:
             raise BackupError(f"Arsip telah diubah: {name} tidak sesuai SHA-256 di manifest.")
+    cipher = Fernet(fernet_key)
     try:
-        keys_tar = Fernet(fernet_key).decrypt(contents.pop(KEYS_MEMBER))
+        keys_tar = cipher.decrypt(contents.pop(KEYS_MEMBER))
+        if body.get("format", 1) >= 2:
+            contents = {name: cipher.decrypt(data) for name, data in contents.items()}
     except InvalidToken as exc:
-        raise BackupError("Kunci dalam arsip tidak dapat didekripsi.") from exc
+        raise BackupError("Isi arsip tidak dapat didekripsi.") from exc
     return body, contents, keys_tar
 
 

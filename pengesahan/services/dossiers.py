@@ -24,6 +24,7 @@ __all__ = [
     "open_dossier",
     "open_dossier_of",
     "open_for_candidate",
+    "profile_differences",
     "review_slot",
     "verify_dossier",
 ]
@@ -68,29 +69,75 @@ def open_for_candidate(company: Company, profile: dict, placement: dict, *,
                        actor: User | None) -> tuple[Dossier, bool]:
     """Open a dossier for the CPMI of ``profile``; idempotent on the NIK.
 
-    The company's own open dossier for that NIK is returned as it is. A CPMI in another
-    company's open dossier cannot be taken (one placement at a time). Otherwise an existing
-    candidate is reused with the profile updated, or a new one is created.
+    The company's own open dossier for that NIK is returned as it is. A company's declaration
+    never changes a profile that another company's dossier, a verified dossier or a signed
+    letter uses: the office's profile stays, the declaration is kept on the new dossier and any
+    difference (or another company's dossier still in progress) becomes a finding for the
+    officers. Nothing in the answer tells the company about another company's dossier.
     """
     with write_transaction():
         candidate = Candidate.get_or_none(Candidate.nik == profile["nik"])
-        if candidate is not None:
-            own = open_dossier_of(candidate, company)
-            if own is not None:
-                return own, False
-            if open_dossier_of(candidate) is not None:
-                raise Conflict("CPMI dengan NIK ini sedang dalam proses penempatan lain dan belum selesai.",
-                               details={"candidate.nik": profile["nik"]})
-            for name, value in profile.items():
-                setattr(candidate, name, value)
-            candidate.save()
-        else:
+        if candidate is None:
             try:
                 candidate = Candidate.create(**profile)
             except peewee.IntegrityError as exc:
                 raise Conflict("CPMI dengan NIK ini baru saja didaftarkan; ulangi permintaan.") from exc
-        dossier = open_dossier(candidate, company, actor=actor, **placement)
+            return open_dossier(candidate, company, actor=actor, **placement), True
+        own = open_dossier_of(candidate, company)
+        if own is not None:
+            return own, False
+        differences = profile_differences(candidate, profile)
+        findings = []
+        declared = None
+        if _profile_is_relied_on(candidate, company):
+            if differences:
+                declared = _jsonable(profile)
+                findings.append({"code": "profil_berbeda", "fields": differences,
+                                 "message": "Data CPMI yang diajukan P3MI berbeda dengan data yang sudah "
+                                            "diverifikasi atau dipakai berkas lain: " + ", ".join(differences) + "."})
+        else:
+            for name, value in profile.items():
+                setattr(candidate, name, value)
+            candidate.save()
+        other = open_dossier_of(candidate)
+        if other is not None:
+            findings.append({"code": "berkas_lain_terbuka", "dossier_id": other.id,
+                             "message": f"CPMI ini juga dalam berkas #{other.id} ({other.company.name}) yang "
+                                        "belum selesai; satu CPMI hanya boleh dalam satu penempatan."})
+        dossier = open_dossier(candidate, company, actor=actor, declared_profile=declared,
+                               findings=findings or None, **placement)
+        if findings:
+            audit.record(actor_name(actor), "dossier.findings", f"dossier:{dossier.id}",
+                         codes=[f["code"] for f in findings])
     return dossier, True
+
+
+def profile_differences(candidate: Candidate, profile: dict) -> list[str]:
+    """Names of the profile fields whose declared value differs from the office's."""
+    differences = []
+    for name, value in profile.items():
+        current = getattr(candidate, name, None)
+        if isinstance(value, str) and isinstance(current, str):
+            if " ".join(value.split()).casefold() != " ".join(current.split()).casefold():
+                differences.append(name)
+        elif value not in (None, "") and value != current:
+            differences.append(name)
+    return differences
+
+
+def _profile_is_relied_on(candidate: Candidate, company: Company) -> bool:
+    """Whether another company's dossier, a verified dossier or a signed letter uses the profile."""
+    dossiers = Dossier.select().where(Dossier.candidate == candidate)
+    if dossiers.where(Dossier.company != company).exists():
+        return True
+    if dossiers.where(Dossier.status == DossierStatus.TERVERIFIKASI).exists():
+        return True
+    return (Agreement.select().join(Dossier)
+            .where((Dossier.candidate == candidate) & Agreement.verified_snapshot.is_null(False)).exists())
+
+
+def _jsonable(profile: dict) -> dict:
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in profile.items()}
 
 
 def display_name(name: str) -> str:

@@ -11,8 +11,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import json
 import logging
+import secrets
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -41,6 +44,7 @@ from signing.assemble import (
     AgreementData,
     assemble_agreement,
     render_passport_recommendation,
+    sanitise,
 )
 from signing.delegation import SigningAuthority, authorise
 from signing.sign import SignatureFieldSpec, StampSpec, add_signature_fields, sign_document
@@ -115,9 +119,12 @@ def verify_agreement(agreement: Agreement, *, actor: User) -> Agreement:
         agreement.verified_by = actor
         agreement.verified_at = now()
         agreement.return_reason = ""
-        agreement.save()
         _issue_cpmi_id(agreement.dossier)
-        audit.record(actor.username, "agreement.verify", f"agreement:{agreement.id}", number=agreement.number)
+        agreement.verified_snapshot = verified_snapshot(Dossier.get_by_id(agreement.dossier_id))
+        agreement.save()
+        audit.record(actor.username, "agreement.verify", f"agreement:{agreement.id}", number=agreement.number,
+                     snapshot=hashlib.sha256(json.dumps(agreement.verified_snapshot, sort_keys=True)
+                                             .encode()).hexdigest())
         if agreement.kind == "perjanjian_penempatan":
             _prepare_passport_recommendation(agreement, actor)
     return agreement
@@ -137,6 +144,7 @@ def _prepare_passport_recommendation(agreement: Agreement, actor: User) -> Agree
         employer_name=agreement.employer_name, destination_country=agreement.destination_country,
         job_title=agreement.job_title, contract_months=agreement.contract_months,
         submitted_at=moment, verified_by=actor, verified_at=moment,
+        verified_snapshot=agreement.verified_snapshot,
     )
     audit.record(actor.username, "recommendation.prepare", f"agreement:{letter.id}", number=letter.number,
                  agreement=agreement.number)
@@ -225,10 +233,25 @@ class SigningOutcome:
     level: str | None = None
 
 
+def verified_snapshot(dossier: Dossier) -> dict:
+    """The data a letter is generated from, frozen when the officer verifies the agreement: the
+    office's verified CPMI profile and the company's record at that moment."""
+    candidate, company = dossier.candidate, dossier.company
+    return {
+        "cpmi": {"name": candidate.name, "nik": candidate.nik, "sex": candidate.sex,
+                 "birth_place": candidate.birth_place, "birth_date": candidate.birth_date.isoformat(),
+                 "address": candidate.address},
+        "p3mi": {"name": company.name, "sip2mi_number": company.sip2mi_number or "-", "address": company.address},
+        "cpmi_id": dossier.cpmi_id or "-",
+    }
+
+
 def _agreement_data(agreement: Agreement, authority: SigningAuthority) -> AgreementData:
     dossier = agreement.dossier
-    candidate = dossier.candidate
-    company = dossier.company
+    # Frozen at verification; agreements verified before snapshots existed read the records.
+    frozen = agreement.verified_snapshot or verified_snapshot(dossier)
+    candidate = SimpleNamespace(**{**frozen["cpmi"], "birth_date": dt.date.fromisoformat(frozen["cpmi"]["birth_date"])})
+    company = SimpleNamespace(**frozen["p3mi"])
     official = authority.signer
     verifier = agreement.verified_by
     if agreement.kind == "rekomendasi_paspor":
@@ -247,9 +270,9 @@ def _agreement_data(agreement: Agreement, authority: SigningAuthority) -> Agreem
         cpmi_birth_place=candidate.birth_place,
         cpmi_birth_date=candidate.birth_date,
         cpmi_address=candidate.address,
-        cpmi_id=dossier.cpmi_id or "-",
+        cpmi_id=frozen["cpmi_id"],
         p3mi_name=company.name,
-        p3mi_licence=company.sip2mi_number or "-",
+        p3mi_licence=company.sip2mi_number,
         p3mi_address=company.address,
         employer_name=agreement.employer_name,
         employer_country=agreement.destination_country,
@@ -273,6 +296,7 @@ def sign_agreement(settings: Settings, agreement_id: int, user: User, passphrase
     agreement = Agreement.get_or_none(Agreement.id == agreement_id)
     if agreement is None:
         return SigningOutcome(agreement_id, False, "Perjanjian tidak ditemukan.")
+    removed: tuple[str, ...] = ()
     try:
         if agreement.status != "terverifikasi":
             raise SigningRefused(f"{agreement.number} belum diverifikasi petugas; hanya PP terverifikasi "
@@ -285,13 +309,14 @@ def sign_agreement(settings: Settings, agreement_id: int, user: User, passphrase
             assembled = render_passport_recommendation(template, data)
         else:
             template = LetterTemplate.get(LetterTemplate.code == "lembar_pengesahan").body
+            removed = draft_removals(settings, agreement)
             assembled = assemble_agreement(store.read(agreement.draft.sha256), data, template)
         prepared = add_signature_fields(assembled, [SignatureFieldSpec(SIGNATURE_FIELD, SIGNATURE_PAGE, SIGNATURE_BOX)])
         short_code = hashlib.sha256(prepared).hexdigest()[:12].upper()
         with signing_key(settings, user.official, passphrase) as key:
             signed = sign_document(
                 prepared, key, authority, field_name=SIGNATURE_FIELD, certify=True,
-                stamp=StampSpec(qr_url=f"{settings.public_base_url}/verifikasi/{agreement.id}",
+                stamp=StampSpec(qr_url=f"{settings.public_base_url}/verifikasi/p/{agreement.public_id}",
                                 lines=(f"No. {agreement.number}",), short_hash=short_code),
                 services=signing_services(settings),
             )
@@ -319,9 +344,24 @@ def sign_agreement(settings: Settings, agreement_id: int, user: User, passphrase
         )
         fire(Event.AGREEMENT_RATIFIED, agreement_id=agreement_id, public_base_url=settings.public_base_url)
         audit.record(user.username, "agreement.sign", f"agreement:{agreement_id}", number=current.number,
+                     removed=list(removed),
                      level=signed.level, sha256=key_ref, capacity=authority.capacity,
                      sk=authority.sk_reference)
     return SigningOutcome(agreement_id, True, f"{agreement.number} ditandatangani ({signed.level}).", signed.level)
+
+
+def draft_removals(settings: Settings, agreement: Agreement) -> tuple[str, ...]:
+    """What signing will remove from the P3MI's draft (active content), kept on the agreement."""
+    if agreement.removed_content is not None:
+        return tuple(agreement.removed_content)
+    if agreement.draft_id is None:
+        return ()
+    try:
+        removed = sanitise(file_store(settings).read(agreement.draft.sha256)).removed
+    except ServiceError as exc:
+        return (exc.message,)
+    Agreement.update(removed_content=list(removed)).where(Agreement.id == agreement.id).execute()
+    return removed
 
 
 def signed_pdf(settings: Settings, agreement: Agreement) -> bytes:
@@ -334,10 +374,28 @@ def signed_pdf(settings: Settings, agreement: Agreement) -> bytes:
 # --- batches on the worker ------------------------------------------------------------------------
 
 
+_SEALED_KEY = "pengesahan:sealed:"
+
+
 def start_batch_signing(settings: Settings, agreement_ids: list[int], user: User, passphrase: str) -> str:
-    """Queue the signing of several agreements with one passphrase entry; returns the job id."""
-    sealed = seal_passphrase(settings, passphrase)
-    return enqueue("signing", SIGN_BATCH, agreement_ids, user.id, sealed).id
+    """Queue the signing of several agreements with one passphrase entry; returns the job id.
+
+    The job carries only a reference: the sealed passphrase waits in its own Redis key, which
+    expires with the seal and which the job deletes as it takes it, so neither the job's data
+    (kept for days when a job fails) nor Redis holds it once the batch has started.
+    """
+    reference = secrets.token_urlsafe(16)
+    redis_connection().set(_SEALED_KEY + reference, seal_passphrase(settings, passphrase),
+                           ex=SEALED_PASSPHRASE_TTL)
+    return enqueue("signing", SIGN_BATCH, agreement_ids, user.id, reference).id
+
+
+def claim_passphrase(settings: Settings, reference: str) -> str:
+    """The passphrase a batch was started with, taken out of Redis (once)."""
+    sealed = redis_connection().getdel(_SEALED_KEY + reference)
+    if sealed is None:
+        raise SigningError("Permintaan tanda tangan kedaluwarsa; ulangi dan masukkan frasa sandi lagi.")
+    return unseal_passphrase(settings, sealed.decode())
 
 
 def batch_progress(job_id: str, user_id: int) -> dict | None:
@@ -370,6 +428,8 @@ def batch_progress(job_id: str, user_id: int) -> dict | None:
 __all__ = [
     "SigningOutcome",
     "batch_progress",
+    "claim_passphrase",
+    "draft_removals",
     "return_agreement",
     "seal_passphrase",
     "sign_agreement",

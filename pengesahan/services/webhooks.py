@@ -25,11 +25,11 @@ import ipaddress
 import json
 import logging
 import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import redis
@@ -52,6 +52,7 @@ __all__ = [
     "attempt_delivery",
     "check_url",
     "reconcile",
+    "resolve_target",
     "register",
     "sign",
     "slot_rejected",
@@ -83,12 +84,29 @@ def _refused(message: str) -> ValidationFailed:
     return ValidationFailed(message, details={"json": {"url": [message]}})
 
 
-def check_url(url: str, *, allow_loopback: bool = False, resolve: Resolver = _resolve) -> str:
-    """The URL, stripped, if events may be posted to it; raise ValidationFailed otherwise.
+@dataclass(frozen=True)
+class Target:
+    """Where a delivery goes: the URL, and the one address that passed the check (pinned)."""
 
-    https only; http only to 127.0.0.1/localhost when loopback is allowed. The host is
-    resolved and every address must be public: private, loopback (unless allowed),
-    link-local, shared, reserved and multicast ranges are refused (SSRF).
+    url: str
+    host: str
+    port: int
+    address: str
+
+
+def check_url(url: str, *, allow_loopback: bool = False, resolve: Resolver = _resolve) -> str:
+    """The URL, stripped, if events may be posted to it; raise ValidationFailed otherwise."""
+    return resolve_target(url, allow_loopback=allow_loopback, resolve=resolve).url
+
+
+def resolve_target(url: str, *, allow_loopback: bool = False, resolve: Resolver = _resolve) -> Target:
+    """Check ``url`` and pin the address it resolves to; raise ValidationFailed if refused.
+
+    https only; http only to 127.0.0.1/localhost when loopback is allowed. The host is resolved
+    once and every address must be public: private, loopback (unless allowed), link-local,
+    shared, reserved and multicast ranges are refused, including when they hide inside an IPv6
+    address (IPv4-mapped or -compatible, NAT64, 6to4, Teredo). The connection then goes to the
+    address checked here, so a DNS answer that changes in between (rebinding) gains nothing.
     """
     url = (url or "").strip()
     try:
@@ -110,14 +128,46 @@ def check_url(url: str, *, allow_loopback: bool = False, resolve: Resolver = _re
     if not addresses:
         raise _refused(f"Nama host {host} tidak dapat ditemukan.")
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-            ip = ip.ipv4_mapped
-        if ip.is_loopback and allow_loopback:
-            continue
-        if ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast or not ip.is_global:
+        if not _address_allowed(address, allow_loopback):
             raise _refused("Alamat webhook menuju jaringan internal atau lokal; gunakan alamat publik.")
-    return url
+    return Target(url=url, host=host, port=port, address=addresses[0].split("%", 1)[0])
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for, if it is one of the transition forms."""
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip.sixtofour:
+        return ip.sixtofour
+    if ip.teredo:
+        return ip.teredo[1]
+    if ip in _NAT64 or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def _address_allowed(address: str, allow_loopback: bool) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _NAT64_LOCAL:
+            return False
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            if ip.teredo and not _address_allowed(str(ip.teredo[0]), False):
+                return False
+            ip = embedded
+    if ip.is_loopback:
+        return allow_loopback
+    return not (ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved
+                or ip.is_unspecified or not ip.is_global)
 
 
 # --- registration ---------------------------------------------------------------------------------
@@ -220,26 +270,35 @@ class DeliveryFailed(Exception):
     """An attempt failed (network error, non-2xx answer); RQ retries the job per RETRY."""
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # A redirect could lead to an internal address the URL check never saw.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to a fixed address, with SNI and certificate checks for the URL's host name."""
+
+    def __init__(self, target: Target, timeout: float):
+        super().__init__(target.host, target.port, timeout=timeout, context=ssl.create_default_context())
+        self._address = target.address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
-# Direct connections only: the address checked is the address connected to.
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
-
-
-def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    """POST ``body``; the answer's status (HTTP errors are answers too)."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+def _post(target: Target, body: bytes, headers: dict[str, str]) -> int:
+    """POST ``body`` to the pinned address; the answer's status. Redirects are not followed
+    (they could lead to an address the check never saw) and no proxy is used."""
+    parts = urlsplit(target.url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if parts.scheme == "https":
+        connection: http.client.HTTPConnection = _PinnedHTTPSConnection(target, TIMEOUT)
+    else:
+        connection = http.client.HTTPConnection(target.address, target.port, timeout=TIMEOUT)
+    host_header = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
     try:
-        with _opener.open(request, timeout=TIMEOUT) as response:
-            response.read(1024)
-            return response.status
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code
+        connection.request("POST", path, body=body, headers={**headers, "Host": host_header})
+        response = connection.getresponse()
+        response.read(1024)
+        return response.status
+    finally:
+        connection.close()
 
 
 def attempt_delivery(settings: Settings, delivery_id: int, *, retries_left: bool, job_id: str = "-") -> str:
@@ -267,7 +326,7 @@ def _attempt(settings: Settings, delivery: WebhookDelivery, *, retries_left: boo
         return "cancelled"
     attempts = delivery.attempts + 1
     try:
-        url = check_url(webhook.url, allow_loopback=settings.webhook_allow_loopback)
+        target = resolve_target(webhook.url, allow_loopback=settings.webhook_allow_loopback)
     except ValidationFailed as exc:  # e.g. the host now resolves to an internal address
         _record(delivery, state="cancelled", url=webhook.url, attempts=attempts, last_attempt_at=now(),
                 last_error=exc.message)
@@ -285,18 +344,18 @@ def _attempt(settings: Settings, delivery: WebhookDelivery, *, retries_left: boo
     }
     started = time.monotonic()
     try:
-        status, error = _post(url, body, headers), ""
+        status, error = _post(target, body, headers), ""
     except (OSError, ValueError, http.client.HTTPException) as exc:  # URLError, timeouts, refusals
         status, error = None, f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"[:_ERROR_CHARS]
     if status is not None and 200 <= status < 300:
-        _record(delivery, state="delivered", url=url, attempts=attempts, status_code=status, last_error="",
+        _record(delivery, state="delivered", url=target.url, attempts=attempts, status_code=status, last_error="",
                 last_attempt_at=now(), delivered_at=now())
         log.info("job %s: webhook delivery %s (%s) answered %s in %.2fs", job_id, delivery.id, delivery.event,
                  status, time.monotonic() - started)
         return "delivered"
     error = error or f"Penerima menjawab HTTP {status}."
     last = not retries_left
-    _record(delivery, state="failed" if last else "retrying", url=url, attempts=attempts, status_code=status,
+    _record(delivery, state="failed" if last else "retrying", url=target.url, attempts=attempts, status_code=status,
             last_error=error, last_attempt_at=now())
     log.warning("job %s: webhook delivery %s attempt %s failed: %s", job_id, delivery.id, attempts, error)
     raise DeliveryFailed(f"webhook delivery {delivery.id}: {error}")

@@ -105,4 +105,9 @@ def _register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # Scans, signed PPs and every page name people: nothing may be kept by a shared cache
+        # or the browser's disk cache. Only the static assets (no personal data) are cacheable.
+        if not request.path.startswith(("/static/", "/admin/static/")):
+            response.headers["Cache-Control"] = "private, no-store"
+            response.headers.pop("Expires", None)
         return response

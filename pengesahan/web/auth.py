@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -12,16 +11,11 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from pengesahan.errors import ServiceError
 from pengesahan.extensions import login_manager
-from pengesahan.records import audit
-from pengesahan.records.base import now
-from pengesahan.records.people import User
+from pengesahan.services import accounts
 
 bp = Blueprint("auth", __name__)
-
-#: After this many failed attempts the account is locked for LOCK_MINUTES.
-MAX_FAILED_LOGINS = 5
-LOCK_MINUTES = 15
 
 OFFICE_ROLES = frozenset({"admin", "pelaksana", "kabid", "sekdis", "kadin"})
 
@@ -34,9 +28,10 @@ def init_app(app) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    user = User.get_or_none(User.id == int(user_id))
-    return user if user and user.active else None
+def _load_user(session_id: str):
+    # The session id carries the user's session generation: logout, a password change or an
+    # administrator's "end sessions" raise it, and every older session stops loading here.
+    return accounts.session_user(session_id)
 
 
 class LoginForm(FlaskForm):
@@ -61,27 +56,16 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        user = User.get_or_none(User.username == form.username.data.strip())
-        moment = now()
-        if user and user.locked_until and user.locked_until > moment:
-            flash("Akun dikunci sementara karena terlalu banyak percobaan gagal. Coba lagi nanti.", "error")
-            status = 429
-        elif user and user.active and user.check_password(form.password.data):
-            User.update(failed_logins=0, locked_until=None).where(User.id == user.id).execute()
-            login_user(user)
-            audit.record(user.username, "auth.login", f"user:{user.id}")
-            return redirect(_safe_next(request.args.get("next")) or url_for("admin.index"))
+        try:
+            user = accounts.authenticate(form.username.data, form.password.data, request.remote_addr or "")
+        except ServiceError as exc:
+            flash(exc.message, "error")
+            status = exc.status
         else:
-            if user:
-                failures = user.failed_logins + 1
-                locked = moment + dt.timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILED_LOGINS else None
-                User.update(failed_logins=0 if locked else failures, locked_until=locked).where(
-                    User.id == user.id).execute()
-                if locked:
-                    audit.record(user.username, "auth.locked", f"user:{user.id}")
-            flash("Nama pengguna atau kata sandi salah.", "error")
-            status = 401
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("admin.index"))
     elif request.method == "POST":
+        flash("Isi nama pengguna dan kata sandi.", "error")
         status = 400
     return render_template("auth/login.html", form=form), status
 
@@ -89,7 +73,8 @@ def login():
 @bp.route("/keluar", methods=["POST"])
 def logout():
     if current_user.is_authenticated:
-        audit.record(current_user.username, "auth.logout", f"user:{current_user.id}")
+        # Ends this session and every copy of its cookie, on every device.
+        accounts.end_sessions(current_user._get_current_object(), actor=None, reason="auth.logout")
     logout_user()
     flash("Anda telah keluar.", "info")
     return redirect(url_for("auth.login"))

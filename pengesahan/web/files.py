@@ -48,7 +48,7 @@ def upload_file(upload_id: int, variant: str):
         abort(404)
     media_type = upload.media_type if variant == "asli" else "image/png"
     return send_file(io.BytesIO(_store().read(key)), mimetype=media_type,
-                     download_name=f"unggahan-{upload.id}-{variant}", max_age=3600)
+                     download_name=f"unggahan-{upload.id}-{variant}")
 
 
 @bp.route("/pp/<int:agreement_id>.pdf")

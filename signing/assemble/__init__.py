@@ -50,6 +50,8 @@ PDF/A-2b and its limits are described in :mod:`signing.assemble.pdfa`. The modul
 from signing.assemble.agreement import assemble_agreement, pdfa_blockers
 from signing.assemble.layout import SIGNATURE_BOX, SIGNATURE_FIELD, SIGNATURE_PAGE
 from signing.assemble.letters import render_passport_recommendation, render_ratification_page
+from signing.assemble.sanitise import Sanitised, active_content, sanitise
+from signing.assemble.sk_record import render_sk_record
 from signing.assemble.template import AgreementData, template_context
 
 __all__ = [
@@ -57,9 +59,13 @@ __all__ = [
     "SIGNATURE_FIELD",
     "SIGNATURE_PAGE",
     "AgreementData",
+    "Sanitised",
+    "active_content",
     "assemble_agreement",
     "pdfa_blockers",
     "render_passport_recommendation",
     "render_ratification_page",
+    "render_sk_record",
+    "sanitise",
     "template_context",
 ]

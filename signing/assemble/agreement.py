@@ -11,6 +11,7 @@ from pengesahan.errors import IntakeError
 from signing.assemble.layout import _render_letter
 from signing.assemble.letters import _meta
 from signing.assemble.pdfa import _check_page, _finish
+from signing.assemble.sanitise import sanitise
 from signing.assemble.template import AgreementData
 
 __all__ = ["assemble_agreement", "pdfa_blockers"]
@@ -55,14 +56,15 @@ def _open_p3mi(pdf: bytes) -> PdfReader:
 
 
 def assemble_agreement(p3mi_pdf: bytes, data: AgreementData, template: str) -> bytes:
-    """The ratification page followed by the P3MI's pages, unchanged, as one PDF.
+    """The ratification page followed by the P3MI's pages, as one PDF with nothing active.
 
     Refuses an empty, encrypted or unreadable P3MI PDF with :class:`errors.IntakeError`. The
-    P3MI's page content streams are copied byte for byte; its document-level metadata, output
-    intents and JavaScript are not carried over. PDF/A-2b is claimed only when
-    :func:`pdfa_blockers` finds nothing in the P3MI's pages.
+    P3MI's pages are first normalised by :func:`sanitise` (annotations flattened, then every
+    action, script, link, attachment and form removed); their content is otherwise copied as
+    is. PDF/A-2b is claimed only when :func:`pdfa_blockers` finds nothing in those pages.
     """
-    reader = _open_p3mi(p3mi_pdf)
+    _open_p3mi(p3mi_pdf)  # the clear reasons for an empty, encrypted or broken draft
+    reader = _open_p3mi(sanitise(p3mi_pdf).pdf)
     blockers: set[str] = set()
     for page in reader.pages:
         _check_page(page, blockers)
@@ -70,7 +72,7 @@ def assemble_agreement(p3mi_pdf: bytes, data: AgreementData, template: str) -> b
     writer = PdfWriter()
     writer.append(PdfReader(io.BytesIO(page)))
     try:
-        writer.append(reader, import_outline=True)
+        writer.append(reader, import_outline=False)
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise IntakeError(
             "Halaman Perjanjian Penempatan dari P3MI tidak dapat disalin. Mohon P3MI mengunggah "

@@ -142,12 +142,16 @@ def test_batch_signing_on_a_worker_goes_on_after_a_bad_item(pki_app):
         unverified, _ = submitted_agreement(settings)
         ids = [good[0], unverified.id, good[1]]
         kadin = user("kadin")
-    sealed = ratification.seal_passphrase(settings, PASSPHRASE)
-    assert PASSPHRASE not in sealed
-    job = queue.enqueue("signing", queue.SIGN_BATCH, ids, kadin.id, sealed)
+    from rq.job import Job
+
+    job = Job.fetch(ratification.start_batch_signing(settings, ids, kadin, PASSPHRASE),
+                    connection=queue.redis_connection())
+    assert PASSPHRASE not in repr(job.args)  # the job holds a reference, not even the seal
     # SimpleWorker runs the job in this process, where the session's PKI service thread lives.
     SimpleWorker(["signing"], connection=queue.redis_connection()).work(burst=True)
     job.refresh()
+    # The sealed passphrase was taken out of Redis when the batch started.
+    assert not list(queue.redis_connection().scan_iter("pengesahan:sealed:*"))
     outcomes = job.return_value()
     assert [o["ok"] for o in outcomes] == [True, False, True]
     assert job.meta["done"] == 3

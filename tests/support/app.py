@@ -39,6 +39,7 @@ def prepared_app(settings, **config):
 
     queue.reset_connection()
     application = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, **config}, settings=settings)
+    forget_login_failures()
     with application.app_context():
         prepare_database()
     db.close()
@@ -54,3 +55,12 @@ def csrf_token_from(html: str) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
     assert match, "no CSRF token in the page"
     return match.group(1)
+
+
+def forget_login_failures() -> None:
+    """Clear the login throttle: the session's Redis is shared by every test."""
+    from pengesahan.jobs import queue
+
+    connection = queue.redis_connection()
+    for key in connection.scan_iter("pengesahan:login:*"):
+        connection.delete(key)

@@ -97,19 +97,23 @@ def delegation(
     valid_until: datetime | None = None,
     revoked_at: datetime | None = None,
     parent: Delegation | None = None,
+    confirmed_at: datetime | None | bool = True,
 ) -> Delegation:
-    """An SK pendelegasian in force since 30 days ago unless told otherwise."""
+    """An SK pendelegasian in force (and confirmed by its maker) since 30 days ago unless told
+    otherwise; ``confirmed_at=None`` is an unconfirmed draft."""
     now = datetime.now(UTC)
+    valid_from = valid_from or now - timedelta(days=30)
     return Delegation(
         number=number,
         date=date(2026, 1, 5),
         delegating=delegating,
         delegated=delegated,
         scope=scope,
-        valid_from=valid_from or now - timedelta(days=30),
+        valid_from=valid_from,
         valid_until=valid_until,
         revoked_at=revoked_at,
         parent=parent,
+        confirmed_at=min(valid_from, now - timedelta(days=30)) if confirmed_at is True else confirmed_at,
     )
 
 

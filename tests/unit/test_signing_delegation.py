@@ -111,3 +111,16 @@ def test_delegation_state_reports_revocation_since():
     assert "kemudian dicabut" in state.message
     late = delegation_state(sk, NOW, now=NOW)
     assert not late.in_force and not late.revoked_since
+
+
+def test_an_sk_not_confirmed_by_its_maker_authorises_nothing():
+    """An administrator alone cannot grant signing authority: the SK is a draft until the
+    delegating official confirms it with their own key, and only from that moment."""
+    at = datetime.now(UTC)
+    draft = delegation(SEKDIS, confirmed_at=None)
+    with pytest.raises(SigningRefused, match="belum dikonfirmasi"):
+        authorise(SEKDIS, [draft], at, PP)
+    late = delegation(SEKDIS, confirmed_at=at + timedelta(minutes=1))
+    with pytest.raises(SigningRefused, match="baru dikonfirmasi"):
+        authorise(SEKDIS, [late], at, PP)
+    assert authorise(SEKDIS, [delegation(SEKDIS)], at, PP).delegation is not None

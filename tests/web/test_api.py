@@ -115,8 +115,14 @@ def test_create_is_idempotent_on_nik_per_company(api, other):
     first = _create(api).get_json()
     again = _create(api, candidate={"name": "SITI AMINAH BINTI ALI"})
     assert again.status_code == 200 and again.get_json()["id"] == first["id"]
-    # Another company cannot open a second placement while this one is open.
-    error_of(_create(other), 409, "conflict")
+    # Another company gets no hint of this company's dossier; the officers get a finding.
+    theirs = _create(other, candidate={"name": "NAMA LAIN"})
+    assert theirs.status_code == 201 and theirs.get_json()["candidate"]["name"] == "NAMA LAIN"
+    with db.connection_context():
+        from pengesahan.records.dossiers import Dossier
+
+        findings = Dossier.get_by_id(theirs.get_json()["id"]).findings
+    assert {f["code"] for f in findings} == {"profil_berbeda", "berkas_lain_terbuka"}
 
 
 def test_candidate_is_reused_once_the_placement_is_ratified(api, other):
@@ -131,8 +137,11 @@ def test_candidate_is_reused_once_the_placement_is_ratified(api, other):
     assert second.status_code == 201 and second.get_json()["id"] != first["id"]
     with db.connection_context():
         assert Candidate.select().count() == 1
-        assert Candidate.get().address == "Jl. Baru 2"
-        assert Dossier.get_by_id(second.get_json()["id"]).company_id == other.company_id
+        # The profile a signed letter used stays; the new company's declaration is kept apart.
+        assert Candidate.get().address == "Jl. Mawar 1, Tanjung"
+        dossier = Dossier.get_by_id(second.get_json()["id"])
+        assert dossier.company_id == other.company_id
+        assert dossier.declared_profile["address"] == "Jl. Baru 2"
 
 
 @pytest.mark.parametrize("payload, field", [

@@ -139,7 +139,8 @@ class DossierSummarySchema(_Timestamps):
     id = fields.Integer()
     status = fields.String(metadata={"enum": list(workflow.DOSSIER_STATUSES)})
     status_label = fields.String()
-    candidate = fields.Nested(CandidateBriefSchema)
+    # What this company declared; another company's data for the same NIK is never shown.
+    candidate = fields.Nested(CandidateBriefSchema, attribute="profile")
     destination_country = fields.String()
     employer_name = fields.String()
     job_title = fields.String()

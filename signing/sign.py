@@ -12,9 +12,10 @@ time, refusing the result if the SK was not in force then.
 
 Speed: a service signs all day, so the expensive parts are done once and reused. The space for
 the CMS is computed from the certificate chain and the level instead of pyHanko's dry-run
-signature; the time-stamper (which caches its size-estimation token) and the validation context
-(which caches paths, OCSP responses and CRLs) live in :class:`SigningServices` and are renewed
-every few minutes so that revocation data stays fresh.
+signature; the time-stamper (which caches its size-estimation token) and the trust manager (the
+parsed roots) live in :class:`SigningServices`. The validation context is made afresh for every
+document: pyHanko embeds all the OCSP responses and CRLs a context has gathered into the DSS, so
+a shared one would put one official's revocation data into another official's agreement.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,6 +52,7 @@ from pyhanko_certvalidator.errors import (
     PathValidationError,
     RevokedError,
 )
+from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from pengesahan.errors import SigningError, SigningRefused, WrongPassphrase
 from signing.delegation import SigningAuthority, authorise
@@ -79,8 +80,6 @@ LEVEL_B_B = "B-B"
 LEVEL_B_T = "B-T"
 LEVEL_B_LTA = "B-LTA"
 
-#: How long a validation context (and the OCSP responses it cached) is reused.
-_CONTEXT_TTL_SECONDS = 300.0
 #: Room for everything in the CMS besides certificates and the timestamp token: signed
 #: attributes (claimed role, signing certificate, CMS algorithm protection), the signature value
 #: and the ASN.1 framing. Measured around 1.3 KB for RSA-2048; kept generous.
@@ -156,12 +155,12 @@ def load_trust_roots(paths: Iterable[Path | str]) -> tuple[x509.Certificate, ...
 
 @dataclass
 class _Runtime:
-    """Objects reused across signatures; renewed after a TTL so revocation data stays fresh."""
+    """Objects reused across signatures: none of them carries one document's revocation data."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     timestamper: timestamps.TimeStamper | None = None
-    context: ValidationContext | None = None
-    context_born: float = 0.0
+    #: The trust roots, parsed once (immutable, so safe to share between documents).
+    trust_manager: SimpleTrustManager | None = None
     #: Largest CMS seen per (chain size, level), to reserve room without a dry run.
     measured: dict[tuple[int, str], int] = field(default_factory=dict)
 
@@ -196,22 +195,23 @@ class SigningServices:
             return self._runtime.timestamper
 
     def validation_context(self) -> ValidationContext:
-        """A validation context for signing, fetching revocation data; reused for a while."""
-        with self._runtime.lock:
-            now = time.monotonic()
-            runtime = self._runtime
-            if runtime.context is None or now - runtime.context_born > _CONTEXT_TTL_SECONDS:
-                runtime.context = ValidationContext(
-                    trust_roots=list(self.trust_roots),
-                    allow_fetching=self.allow_fetching,
-                    revocation_mode="require",
-                )
-                runtime.context_born = now
-            return runtime.context
+        """A fresh validation context for one document, fetching revocation data.
 
-    def _forget_context(self) -> None:
+        Never shared between documents: the context collects every OCSP response and CRL it
+        fetches, and pyHanko embeds all of them into the document's DSS. Its fetchers (which
+        cache responses) are therefore new too; only the parsed trust roots are reused.
+        """
         with self._runtime.lock:
-            self._runtime.context = None
+            if self._runtime.trust_manager is None:
+                self._runtime.trust_manager = SimpleTrustManager.build(
+                    trust_roots=list(self.trust_roots)
+                )
+            trust_manager = self._runtime.trust_manager
+        return ValidationContext(
+            trust_manager=trust_manager,
+            allow_fetching=self.allow_fetching,
+            revocation_mode="require",
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -518,7 +518,6 @@ def sign_document(
         except Exception as exc:  # noqa: BLE001 - pyHanko raises many types; translated here
             if level == LEVEL_B_LTA and _is_revinfo_unavailable(exc):
                 logger.warning("Data pencabutan tidak tersedia, turun ke B-T: %s", exc)
-                services._forget_context()
                 continue
             raise _translate(exc, level) from exc
     reader = PdfFileReader(BytesIO(data), strict=False)

@@ -46,7 +46,8 @@ def registered_agreement(key: str) -> RegisteredAgreement | None:
         return None
     return RegisteredAgreement(number=agreement.number, sha256=agreement.signed_sha256, status=agreement.status,
                                status_label=agreement.status_label, kind=agreement.kind,
-                               signed_at=agreement.signed_at, agreement_id=agreement.id)
+                               signed_at=agreement.signed_at, agreement_id=agreement.id,
+                               public_id=agreement.public_id)
 
 
 def sk_pendelegasian(number: str) -> DelegationRule | None:

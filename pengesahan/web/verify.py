@@ -4,8 +4,9 @@ No login: anyone holding the PDF (the CPMI, an embassy, BP2MI, an employer) may 
 work is done by :mod:`signing.verify`; this module supplies what only the office knows (trust
 roots, the register of issued agreements, the SKs pendelegasian) and renders the result.
 
-Reports are kept in memory for a short while under a random token, so that the JSON and XML
-downloads offered on the report page do not need the file again. The token is unguessable; the
+Reports are kept in Redis for a short while under a random token, so that the JSON and XML
+downloads offered on the report page do not need the file again, whichever web process serves
+the download. The token is unguessable; the
 agreement id in the QR link is not, so the QR landing page shows only what the PP itself shows
 about the office's act (number, status, hash, signing officials), never the CPMI's data.
 """
@@ -13,11 +14,9 @@ about the office's act (number, status, hash, signing officials), never the CPMI
 from __future__ import annotations
 
 import importlib.util
+import json
+import logging
 import secrets
-import threading
-import time
-from collections import OrderedDict
-from dataclasses import dataclass
 
 from flask import (
     Blueprint,
@@ -28,14 +27,18 @@ from flask import (
     render_template,
     request,
 )
+from redis.exceptions import RedisError
 
 from pengesahan.errors import ServiceError, VerificationError
 from pengesahan.extensions import csrf
+from pengesahan.jobs.queue import redis_connection
 from pengesahan.records.agreements import Agreement, Signature
 from pengesahan.services.verification import verify_document
 from signing.verify import VerificationReport
 
 __all__ = ["bp"]
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint("verify", __name__)
 
@@ -43,8 +46,8 @@ bp = Blueprint("verify", __name__)
 FILE_FIELD = "file"
 #: How long a report stays downloadable after the page was shown.
 REPORT_TTL_SECONDS = 30 * 60
-#: Reports kept at most (each holds the file for the XML download; uploads are ≤ 5 MB).
-MAX_KEPT_REPORTS = 32
+#: Redis key prefix of kept reports: ``<prefix><token>`` (JSON) and ``<prefix><token>:file``.
+REPORT_KEY_PREFIX = "pengesahan:verify:report:"
 
 
 #: pyHanko builds the ETSI XML report with xsdata (its "etsi" extra); offered only if present.
@@ -62,43 +65,38 @@ class FileMissing(ServiceError):
 # Reports kept for download
 
 
-@dataclass(frozen=True)
-class _Kept:
-    expires: float
-    data: bytes
-    report: VerificationReport
+def _keep_report(data: bytes, report: VerificationReport) -> str | None:
+    """Keep the report (JSON) and the file (for the XML download) in Redis; the token, or None.
+
+    Redis and not this process's memory: the page and its downloads may be served by different
+    web processes. Without Redis the report is still shown, only without download links.
+    """
+    token = secrets.token_urlsafe(16)
+    key = REPORT_KEY_PREFIX + token
+    try:
+        with redis_connection().pipeline() as pipe:
+            pipe.set(key, report.to_json(indent=None), ex=REPORT_TTL_SECONDS)
+            pipe.set(f"{key}:file", data, ex=REPORT_TTL_SECONDS)
+            pipe.execute()
+    except (RedisError, RuntimeError) as exc:
+        logger.warning("laporan verifikasi tidak dapat disimpan di Redis: %s", exc)
+        return None
+    return token
 
 
-class _ReportStore:
-    """A small in-process store of recent reports, oldest dropped first."""
-
-    def __init__(self, limit: int, ttl: float):
-        self.limit = limit
-        self.ttl = ttl
-        self._items: OrderedDict[str, _Kept] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def put(self, data: bytes, report: VerificationReport) -> str:
-        token = secrets.token_urlsafe(16)
-        with self._lock:
-            self._purge()
-            self._items[token] = _Kept(time.monotonic() + self.ttl, data, report)
-            while len(self._items) > self.limit:
-                self._items.popitem(last=False)
-        return token
-
-    def get(self, token: str) -> _Kept | None:
-        with self._lock:
-            self._purge()
-            return self._items.get(token)
-
-    def _purge(self) -> None:
-        moment = time.monotonic()
-        for token in [t for t, kept in self._items.items() if kept.expires < moment]:
-            del self._items[token]
-
-
-_reports = _ReportStore(MAX_KEPT_REPORTS, REPORT_TTL_SECONDS)
+def _kept_report(token: str, *, with_file: bool = False) -> tuple[dict, bytes | None] | None:
+    """The kept report as a dict (and the file, if asked), or None when gone or unknown."""
+    key = REPORT_KEY_PREFIX + token
+    try:
+        connection = redis_connection()
+        raw = connection.get(key)
+        data = connection.get(f"{key}:file") if with_file and raw is not None else None
+    except (RedisError, RuntimeError) as exc:
+        logger.warning("laporan verifikasi tidak dapat dibaca dari Redis: %s", exc)
+        return None
+    if raw is None or (with_file and data is None):
+        return None
+    return json.loads(raw), data
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,8 +117,9 @@ def _verify(data: bytes, *, xml: bool = False) -> VerificationReport:
     return verify_document(current_app.config["SETTINGS"], data, xml=xml)
 
 
-def _agreement_or_404(agreement_id: int):
-    agreement = Agreement.get_or_none(Agreement.id == agreement_id)
+def _agreement_or_404(public_id: str):
+    # Looked up by its unguessable public id only: sequential ids would let anyone walk the register.
+    agreement = Agreement.get_or_none(Agreement.public_id == public_id) if len(public_id) <= 64 else None
     if agreement is None:
         abort(404)
     return agreement
@@ -141,8 +140,8 @@ def upload():
     if request.method == "GET":
         return render_template("verify/upload.html")
     expected = None
-    if request.form.get("agreement_id", "").isdigit():
-        expected = _agreement_or_404(int(request.form["agreement_id"]))
+    if request.form.get("agreement"):
+        expected = _agreement_or_404(request.form["agreement"])
     try:
         data = _uploaded_pdf()
         report = _verify(data)
@@ -150,7 +149,7 @@ def upload():
         return render_template(
             "verify/upload.html", error=exc.message, agreement=expected
         ), exc.status
-    token = _reports.put(data, report)
+    token = _keep_report(data, report)
     return render_template(
         "verify/report.html",
         report=report,
@@ -161,9 +160,15 @@ def upload():
 
 
 @bp.route("/verifikasi/<int:agreement_id>")
-def agreement_page(agreement_id: int):
+def legacy_qr_page(agreement_id: int):
+    """QR codes printed before public ids: the verification form, with nothing from the register."""
+    return render_template("verify/upload.html", legacy_qr=True)
+
+
+@bp.route("/verifikasi/p/<public_id>")
+def agreement_page(public_id: str):
     """Landing page of the QR code on the stamp: the registered agreement and a compare form."""
-    agreement = _agreement_or_404(agreement_id)
+    agreement = _agreement_or_404(public_id)
     return render_template(
         "verify/agreement.html",
         agreement=agreement,
@@ -174,12 +179,13 @@ def agreement_page(agreement_id: int):
 @bp.route("/verifikasi/laporan/<token>.json")
 def report_json(token: str):
     """The JSON report of a verification shown a moment ago."""
-    kept = _reports.get(token)
+    kept = _kept_report(token)
     if kept is None:
         abort(404)
-    response = jsonify(kept.report.to_dict())
+    report, _ = kept
+    response = jsonify(report)
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="verifikasi-{kept.report.sha256[:12]}.json"'
+        f'attachment; filename="verifikasi-{report["sha256"][:12]}.json"'
     )
     return response
 
@@ -187,11 +193,12 @@ def report_json(token: str):
 @bp.route("/verifikasi/laporan/<token>-<int:number>.xml")
 def report_xml(token: str, number: int):
     """The ETSI TS 119 102-2 report of one signature of a verification shown a moment ago."""
-    kept = _reports.get(token)
+    kept = _kept_report(token, with_file=True)
     if kept is None:
         abort(404)
+    report, data = kept
     # Built on demand: the XML is for experts, and most visitors only read the verdict.
-    reports = _verify(kept.data, xml=True).xml_reports
+    reports = _verify(data, xml=True).xml_reports
     if not 1 <= number <= len(reports):
         abort(404)
     return Response(
@@ -199,7 +206,7 @@ def report_xml(token: str, number: int):
         mimetype="application/xml",
         headers={
             "Content-Disposition": (
-                f'attachment; filename="verifikasi-{kept.report.sha256[:12]}-{number}.xml"'
+                f'attachment; filename="verifikasi-{report["sha256"][:12]}-{number}.xml"'
             )
         },
     )

@@ -6,16 +6,21 @@ import datetime as dt
 import json
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
+from pathlib import Path
 
 import pytest
+from asn1crypto import ocsp as asn1_ocsp
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import fields, signers
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign.general import load_cert_from_pemder, load_private_key_from_pemder_data
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 
 from pengesahan.errors import VerificationError
 from signing.delegation import authorise
@@ -31,7 +36,9 @@ VALID = "Dokumen asli dan tidak berubah sejak ditandatangani."
 
 def _sign(pdf, key, official, sks, signing_services):
     authority = authorise(official, sks, datetime.now(UTC), PP)
-    return sign_document(pdf, key, authority, field_name=FIELD, stamp=STAMP, services=signing_services)
+    return sign_document(
+        pdf, key, authority, field_name=FIELD, stamp=STAMP, services=signing_services
+    )
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +95,8 @@ def test_lta_delegated_signature_verifies_with_everything_reported(lta_signed, t
     assert sig.level == "B-LTA"
     assert sig.revocation == "embedded"
     assert sig.modification_level == "LTA_UPDATES"
-    assert (sig.ades.indication, sig.ades.sub_indication) == ("PASSED", None)
+    assert (sig.ades.indication, sig.ades.sub_indication) == ("TOTAL_PASSED", None)
+    assert str(report.indication) == "TOTAL_PASSED"
     assert sig.signing_time_source == "timestamp"
     assert sig.signing_time == lta_signed.timestamp_time
     assert sig.signer.name == SEKDIS.name
@@ -216,9 +224,15 @@ def _cert(subject_cn, key, issuer_cn, issuer_key, *, ca: bool):
         .add_extension(cx509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(
             cx509.KeyUsage(
-                digital_signature=True, content_commitment=not ca, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
-                encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=not ca,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=ca,
+                crl_sign=ca,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -296,15 +310,19 @@ def test_sk_not_checked_without_a_register(lta_signed, trust_roots):
 # --- unreadable input and the CLI helper ------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "data",
-    [b"", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog"],
-    ids=["empty", "png", "truncated"],
-)
-def test_non_pdf_and_unreadable_files_raise_verification_error(data, trust_roots):
+@pytest.mark.parametrize("data", [b"", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64], ids=["empty", "png"])
+def test_non_pdf_files_raise_verification_error(data, trust_roots):
     with pytest.raises(VerificationError) as caught:
         verify_pdf(data, trust_roots=trust_roots)
     assert caught.value.status == 422 and caught.value.message
+
+
+def test_truncated_pdf_gets_a_report_not_an_error(trust_roots):
+    # A PDF, if a broken one: it gets a verdict and a reason (exit 1), not "not a PDF" (exit 2).
+    report = verify_pdf(b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog", trust_roots=trust_roots)
+    assert report.status == "indeterminate" and report.reasons == ("unreadable",)
+    assert str(report.indication) == "INDETERMINATE/FORMAT_FAILURE"
+    assert "rusak atau terpotong" in report.verdict
 
 
 def test_verify_main_exit_codes(tmp_path, lta_signed, unsigned_pdf, trust_roots):
@@ -326,3 +344,153 @@ def test_verify_main_exit_codes(tmp_path, lta_signed, unsigned_pdf, trust_roots)
     assert code == 2 and json.loads(text)["error"]["code"] == "not_a_pdf"
     code, text = verify_main(tmp_path / "tidak-ada.pdf", trust_roots=roots)
     assert code == 2 and "tidak dapat dibaca" in text
+
+
+# --- attacks (issue #13): each of these used to verify, or to crash ----------------------------
+
+
+def _fake_tsa(tmp_path) -> timestamps.DummyTimeStamper:
+    """A time-stamping authority anyone can make: self-signed, trusted by no one."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # pyHanko's dummy: RSA
+    name = cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, "TSA Palsu")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        cx509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(cx509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(cx509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path = tmp_path / "tsa-palsu.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_der = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return timestamps.DummyTimeStamper(
+        tsa_cert=load_cert_from_pemder(str(cert_path)),
+        tsa_key=load_private_key_from_pemder_data(key_der, passphrase=None),
+    )
+
+
+def _append_doc_timestamp(data: bytes, timestamper) -> bytes:
+    writer = IncrementalPdfFileWriter(BytesIO(data))
+    out = signers.PdfTimeStamper(timestamper).timestamp_pdf(writer, "sha256")
+    return out.getvalue()
+
+
+def test_appended_self_signed_document_timestamp_is_not_valid(lta_signed, trust_roots, tmp_path):
+    # It used to switch the expiry check off and leave the verdict "valid".
+    data = _append_doc_timestamp(lta_signed.data, _fake_tsa(tmp_path))
+    report = _verify(data, trust_roots)
+    assert not report.ok and report.status != "valid"
+    genuine, fake = report.timestamps
+    assert genuine.ok and not fake.ok and not fake.proves_existence
+    assert fake.ades.indication == "INDETERMINATE"
+    assert not report.indication.passed
+
+
+def test_appended_fake_timestamp_does_not_hide_an_expired_chain(lta_signed, trust_roots, tmp_path):
+    data = _append_doc_timestamp(lta_signed.data, _fake_tsa(tmp_path))
+    much_later = datetime.now(UTC) + timedelta(days=365 * 12)  # past every demo certificate
+    report = Verifier(trust_roots).verify(data, delegation_lookup=_sk_lookup(SK), now=much_later)
+    assert not report.ok and report.status == "indeterminate"
+    assert str(report.indication) == "INDETERMINATE/OUT_OF_BOUNDS_NO_POE"
+    assert "TIDAK SAH" not in report.verdict
+    assert "tidak diterbitkan oleh otoritas" not in report.verdict
+
+
+def test_flipped_byte_inside_a_document_timestamp_container_is_caught(lta_signed, trust_roots):
+    data = bytearray(lta_signed.data)
+    start = data.rindex(b"/Contents <") + len(b"/Contents <")  # the document timestamp's CMS
+    end = data.index(b">", start)
+    middle = start + (end - start) // 4  # inside the token, before the zero padding
+    data[middle] = ord("0") if data[middle] != ord("0") else ord("1")
+    report = _verify(bytes(data), trust_roots)
+    assert not report.ok and report.status != "valid"
+    assert report.verdict != VALID
+    (ts,) = report.timestamps
+    assert not ts.ok and not ts.ades.passed
+
+
+def test_info_title_edited_after_signing_is_a_modification(bt_signed, trust_roots):
+    def retitle(writer):
+        writer.set_info(
+            generic.DictionaryObject(
+                {generic.pdf_name("/Title"): generic.TextStringObject("PP PALSU - GAJI USD 9999")}
+            )
+        )
+
+    report = _verify(_append_update(bt_signed.data, retitle), trust_roots)
+    assert not report.ok and report.verdict != VALID
+    assert "modified" in report.reasons
+    assert str(report.indication) == "TOTAL_FAILED/FORMAT_FAILURE"
+
+
+def test_malformed_cms_gets_a_report_not_a_crash(bt_signed, trust_roots, capsys):
+    data = bytearray(bt_signed.data)
+    start = data.index(b"/Contents <") + len(b"/Contents <")
+    end = data.index(b">", start)
+    # A SEQUENCE that claims a length it does not have: pyHanko asserts or fails to parse.
+    garbage = b"3082ffff0609" + b"0" * (end - start - 12)
+    data[start:end] = garbage
+    report = _verify(bytes(data), trust_roots)
+    assert report.status == "invalid" and report.reasons[0] == "format_failure"
+    (sig,) = report.signatures
+    assert str(sig.ades) == "TOTAL_FAILED/FORMAT_FAILURE"
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_signature_timestamp_from_a_fake_tsa_is_not_valid(
+    unsigned_pdf, keys, tmp_path, trust_roots
+):
+    key = keys("kepala-dinas")
+    meta = signers.PdfSignatureMetadata(
+        field_name=FIELD, reason="Disahkan", subfilter=fields.SigSeedSubFilter.PADES
+    )
+    signed = signers.sign_pdf(
+        IncrementalPdfFileWriter(BytesIO(unsigned_pdf)),
+        meta,
+        signer=key.signer,
+        timestamper=_fake_tsa(tmp_path),
+    ).getvalue()
+    report = _verify(signed, trust_roots)
+    assert not report.ok and report.status != "valid"
+    assert "timestamp_untrusted" in report.reasons
+
+
+def test_sha1_subfilter_signature_is_reported_not_dropped(trust_roots):
+    corpus = Path(__file__).resolve().parents[1] / "data" / "signed-corpus"
+    report = _verify((corpus / "dss-pkcs7_sha1.pdf").read_bytes(), trust_roots)
+    assert "no_signature" not in report.reasons
+    assert "tidak memuat tanda tangan" not in report.verdict
+    sha1 = [s for s in report.signatures if s.modification_detail == "SubFilter /adbe.pkcs7.sha1"]
+    assert sha1 and sha1[0].ades.indication == "INDETERMINATE"
+    assert "adbe.pkcs7.sha1" in sha1[0].problems[0].message
+    assert report.status != "valid"
+
+
+def test_one_officials_revocation_data_never_lands_in_anothers_agreement(
+    unsigned_pdf, keys, services
+):
+    # The signing services used to reuse one validation context for minutes; pyHanko embeds
+    # everything a context gathered, so the second PP carried the first official's OCSP.
+    kadis, sekdis = keys("kepala-dinas"), keys("sekretaris-dinas")
+    _sign(unsigned_pdf, kadis, KADIS, [], services)
+    second = _sign(unsigned_pdf, sekdis, SEKDIS, [SK], services)
+    assert second.level == "B-LTA"
+    dss = DocumentSecurityStore.read_dss(PdfFileReader(BytesIO(second.data)))
+    serials = {
+        single["cert_id"]["serial_number"].native
+        for ref in dss.ocsps
+        for single in asn1_ocsp.OCSPResponse.load(ref.get_object().data)["response_bytes"][
+            "response"
+        ].parsed["tbs_response_data"]["responses"]
+    }
+    assert sekdis.certificate.serial_number in serials
+    assert kadis.certificate.serial_number not in serials

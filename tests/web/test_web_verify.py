@@ -58,6 +58,8 @@ def records(app, settings, signed, demo_pki):
             delegated=sekdis,
             scope="perjanjian_penempatan",
             valid_from=SK.valid_from,
+            # Confirmed by the Kepala Dinas (an unconfirmed SK authorises nothing).
+            confirmed_at=SK.confirmed_at,
         )
         company = Company.create(name="PT Contoh Penempatan")
         candidate = Candidate.create(
@@ -72,7 +74,8 @@ def records(app, settings, signed, demo_pki):
             signed_at=signed.timestamp_time,
         )
         unsigned = Agreement.create(dossier=dossier, number="562/PP/008/Disnaker/2026")
-    return {"agreement_id": agreement.id, "unsigned_id": unsigned.id}
+    return {"agreement_id": agreement.id, "unsigned_id": unsigned.id, "public_id": agreement.public_id,
+            "unsigned_public_id": unsigned.public_id}
 
 
 def _upload(client, url, data: bytes, **form):
@@ -134,20 +137,30 @@ def test_bad_uploads_are_explained_on_the_form(client, records):
 def test_qr_landing_page_shows_the_registered_agreement_without_personal_data(
     client, records, signed
 ):
-    page = client.get(f"/verifikasi/{records['agreement_id']}")
+    page = client.get(f"/verifikasi/p/{records['public_id']}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert NUMBER in html and signed.sha256 in html and 'name="file"' in html
     assert "SITI AMINAH" not in html and "6309055708980002" not in html
-    unsigned = client.get(f"/verifikasi/{records['unsigned_id']}").get_data(as_text=True)
+    unsigned = client.get(f"/verifikasi/p/{records['unsigned_public_id']}").get_data(as_text=True)
     assert "belum disahkan" in unsigned and 'name="file"' not in unsigned
-    assert client.get("/verifikasi/999999").status_code == 404
+    assert client.get("/verifikasi/p/tebakan-acak").status_code == 404
+
+
+def test_sequential_ids_reveal_nothing_from_the_register(client, records):
+    """Old QR codes (numeric ids) still reach the verification form, but walking the ids
+    shows no agreement number, status or official."""
+    for agreement_id in (records["agreement_id"], records["unsigned_id"], 999999):
+        page = client.get(f"/verifikasi/{agreement_id}")
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert NUMBER not in html and "562/PP/008" not in html and 'name="file"' in html
 
 
 def test_comparing_with_the_registered_agreement(client, records, signed, unsigned_pdf):
-    same = _upload(client, "/verifikasi", signed.data, agreement_id=str(records["agreement_id"]))
+    same = _upload(client, "/verifikasi", signed.data, agreement=records["public_id"])
     assert f"sama persis dengan dokumen terdaftar {NUMBER}" in same.get_data(as_text=True)
-    other = _upload(client, "/verifikasi", unsigned_pdf, agreement_id=str(records["agreement_id"]))
+    other = _upload(client, "/verifikasi", unsigned_pdf, agreement=records["public_id"])
     assert "BERBEDA dengan dokumen terdaftar" in other.get_data(as_text=True)
 
 
@@ -185,7 +198,7 @@ def test_sk_revoked_after_signing_is_a_note_not_a_failure(client, records, signe
         revoked = signed.timestamp_time + timedelta(milliseconds=1)
         Delegation.update(revoked_at=revoked).execute()
     body = _upload(client, "/api/v1/verify", signed.data).get_json()
-    assert body["ok"] is True
+    assert body["ok"] is True, (body["reasons"], body["verdict"], body["timestamps"])
     assert body["signatures"][0]["delegation"]["revoked_since"] is True
 
 
@@ -197,3 +210,42 @@ def test_verifier_is_built_once_and_rebuilt_when_trust_files_change(settings, re
     extra = settings.data_dir / "trust" / "kedua.pem"
     extra.write_bytes((settings.data_dir / "trust" / "demo-root.pem").read_bytes())
     assert verifier(settings) is not first
+
+
+def test_reports_are_kept_in_redis_for_every_web_process(app, settings, client, records, signed):
+    from app import create_app
+    from pengesahan.jobs.queue import redis_connection
+    from pengesahan.web.verify import REPORT_KEY_PREFIX, REPORT_TTL_SECONDS
+
+    html = _upload(client, "/verifikasi", signed.data).get_data(as_text=True)
+    token = html.split('href="/verifikasi/laporan/')[1].split(".json")[0]
+    connection = redis_connection()
+    key = REPORT_KEY_PREFIX + token
+    assert 0 < connection.ttl(key) <= REPORT_TTL_SECONDS
+    assert connection.get(f"{key}:file") == signed.data
+    # Another web process (another app, nothing shared in memory) serves the download.
+    other = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, settings=settings)
+    body = other.test_client().get(f"/verifikasi/laporan/{token}.json").get_json()
+    assert body["sha256"] == signed.sha256 and body["ok"] is True
+
+
+@pytest.mark.parametrize(
+    "damage", ["truncated", "malformed_cms"], ids=["truncated-pdf", "malformed-cms"]
+)
+def test_broken_pdfs_get_a_report_never_a_500(client, records, signed, damage):
+    if damage == "truncated":
+        data = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog"
+    else:
+        raw = bytearray(signed.data)
+        start = raw.index(b"/Contents <") + len(b"/Contents <")
+        end = raw.index(b">", start)
+        raw[start:end] = b"3082ffff0609" + b"0" * (end - start - 12)
+        data = bytes(raw)
+    page = _upload(client, "/verifikasi", data)
+    assert page.status_code == 200
+    assert "TIDAK SAH" in page.get_data(as_text=True) or "BELUM DAPAT DIPASTIKAN" in (
+        page.get_data(as_text=True)
+    )
+    api = _upload(client, "/api/v1/verify", data)
+    assert api.status_code == 200 and api.get_json()["status"] != "valid"
+    assert api.get_json()["indication"]["indication"] != "TOTAL_PASSED"

@@ -99,9 +99,8 @@ def _speed_figures(ocr: bool) -> list[dict]:
 
 
 def _throughput_figure(ocr: bool) -> dict:
-    from tests.processing_fixtures import text_pdf
-
     from bench import corpus
+    from tests.support.images import text_pdf
 
     rng = random.Random(5)
     files = []

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from rapidfuzz import fuzz
 
 from processing.imaging import hamming
 from processing.spec import (
@@ -33,6 +34,9 @@ __all__ = [
     "check_blank",
     "check_blur",
     "check_crop",
+    "check_crop_parts",
+    "KTP_PARTS",
+    "MIN_READABLE_SHORT_SIDE",
     "check_duplicate",
     "check_exposure",
     "check_format",
@@ -113,17 +117,28 @@ def check_size(size: int, max_bytes: int = MAX_UPLOAD_BYTES) -> CheckResult:
 # --- resolution -----------------------------------------------------------------------------
 
 
+#: Short side below which no capture is accepted, even when its key line was read.
+MIN_READABLE_SHORT_SIDE = 250
+
+
 def check_resolution(
-    short_side_px: int | None, thresholds: Thresholds, doc_type: str | None = None
+    short_side_px: int | None, thresholds: Thresholds, doc_type: str | None = None,
+    key_line_read: bool = False,
 ) -> CheckResult:
     """The document (not the frame) is at least the threshold's pixels on its short side.
 
     ``None`` means vector content (a born-digital PDF page): resolution does not apply.
+    ``key_line_read``: the line that matters (a KTP's NIK) was read for certain; then a smaller
+    capture is enough (400-600 px cards read fine), down to :data:`MIN_READABLE_SHORT_SIDE`.
     """
     limit = thresholds.get("resolution", doc_type)
     if short_side_px is None:
         return CheckResult("resolution", True, None, limit,
                            "Halaman PDF digital; resolusi tidak berlaku.")
+    if short_side_px < limit and key_line_read and short_side_px >= MIN_READABLE_SHORT_SIDE:
+        return CheckResult("resolution", True, short_side_px, limit,
+                           f"Resolusi cukup: sisi pendek {short_side_px} piksel dan baris NIK "
+                           "terbaca dengan pasti.")
     if short_side_px < limit:
         return CheckResult("resolution", False, short_side_px, limit,
                            f"Resolusi terlalu rendah: sisi pendek dokumen {short_side_px} piksel "
@@ -327,8 +342,6 @@ def check_crop_parts(
 
 
 def _has_word(flat: str, label: str) -> bool:
-    from rapidfuzz import fuzz  # noqa: PLC0415 - only needed once text was read
-
     if len(label) < 7:
         return f" {label}" in f" {flat}"
     return fuzz.partial_ratio(label, flat) >= 86
@@ -462,19 +475,31 @@ def check_type_match(
 
 
 def check_legible(
-    reading: TextReading | None, thresholds: Thresholds, doc_type: str | None = None
+    reading: TextReading | None, thresholds: Thresholds, doc_type: str | None = None,
+    sharpness: float | None = None,
 ) -> CheckResult:
-    """Enough text was recognised, with a high enough mean word confidence, to read it."""
+    """Enough text was recognised, with a high enough confidence, on strokes sharp enough.
+
+    The score is the mean OCR word confidence, scaled down by the text strokes' sharpness
+    (:func:`measure_sharpness`) when it is below the blur limit: rapidocr keeps a high
+    confidence on motion-blurred text that Tesseract scores low, so confidence alone makes the
+    verdict depend on the engine installed.
+    """
     if reading is None:
         return not_checked("legible", "teks dokumen tidak dibaca")
     limit = thresholds.get("legible", doc_type)
-    value = round(reading.mean_confidence, 1)
+    score = reading.mean_confidence
+    if sharpness is not None and reading.engine not in ("pdf", "none"):
+        score *= min(1.0, max(0.0, sharpness) / thresholds.get("blur", doc_type))
+    value = round(score, 1)
     if reading.word_count < 3:
         return CheckResult("legible", False, value, limit,
                            "Hampir tidak ada teks yang terbaca. Pindai atau foto ulang dengan jelas.")
-    if reading.mean_confidence < limit:
+    if score < limit:
         return CheckResult("legible", False, value, limit,
-                           f"Teks sulit dibaca (keyakinan {_fmt(reading.mean_confidence, 0)} dari "
-                           f"100, minimal {_fmt(limit, 0)}). Pindai atau foto ulang dengan jelas.")
+                           f"Teks sulit dibaca (nilai keterbacaan {_fmt(score, 0)} dari 100, "
+                           f"minimal {_fmt(limit, 0)}; keyakinan OCR "
+                           f"{_fmt(reading.mean_confidence, 0)}). Pindai atau foto ulang dengan "
+                           "jelas.")
     return CheckResult("legible", True, value, limit,
                        f"Teks terbaca (keyakinan {_fmt(reading.mean_confidence, 0)}).")

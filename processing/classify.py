@@ -21,7 +21,8 @@ from rapidfuzz import fuzz
 from processing.fields import find_numbers
 from processing.spec import UNKNOWN_TYPE, Classification, DocTypeSpec, Layout, TextReading
 
-__all__ = ["DEFAULT_DOC_TYPES", "MIN_SCORE", "classify", "score_types"]
+__all__ = ["DEFAULT_DOC_TYPES", "MIN_SCORE", "NEGATIVE_CUES", "REQUIRED", "classify",
+           "score_types"]
 
 
 def _spec(code: str, name: str, layout: str, *keywords: str) -> DocTypeSpec:
@@ -91,6 +92,29 @@ DEFAULT_DOC_TYPES: tuple[DocTypeSpec, ...] = (
           "jht", "jaminan sosial"),
 )
 
+#: Words a look-alike prints and the genuine document never does, by type code: other cards
+#: (NPWP, SIM, student cards), diplomas, specimens and fill-in templates, screenshots of OCR
+#: demos. One of them takes the type out of the running. Short ones match whole words only.
+NEGATIVE_CUES: dict[str, tuple[str, ...]] = {
+    "ktp": (
+        "npwp", "nomor pokok wajib pajak", "surat izin mengemudi", "driving licence",
+        "driving license", "ijazah", "kartu pelajar", "kartu tanda mahasiswa",
+        "nisn", "universitas", "madrasah", "sekolah", "kartu identitas anak", "paspor",
+        "passport", "contoh", "specimen", "spesimen", "sample", "template", "anda",
+        "fulan", "sifulan", "antah berantah", "ocr", "http", "https", "localhost", "json",
+        "upload", "insert into",
+    ),
+}
+#: A type is only claimed when one of its title phrases is read or, failing that, at least
+#: :data:`_STRONG_COMBINATION` of its keywords: a lone shared label (``alamat``, ``agama``)
+#: says nothing.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "ktp": ("provinsi", "nik"),
+    "kartu_keluarga": ("kartu keluarga", "no. kk"),
+    "akta_kelahiran": ("kutipan akta kelahiran", "akta kelahiran", "pencatatan sipil"),
+}
+_STRONG_COMBINATION = 4
+
 #: Below this score no type is claimed (``unknown``).
 MIN_SCORE = 1.5
 #: Fuzzy match cut-off (0-100) for keywords of at least :data:`_FUZZY_MIN_LEN` characters;
@@ -151,6 +175,11 @@ def _find(kw: _Keyword, text: str) -> int | None:
     return alignment.dest_start if alignment is not None else None
 
 
+def _has_cue(cue: str, flat: str) -> bool:
+    """Whether a negative cue is in the text: whole words, exactly (no fuzzy guesses)."""
+    return re.search(r"(?<![a-z0-9])" + re.escape(cue) + r"(?![a-z0-9])", flat) is not None
+
+
 def _pattern_evidence(raw: str, flat: str) -> dict[str, tuple[float, str]]:
     """Number patterns typical of a type: code -> (score, reason)."""
     out: dict[str, tuple[float, str]] = {}
@@ -198,6 +227,15 @@ def score_types(
             score += bonus
             reasons.append(why)
         score *= _layout_factor(spec, layout, reasons)
+        required = REQUIRED.get(spec.code)
+        if required and not any(_normalise(k) in found for k in required) and (
+                len(found) < _STRONG_COMBINATION):
+            score = min(score, MIN_SCORE * 0.9)
+            reasons.append("judul/label utama tidak terbaca")
+        cues = [cue for cue in NEGATIVE_CUES.get(spec.code, ()) if _has_cue(cue, flat)]
+        if cues:
+            score = min(score * 0.1, MIN_SCORE * 0.5)
+            reasons.append("tanda dokumen lain: " + ", ".join(f"'{c}'" for c in cues[:3]))
         scores[spec.code] = (score, reasons)
     return scores
 

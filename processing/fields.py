@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from processing.spec import CheckResult, FormData
 
@@ -20,6 +23,8 @@ __all__ = [
     "check_nik",
     "check_family_card",
     "extract_fields",
+    "region_codes",
+    "MIN_NIK_CONFIDENCE",
     "find_numbers",
     "normalise_digits",
 ]
@@ -38,6 +43,20 @@ PROVINCE_CODES: dict[str, str] = {
     "91": "Papua", "92": "Papua Barat", "93": "Papua Selatan", "94": "Papua Tengah",
     "95": "Papua Pegunungan", "96": "Papua Barat Daya",
 }
+
+#: Least OCR confidence (0-100) of the NIK's digits for the ``nik`` check to pass: below it a
+#: 3/8, 6/0 or 2/7 confusion is likely (the digits are read again on their own when possible).
+MIN_NIK_CONFIDENCE = 80.0
+
+_REGION_FILE = Path(__file__).with_name("data") / "kode_wilayah.csv"
+
+
+@lru_cache(maxsize=1)
+def region_codes() -> frozenset[str]:
+    """Kemendagri kabupaten (4-digit) and kecamatan (6-digit) codes (``data/kode_wilayah.csv``)."""
+    with _REGION_FILE.open(encoding="utf-8") as handle:
+        return frozenset(line.strip() for line in handle if line[:1].isdigit())
+
 
 _MONTHS = {
     "januari": 1, "februari": 2, "pebruari": 2, "maret": 3, "april": 4, "mei": 5, "juni": 6,
@@ -123,8 +142,16 @@ def parse_nik(nik: str | None, today: dt.date | None = None) -> NikInfo:
     )
 
 
-def check_nik(nik: str | None, form: FormData, today: dt.date | None = None) -> CheckResult:
-    """The ``nik`` check: the NIK read is well formed, agrees with itself and with the form."""
+def check_nik(nik: str | None, form: FormData, today: dt.date | None = None, *,
+              card: Mapping[str, str] | None = None, confidence: float | None = None,
+              disagreement: str | None = None) -> CheckResult:
+    """The ``nik`` check: the NIK read is well formed, real, agrees with itself and the form.
+
+    A misread NIK must never pass, so besides the form it is held against the Kemendagri region
+    list, the birth date and sex printed on the same card (``card``: fields read from it), the
+    OCR ``confidence`` of its digits, and ``disagreement`` (why two readings of the NIK line
+    differ, when they do). Anything doubtful reads as "tidak terbaca pasti", never as a pass.
+    """
     expected = form.nik
     if not nik:
         return CheckResult("nik", False, None, expected, "NIK tidak terbaca pada dokumen.")
@@ -133,10 +160,10 @@ def check_nik(nik: str | None, form: FormData, today: dt.date | None = None) -> 
     except ValueError as exc:
         return CheckResult("nik", False, nik, expected, str(exc))
     problems = []
-    if form.birth_date is not None and (
-        (info.birth_date.day, info.birth_date.month, info.birth_date.year % 100)
-        != (form.birth_date.day, form.birth_date.month, form.birth_date.year % 100)
-    ):
+    if expected and re.sub(r"\D", "", expected) != info.nik:
+        problems.append(f"NIK pada dokumen ({info.nik}) berbeda dengan NIK pada formulir ({expected}).")
+    problems += _region_problems(info)
+    if form.birth_date is not None and not _same_birth(info, form.birth_date):
         problems.append(
             f"Tanggal lahir pada NIK ({info.birth_date:%d-%m-%Y}) tidak sesuai dengan formulir "
             f"({form.birth_date:%d-%m-%Y})."
@@ -146,8 +173,25 @@ def check_nik(nik: str | None, form: FormData, today: dt.date | None = None) -> 
             f"Jenis kelamin pada NIK ({_sex_word(info.sex)}) tidak sesuai dengan formulir "
             f"({_sex_word(form.sex)})."
         )
-    if expected and re.sub(r"\D", "", expected) != info.nik:
-        problems.append(f"NIK pada dokumen ({info.nik}) berbeda dengan NIK pada formulir ({expected}).")
+    card = card or {}
+    printed = _iso_date(card.get("birth_date"))
+    if printed is not None and form.birth_date is None and not _same_birth(info, printed):
+        problems.append(
+            f"Tanggal lahir pada NIK ({info.birth_date:%d-%m-%Y}) tidak sesuai dengan tanggal "
+            f"lahir yang tercetak ({printed:%d-%m-%Y}); NIK mungkin salah terbaca."
+        )
+    if card.get("sex") in ("L", "P") and form.sex is None and card["sex"] != info.sex:
+        problems.append(
+            f"Jenis kelamin pada NIK ({_sex_word(info.sex)}) tidak sesuai dengan yang tercetak "
+            f"({_sex_word(card['sex'])}); NIK mungkin salah terbaca."
+        )
+    if disagreement:
+        problems.append(f"NIK tidak terbaca pasti: {disagreement}")
+    elif confidence is not None and confidence < MIN_NIK_CONFIDENCE:
+        problems.append(
+            f"NIK tidak terbaca pasti (keyakinan OCR {confidence:.0f} dari 100, minimal "
+            f"{MIN_NIK_CONFIDENCE:.0f}). Foto ulang dengan baris NIK jelas."
+        )
     if problems:
         return CheckResult("nik", False, info.nik, expected, " ".join(problems))
     if expected:
@@ -155,6 +199,30 @@ def check_nik(nik: str | None, form: FormData, today: dt.date | None = None) -> 
     else:
         message = "NIK valid; formulir belum berisi NIK untuk dibandingkan."
     return CheckResult("nik", True, info.nik, expected, message)
+
+
+def _same_birth(info: NikInfo, date: dt.date) -> bool:
+    birth = info.birth_date
+    return (birth.day, birth.month, birth.year % 100) == (date.day, date.month, date.year % 100)
+
+
+def _iso_date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _region_problems(info: NikInfo) -> list[str]:
+    """The region part against the Kemendagri list (a kecamatan split since may be missing)."""
+    codes = region_codes()
+    if info.regency_code not in codes:
+        return [f"Kode kabupaten/kota pada NIK ({info.regency_code}) tidak ada dalam daftar "
+                "Kemendagri; NIK mungkin salah terbaca."]
+    if info.district_code not in codes:
+        return [f"Kode kecamatan pada NIK ({info.district_code}) tidak ada dalam daftar "
+                "Kemendagri; perlu diperiksa petugas."]
+    return []
 
 
 def check_family_card(fields: dict[str, str], form: FormData) -> CheckResult:

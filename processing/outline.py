@@ -20,6 +20,7 @@ __all__ = [
     "draw_outline",
     "estimate_text_skew",
     "find_outline",
+    "is_sideways",
     "normalise",
 ]
 
@@ -323,6 +324,38 @@ def estimate_text_skew(gray: np.ndarray, max_angle: float = 20.0) -> float:
     best = float(coarse[int(np.argmax([score(a) for a in coarse]))])
     fine = np.arange(best - 1.0, best + 1.01, 0.1)
     return round(float(fine[int(np.argmax([score(a) for a in fine]))]), 1)
+
+
+#: How many times more peaked the column profile of the ink must be than the row profile for
+#: the text lines to run down the frame (a capture turned 90° or 270°).
+_SIDEWAYS_RATIO = 1.5
+
+
+def _glyphs(ink: np.ndarray) -> np.ndarray:
+    """0/1 mask of the glyph-sized ink components (photos, frames and bands dropped)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    limit = 0.08 * max(ink.shape)
+    keep = (stats[:, cv2.CC_STAT_HEIGHT] <= limit) & (stats[:, cv2.CC_STAT_WIDTH] <= limit)
+    keep[0] = False
+    return keep[labels]
+
+
+def is_sideways(gray: np.ndarray) -> bool:
+    """True when the text lines run vertically: the capture is turned by 90° or 270°.
+
+    Text lines make the ink's row sums alternate sharply (lines and gaps) while its column
+    sums stay smooth; a sideways capture shows the opposite.
+    """
+    height, width = gray.shape[:2]
+    ratio = min(1.0, 700 / max(height, width))
+    small = cv2.resize(gray, (max(1, round(width * ratio)), max(1, round(height * ratio))),
+                       interpolation=cv2.INTER_AREA) if ratio < 1 else gray
+    ink = _glyphs(_ink_mask(small)).astype(np.float32)
+    if ink.sum() < 50:
+        return False
+    rows = float(np.square(np.diff(ink.sum(axis=1))).sum()) / max(1, ink.shape[1])
+    cols = float(np.square(np.diff(ink.sum(axis=0))).sum()) / max(1, ink.shape[0])
+    return cols > _SIDEWAYS_RATIO * rows
 
 
 def normalise(bgr: np.ndarray, outline: Outline) -> np.ndarray:

@@ -13,6 +13,7 @@ says what they are.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,7 @@ from processing.classify import classify
 from processing.fields import check_family_card, check_nik, extract_fields
 from processing.imaging import decode_image, fit_long_side, phash, png_bytes, thumbnail_png
 from processing.intake import inspect_upload
-from processing.outline import Outline, draw_outline, find_outline, normalise
+from processing.outline import Outline, draw_outline, find_outline, is_sideways, normalise
 from processing.pdf import render_pdf
 from processing.spec import (
     ALLOWED_MEDIA_TYPES,
@@ -40,9 +41,16 @@ from processing.spec import (
     KnownDocument,
     Layout,
     TextReading,
+    TextWord,
     Thresholds,
 )
-from processing.text import pdf_text_reading, read_text
+from processing.text import (
+    available_engines,
+    detect_orientation,
+    pdf_text_reading,
+    read_digits,
+    read_text,
+)
 
 __all__ = ["MAX_OCR_PAGES", "Analysis", "PageMeasures", "analyse", "measure_page"]
 
@@ -82,6 +90,9 @@ class Analysis:
     number: str | None = None
     #: The classifier's reasons, in words.
     reasons: tuple[str, ...] = ()
+    #: Degrees (0, 90, 180, 270) the capture's content was turned clockwise; it was turned
+    #: back before the checks.
+    rotation: int = 0
 
     @property
     def ok(self) -> bool:
@@ -210,6 +221,11 @@ def analyse(
     except ProcessingError as exc:
         return _refused(size, sha, exc.message, ck.check_size(size, max_bytes),
                         ck.check_format(intake.media_type, exc.message), intake.media_type)
+    rotation = 0
+    if intake.media_type != "application/pdf" and ocr:
+        rotation = _orientation(pages[0].bgr, ocr_engine)
+        if rotation:
+            pages[0] = _Page(_turn_back(pages[0].bgr, rotation), None, pages[0].scale, None)
     progress(0.5, "checks")
 
     measures = [
@@ -247,9 +263,20 @@ def analyse(
             intake.media_type, sum(page.text is not None for page in pages), len(pages)
         ),
         "type_match": ck.check_type_match(classification, slot_type, thresholds, doc_types),
-        "nik": _nik_check(reading, doc_type, slot_type, fields, form),
-        "legible": ck.check_legible(reading, thresholds, limits_type),
+        "nik": _nik_check(reading, doc_type, fields, form, first, ocr_engine),
+        "legible": ck.check_legible(reading, thresholds, limits_type,
+                                    min((m.sharpness for m in measures if m.scanned),
+                                        default=None)),
     }
+    if doc_type == "ktp" and len(measures) == 1 and first.scanned:
+        # A card is judged by its content: its parts read inside the frame, its NIK read for sure.
+        height, width = first.document.shape[:2]
+        by_parts = ck.check_crop_parts(reading, (width, height), thresholds, limits_type)
+        if by_parts is not None:
+            results["crop"] = by_parts
+        if results["nik"].ok and results["nik"].value:
+            results["resolution"] = ck.check_resolution(first.short_side_px, thresholds,
+                                                        limits_type, key_line_read=True)
     thumbnail = draw_outline(pages[0].bgr, first.outline)
     analysis = Analysis(
         media_type=intake.media_type,
@@ -266,6 +293,7 @@ def analyse(
         error=None,
         number=number,
         reasons=classification.reasons if classification else (),
+        rotation=rotation,
     )
     progress(1.0, "done")
     return analysis
@@ -300,6 +328,47 @@ def _load_pages(data: bytes, media_type: str, progress: Callable[[float, str], N
     image = decode_image(data)
     progress(0.4, "decode")
     return [_Page(image.bgr, None, image.scale, None)]
+
+
+#: Tesseract OSD confidence needed to call an upright-looking capture upside down.
+MIN_OSD_UPSIDE_DOWN = 6.0
+
+_TURN_BACK = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180,
+              270: cv2.ROTATE_90_CLOCKWISE}
+
+
+def _turn_back(bgr: np.ndarray, rotation: int) -> np.ndarray:
+    return cv2.rotate(bgr, _TURN_BACK[rotation]) if rotation in _TURN_BACK else bgr
+
+
+def _orientation(bgr: np.ndarray, engine: str) -> int:
+    """Degrees the content is turned clockwise (0, 90, 180, 270), judged before the checks.
+
+    Tesseract's OSD when installed; a sideways capture (text lines running down the frame) is
+    then turned both ways and the way OSD, or else OCR, reads upright wins.
+    """
+    gray = cv2.cvtColor(fit_long_side(bgr, 1200), cv2.COLOR_BGR2GRAY)
+    if min(gray.shape) < MIN_OCR_SHORT_SIDE:
+        return 0
+    tesseract = "tesseract" in available_engines() and engine in ("auto", "tesseract")
+    # A sideways card or page leaves a frame at least as tall as wide; a landscape frame whose
+    # ink profile looks sideways is a patterned card or a photo of a desk (seen on real uploads).
+    if not is_sideways(gray) or gray.shape[0] < 0.9 * gray.shape[1]:
+        # Upright or upside down: OSD alone decides, and only when sure (on patterned cards
+        # and photos it guesses).
+        found = detect_orientation(gray, MIN_OSD_UPSIDE_DOWN) if tesseract else None
+        return 180 if found == 180 else 0
+    if tesseract:
+        for candidate in (90, 270):
+            found = detect_orientation(_turn_back(gray, candidate))
+            if found in (0, 180):
+                return (candidate + found) % 360
+    # No OSD verdict: the way round that OCR reads better.
+    scores = {}
+    for candidate in (90, 270):
+        reading = read_text(_turn_back(gray, candidate), engine)
+        scores[candidate] = reading.mean_confidence * reading.word_count
+    return max(scores, key=scores.get)
 
 
 #: Below this many pixels on the short side a scan cannot hold legible text (a KTP photo that
@@ -376,8 +445,8 @@ def _image_checks(measures: Sequence[PageMeasures], thresholds: Thresholds,
     return out
 
 
-def _nik_check(reading: TextReading | None, doc_type: str | None, slot_type: str | None,
-               fields: dict[str, str], form: FormData | None) -> CheckResult:
+def _nik_check(reading: TextReading | None, doc_type: str | None, fields: dict[str, str],
+               form: FormData | None, first: PageMeasures, engine: str) -> CheckResult:
     if reading is None:
         return ck.not_checked("nik", "teks dokumen tidak dibaca")
     if doc_type == "kartu_keluarga":
@@ -385,4 +454,62 @@ def _nik_check(reading: TextReading | None, doc_type: str | None, slot_type: str
         return check_family_card(fields, form or FormData())
     if doc_type != "ktp":
         return ck.not_checked("nik", "dokumen ini tidak memuat NIK pemohon")
-    return check_nik(fields.get("nik"), form or FormData())
+    confidence, disagreement = _reread_nik(reading, fields, first)
+    return check_nik(fields.get("nik"), form or FormData(), card=fields, confidence=confidence,
+                     disagreement=disagreement)
+
+
+_NIK_LABEL = re.compile(r"^\W*N[I1l|!]K\W*$", re.IGNORECASE)
+
+
+def _nik_words(reading: TextReading) -> list[TextWord]:
+    """The words holding the NIK's digits on the line labelled NIK (or holding 16 digits)."""
+    for line in reading.lines:
+        labelled = any(_NIK_LABEL.match(w.text) or w.text.upper().startswith("NIK")
+                       for w in line[:2])
+        digits = [w for w in line if sum(c.isdigit() for c in w.text) >= 4]
+        if digits and (labelled or sum(sum(c.isdigit() for c in w.text) for w in digits) >= 14):
+            return digits
+    return []
+
+
+def _reread_nik(reading: TextReading, fields: dict[str, str],
+                first: PageMeasures) -> tuple[float | None, str | None]:
+    """Read the NIK's line again on its own, digits only; (confidence, why the reads differ).
+
+    Updates ``fields["nik"]`` with the digits-only reading when the whole-card reading had
+    none. A NIK that no reading backs up is reported as doubtful, never as read.
+    """
+    if reading.engine in ("pdf", "none") or not reading.lines:
+        return None, None
+    words = _nik_words(reading)
+    if not words:
+        return None, None
+    whole = fields.get("nik")
+    confidence = min(w.confidence for w in words)
+    gray = cv2.cvtColor(first.document, cv2.COLOR_BGR2GRAY)
+    left = min(w.box[0] for w in words)
+    top = min(w.box[1] for w in words)
+    right = max(w.box[2] for w in words)
+    bottom = max(w.box[3] for w in words)
+    pad = max(2, (bottom - top) // 3)
+    crop = gray[max(0, top - pad): bottom + pad, max(0, left - pad): right + pad]
+    if crop.size == 0:
+        return confidence, None
+    try:
+        digits, line_confidence = read_digits(crop, reading.engine)
+    except ProcessingError:
+        return confidence, None
+    if whole is not None and whole in digits:
+        # Two independent readings agree (the line's may carry a stray digit from the colon):
+        # that is the evidence, whatever either engine's own score.
+        return max(confidence, line_confidence), None
+    if whole is None:
+        if len(digits) == 16:
+            fields["nik"] = digits
+            return line_confidence, None
+        return None, None
+    if len(digits) == 16:
+        return confidence, f"pembacaan ulang baris NIK memberi {digits}, bukan {whole}."
+    # The line alone gave no NIK: the whole-card reading stands on its own confidence.
+    return confidence, None

@@ -162,6 +162,17 @@ class Layout:
 
 
 @dataclass(frozen=True)
+class TextWord:
+    """One word (Tesseract) or detected text box (rapidocr) with where it is."""
+
+    text: str
+    #: Confidence 0-100.
+    confidence: float
+    #: (left, top, right, bottom) in pixels of the image given to the OCR.
+    box: tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
 class TextReading:
     """Text read from a page, by the PDF text layer or by OCR."""
 
@@ -171,6 +182,8 @@ class TextReading:
     word_count: int
     #: ``pdf`` (text layer), ``tesseract`` or ``rapidocr``.
     engine: str
+    #: The words of each line of :attr:`text`, in reading order, with their boxes (OCR only).
+    lines: tuple[tuple[TextWord, ...], ...] = ()
 
 
 @dataclass(frozen=True)

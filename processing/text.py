@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from pengesahan.errors import ProcessingError
-from processing.spec import TextReading
+from processing.spec import TextReading, TextWord
 
 __all__ = [
     "ENGINES",
@@ -36,6 +36,8 @@ __all__ = [
     "check_engine",
     "resolve_engine",
     "read_text",
+    "read_digits",
+    "detect_orientation",
     "pdf_text_reading",
     "normalise_scale",
 ]
@@ -108,9 +110,87 @@ def read_text(gray: np.ndarray, engine: str | None = "auto") -> TextReading:
         gray = np.clip(gray, 0, 255).astype(np.uint8)
     chosen = resolve_engine(engine)
     img = normalise_scale(gray, TARGET_GLYPH_HEIGHT[chosen])
+    reading = _read_tesseract(img) if chosen == "tesseract" else _read_rapidocr(img)
+    return _scale_boxes(reading, gray.shape[0] / max(1, img.shape[0]))
+
+
+#: Height in pixels a single line is scaled to before its digits are read on their own.
+DIGIT_LINE_HEIGHT = 48
+
+
+def read_digits(gray: np.ndarray, engine: str | None = "auto") -> tuple[str, float]:
+    """(digits, confidence 0-100) of one line of digits, e.g. a KTP's NIK cropped alone.
+
+    Read on its own the line is not confused with its neighbours, and Tesseract is told to see
+    digits only (``tessedit_char_whitelist``), which stops the 3/8, 6/0, 2/7 guesses a whole
+    card read makes; rapidocr has no whitelist, so its letters are dropped.
+    """
+    if gray.ndim != 2 or gray.size == 0:
+        return "", 0.0
+    chosen = resolve_engine(engine)
+    factor = DIGIT_LINE_HEIGHT / max(1, gray.shape[0])
+    if not 0.8 <= factor <= 1.25:
+        gray = cv2.resize(gray, None, fx=factor, fy=factor,
+                          interpolation=cv2.INTER_CUBIC if factor > 1 else cv2.INTER_AREA)
+    # A white border: both engines lose glyphs that touch the frame.
+    gray = cv2.copyMakeBorder(gray, 12, 12, 12, 12, cv2.BORDER_REPLICATE)
     if chosen == "tesseract":
-        return _read_tesseract(img)
-    return _read_rapidocr(img)
+        reading = _read_tesseract(gray, psm=7, extra=("-c", "tessedit_char_whitelist=0123456789"))
+    else:
+        reading = _read_rapidocr(gray)
+    digits = "".join(ch for ch in reading.text if ch.isdigit())
+    return digits, reading.mean_confidence
+
+
+#: Least Tesseract OSD orientation confidence trusted (its own scale; 2 is its usual cut-off).
+MIN_OSD_CONFIDENCE = 2.0
+
+
+def detect_orientation(gray: np.ndarray, min_confidence: float | None = None) -> int | None:
+    """Degrees (0, 90, 180, 270) the content is turned clockwise, by Tesseract's OSD.
+
+    None when Tesseract (or its ``osd`` data) is missing or the page holds too little text to
+    tell; the caller then judges from the image alone.
+    """
+    binary = _tesseract_binary()
+    if binary is None or gray.ndim != 2 or gray.size == 0:
+        return None
+    img = normalise_scale(gray, TARGET_GLYPH_HEIGHT["tesseract"])
+    ok, png = cv2.imencode(".png", img)
+    if not ok:
+        return None
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    try:
+        proc = subprocess.run([binary, "stdin", "stdout", "--psm", "0"], input=png.tobytes(),
+                              capture_output=True, timeout=TESSERACT_TIMEOUT_S, env=env,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        return None
+    out = proc.stdout.decode("utf-8", "replace")
+    rotate = confidence = None
+    for line in out.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "Rotate":
+            rotate = int(value.strip())
+        elif key.strip() == "Orientation confidence":
+            confidence = float(value.strip())
+    least = MIN_OSD_CONFIDENCE if min_confidence is None else min_confidence
+    if rotate is None or confidence is None or confidence < least:
+        return None
+    # OSD says how far to turn the image clockwise to fix it; the content is turned the rest.
+    return (360 - rotate) % 360
+
+
+def _scale_boxes(reading: TextReading, factor: float) -> TextReading:
+    if not reading.lines or abs(factor - 1.0) < 1e-6:
+        return reading
+    lines = tuple(
+        tuple(TextWord(w.text, w.confidence, tuple(int(round(v * factor)) for v in w.box))
+              for w in line)
+        for line in reading.lines
+    )
+    return TextReading(reading.text, reading.mean_confidence, reading.word_count, reading.engine,
+                       lines)
 
 
 def pdf_text_reading(text: str) -> TextReading:
@@ -175,7 +255,8 @@ def _tesseract_langs() -> str:
     return "+".join(wanted) or "eng"
 
 
-def _read_tesseract(gray: np.ndarray) -> TextReading:
+def _read_tesseract(gray: np.ndarray, psm: int = TESSERACT_PSM,
+                    extra: tuple[str, ...] = ()) -> TextReading:
     binary = _tesseract_binary()
     if binary is None:
         raise ProcessingError("Tesseract tidak terpasang.")
@@ -185,7 +266,7 @@ def _read_tesseract(gray: np.ndarray) -> TextReading:
     # One thread per call: the worker runs documents in parallel, and Tesseract's OpenMP
     # threads only add contention on small images.
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    cmd = [binary, "stdin", "stdout", "-l", _tesseract_langs(), "--psm", str(TESSERACT_PSM), "tsv"]
+    cmd = [binary, "stdin", "stdout", "-l", _tesseract_langs(), "--psm", str(psm), *extra, "tsv"]
     try:
         proc = subprocess.run(
             cmd, input=png.tobytes(), capture_output=True, timeout=TESSERACT_TIMEOUT_S, env=env,
@@ -200,7 +281,7 @@ def _read_tesseract(gray: np.ndarray) -> TextReading:
 
 
 def _parse_tesseract_tsv(tsv: str) -> TextReading:
-    lines: dict[tuple[int, int, int, int], list[str]] = {}
+    lines: dict[tuple[int, int, int, int], list[TextWord]] = {}
     confidences: list[float] = []
     for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
         if row.get("level") != "5":
@@ -210,11 +291,14 @@ def _parse_tesseract_tsv(tsv: str) -> TextReading:
         if not word or conf < 0:
             continue
         key = (int(row["page_num"]), int(row["block_num"]), int(row["par_num"]), int(row["line_num"]))
-        lines.setdefault(key, []).append(word)
+        left, top = int(row["left"]), int(row["top"])
+        box = (left, top, left + int(row["width"]), top + int(row["height"]))
+        lines.setdefault(key, []).append(TextWord(word, conf, box))
         confidences.append(conf)
-    text = "\n".join(" ".join(words) for words in lines.values())
+    text = "\n".join(" ".join(w.text for w in words) for words in lines.values())
     mean = float(np.mean(confidences)) if confidences else 0.0
-    return TextReading(text=text, mean_confidence=mean, word_count=len(confidences), engine="tesseract")
+    return TextReading(text=text, mean_confidence=mean, word_count=len(confidences),
+                       engine="tesseract", lines=tuple(tuple(words) for words in lines.values()))
 
 
 # --- rapidocr -----------------------------------------------------------------------------
@@ -254,13 +338,21 @@ def _read_rapidocr(gray: np.ndarray) -> TextReading:
     items = []
     for box, txt, score in zip(boxes, txts, scores, strict=False):
         pts = np.asarray(box, dtype=float)
-        items.append((pts[:, 1].min(), pts[:, 1].max(), pts[:, 0].min(), str(txt), float(score)))
-    text = "\n".join(" ".join(t[3] for t in row) for row in _group_rows(items))
+        items.append((pts[:, 1].min(), pts[:, 1].max(), pts[:, 0].min(), str(txt), float(score),
+                      pts[:, 0].max()))
+    rows = _group_rows(items)
+    text = "\n".join(" ".join(t[3] for t in row) for row in rows)
     words = text.split()
     # Scores are per detected box; weigh them by words so the mean matches Tesseract's meaning.
     weights = [max(1, len(t[3].split())) for t in items]
     mean = 100.0 * float(np.average([t[4] for t in items], weights=weights))
-    return TextReading(text=text, mean_confidence=mean, word_count=len(words), engine="rapidocr")
+    lines = tuple(
+        tuple(TextWord(t[3], 100.0 * t[4], (int(t[2]), int(t[0]), int(t[5]), int(t[1])))
+              for t in row)
+        for row in rows
+    )
+    return TextReading(text=text, mean_confidence=mean, word_count=len(words), engine="rapidocr",
+                       lines=lines)
 
 
 def _group_rows(items: list[tuple[float, float, float, str, float]]) -> list[list[tuple]]:

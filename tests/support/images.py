@@ -23,6 +23,8 @@ __all__ = [
     "jpeg",
     "make_card",
     "make_page",
+    "make_patterned_card",
+    "sideways",
     "png",
     "scan",
     "text_pdf",
@@ -75,6 +77,42 @@ def make_card(width: int = 1000, seed: int = 0) -> np.ndarray:
         draw.text((width * 0.05, height * (0.22 + 0.1 * i)), row, font=_font(28), fill=(0, 0, 0))
     draw.rectangle([width * 0.75, height * 0.25, width * 0.93, height * 0.7], fill=(40, 40, 170))
     return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+
+
+#: The rows of a whole KTP as printed, NIK consistent with the birth date and sex.
+KTP_ROWS = ("NIK : 6309022909003581", "Nama : HENDRA SUSANTO",
+            "Tempat/Tgl Lahir : TABALONG, 29-09-2000", "Jenis Kelamin : LAKI-LAKI",
+            "Alamat : JL. TANJUNGSARI NO. 74", "Agama : ISLAM", "Pekerjaan : WIRASWASTA",
+            "Kewarganegaraan : WNI", "Berlaku Hingga : SEUMUR HIDUP")
+
+
+def make_patterned_card(width: int = 1000, seed: int = 0) -> np.ndarray:
+    """A KTP-like card cropped to its own edge, on a guilloche-like wavy pattern, BGR.
+
+    Like a real KTP its pattern and colour run to the edge, where a scan would see "ink".
+    """
+    rng = random.Random(seed)
+    height = round(width / 1.586)
+    image = Image.new("RGB", (width, height), (170, 200, 225))
+    draw = ImageDraw.Draw(image)
+    phase = rng.uniform(0, 6.28)
+    for k in range(0, height + 40, 9):
+        points = [(x, k + 6 * np.sin(x / 23.0 + phase + k / 17.0)) for x in range(0, width + 8, 8)]
+        draw.line(points, fill=(125, 160, 200), width=2)
+    draw.text((width * 0.22, height * 0.012), "PROVINSI KALIMANTAN SELATAN", font=_font(32, True),
+              fill=(0, 0, 0))
+    draw.text((width * 0.3, height * 0.08), "KABUPATEN TABALONG", font=_font(30, True),
+              fill=(0, 0, 0))
+    for i, row in enumerate(KTP_ROWS):
+        draw.text((width * 0.04, height * (0.17 + 0.075 * i)), row, font=_font(25), fill=(0, 0, 0))
+    draw.rectangle([width * 0.76, height * 0.25, width * 0.95, height * 0.7], fill=(40, 40, 170))
+    return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+
+
+def sideways(bgr: np.ndarray, degrees: int) -> np.ndarray:
+    """``bgr`` turned ``degrees`` (90, 180, 270) clockwise, as a phone held sideways saves it."""
+    turns = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+    return cv2.rotate(bgr, turns[degrees])
 
 
 def scan(bgr: np.ndarray, seed: int = 0) -> np.ndarray:

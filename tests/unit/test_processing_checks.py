@@ -147,3 +147,50 @@ def test_type_match_legible_text_layer_format_size():
     assert "gambar" in ck.check_text_layer("application/pdf", 0, 2).message
     assert not ck.check_format("image/png", allowed=("application/pdf",)).ok
     assert not ck.check_size(6 * 1024 * 1024).ok and ck.check_size(1000).ok
+
+
+# --- real uploads (issue #11) ---------------------------------------------------------------
+
+
+def test_white_margin_around_a_card_is_not_glare():
+    card = cv2.cvtColor(make_card(600), cv2.COLOR_BGR2GRAY)
+    framed = cv2.copyMakeBorder(card, 60, 60, 80, 80, cv2.BORDER_CONSTANT, value=255)
+    assert ck.measure_exposure(framed).glare == 0.0
+    spot = framed.copy()
+    spot[150:260, 200:330] = 255  # a real glare blob lies on the card
+    assert ck.measure_exposure(spot).glare > DEFAULT_THRESHOLDS["exposure"]
+
+
+def test_legible_needs_sharp_strokes_whatever_the_engine():
+    reading = TextReading("NIK Nama Alamat Agama", 94.0, 4, "rapidocr")
+    assert ck.check_legible(reading, LIMITS, sharpness=2000.0).ok
+    # rapidocr stays confident on motion-blurred text; the strokes' sharpness tells.
+    assert not ck.check_legible(reading, LIMITS, sharpness=120.0).ok
+
+
+def _ktp_lines(top: int = 20) -> tuple:
+    from processing.spec import TextWord
+
+    rows = (["PROVINSI", "JAWA", "TENGAH"], ["NIK", "3301011708900003"], ["Nama", "BUDI"],
+            ["Kewarganegaraan", "WNI"])
+    lines = []
+    for i, words in enumerate(rows):
+        y = top + 60 * i
+        lines.append(tuple(TextWord(w, 90.0, (40 + 150 * j, y, 40 + 150 * j + 120, y + 30))
+                           for j, w in enumerate(words)))
+    return tuple(lines)
+
+
+def test_crop_judged_by_the_cards_parts_inside_the_frame():
+    whole = TextReading("...", 90.0, 9, "tesseract", _ktp_lines())
+    assert ck.check_crop_parts(whole, (1000, 630), LIMITS).ok
+    cut = TextReading("...", 90.0, 9, "tesseract", _ktp_lines(top=0))
+    assert not ck.check_crop_parts(cut, (1000, 630), LIMITS).ok
+    partial = TextReading("...", 90.0, 4, "tesseract", _ktp_lines()[:2])
+    assert ck.check_crop_parts(partial, (1000, 630), LIMITS) is None
+
+
+def test_small_card_passes_resolution_when_its_nik_reads():
+    assert not ck.check_resolution(420, LIMITS, "ktp").ok
+    assert ck.check_resolution(420, LIMITS, "ktp", key_line_read=True).ok
+    assert not ck.check_resolution(180, LIMITS, "ktp", key_line_read=True).ok

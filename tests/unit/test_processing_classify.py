@@ -88,3 +88,39 @@ def test_ktp_in_the_kartu_keluarga_slot_is_recognised():
     rgb, _fields, _truth = document("ktp", 0)
     result = classify(ocr("ktp", 0), layout_of(rgb), DEFAULT_DOC_TYPES)
     assert result.doc_type == "ktp" and result.doc_type != "kartu_keluarga"
+
+
+# --- look-alikes of a KTP (issue #11) -------------------------------------------------------
+
+_KTP_TEXT = (
+    "PROVINSI JAWA TENGAH\nKABUPATEN CILACAP\nNIK : 3301015708900003\nNama : SITI\n"
+    "Tempat/Tgl Lahir : CILACAP, 17-08-1990\nJenis Kelamin : PEREMPUAN\nAgama : ISLAM\n"
+    "Pekerjaan : PELAJAR/MAHASISWA\nKewarganegaraan : WNI\nBerlaku Hingga : SEUMUR HIDUP"
+)
+
+
+def test_a_ktp_of_a_student_is_still_a_ktp():
+    assert classify(TextReading(_KTP_TEXT, 85.0, 40, "tesseract"), CARD).doc_type == "ktp"
+
+
+@pytest.mark.parametrize("text", [
+    # NPWP card: NIK, address and region labels, but an NPWP.
+    "NPWP : 71.686.372.5-307.000\nADI SAPUTRA\nNIK : 3301015708900003\n"
+    "JL. SEDAPAT NO. 1 RT.41 RW.008\nKEL. SUKAJAYA KEC. SUKARAMI\nKPP PRATAMA PALEMBANG",
+    # A fill-in template.
+    "PROVINSI TEMPAT ANDA\nKOTA ANDA\nNIK : 3301015708900003\nNama : Nama Asli Anda\n"
+    "Tempat/Tgl Lahir : Kota Lahir, 07-07-1997\nJenis Kelamin : Laki-laki\nAgama : Agama Anda",
+    # A student card: shared labels only.
+    "KARTU PELAJAR\nNISN : 0012345678\nNama : ADI\nJenis Kelamin : L\n"
+    "Alamat : Jln. Mentok\nAgama : Islam\nTTL : Bantul, 15 Agustus 1994",
+    # A specimen.
+    _KTP_TEXT + "\nSPECIMEN",
+])
+def test_look_alikes_are_not_a_ktp(text):
+    result = classify(TextReading(text, 85.0, 30, "tesseract"), CARD)
+    assert result.doc_type != "ktp", result.reasons
+
+
+def test_shared_labels_without_a_title_claim_no_ktp():
+    text = "Nama : ADI\nAlamat : JL. MAWAR 3\nAgama : ISLAM\nJenis Kelamin : LAKI-LAKI"
+    assert classify(TextReading(text, 85.0, 12, "tesseract"), CARD).doc_type != "ktp"

@@ -12,6 +12,7 @@ from processing.fields import (
     extract_fields,
     find_numbers,
     parse_nik,
+    region_codes,
 )
 from processing.spec import FormData
 from tests.support.text import document, needs_ocr, ocr
@@ -148,3 +149,42 @@ def test_check_family_card():
     assert not absent.ok and "tidak tercantum" in absent.message
     other_kk = check_family_card(fields, FormData(kk_number="3301010101200002"))
     assert not other_kk.ok and "Nomor KK" in other_kk.message
+
+
+# --- a misread NIK never passes (issue #11) -----------------------------------------------
+
+
+def test_region_codes_hold_kabupaten_and_kecamatan():
+    codes = region_codes()
+    assert {"6309", "630902", "3301", "330101"} <= codes
+    assert "6399" not in codes and len(codes) > 7000
+
+
+def test_check_nik_refuses_an_unknown_kabupaten():
+    # 63 (Kalimantan Selatan) is a province, 6399 is no kabupaten of it: a 0/9 misread.
+    result = check_nik("6399022909003581", FormData(), TODAY)
+    assert not result.ok and "kabupaten" in result.message
+
+
+def test_check_nik_asks_an_officer_about_an_unknown_kecamatan():
+    result = check_nik("6309992909003581", FormData(), TODAY)
+    assert not result.ok and "kecamatan" in result.message and "petugas" in result.message
+
+
+def test_check_nik_date_part_against_the_printed_birth_date_and_sex():
+    card = {"birth_date": "2000-09-29", "sex": "L"}
+    assert check_nik("6309022909003581", FormData(), TODAY, card=card).ok
+    # 29 read as 28: the date part no longer matches the date printed on the same card.
+    misread = check_nik("6309022809003581", FormData(), TODAY, card=card)
+    assert not misread.ok and "salah terbaca" in misread.message
+    woman = check_nik("6309026909003581", FormData(), TODAY, card=card)
+    assert not woman.ok and "Jenis kelamin" in woman.message
+
+
+def test_check_nik_low_ocr_confidence_or_disagreeing_reads_are_not_a_pass():
+    low = check_nik("6309022909003581", FormData(), TODAY, confidence=55.0)
+    assert not low.ok and "tidak terbaca pasti" in low.message
+    assert check_nik("6309022909003581", FormData(), TODAY, confidence=93.0).ok
+    differ = check_nik("6309022909003581", FormData(), TODAY, confidence=95.0,
+                       disagreement="pembacaan ulang berbeda.")
+    assert not differ.ok and "tidak terbaca pasti" in differ.message

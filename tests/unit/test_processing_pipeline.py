@@ -14,7 +14,18 @@ from processing.classify import DEFAULT_DOC_TYPES
 from processing.pipeline import analyse
 from processing.spec import CHECK_CODES, FormData, KnownDocument, Thresholds
 from processing.text import available_engines
-from tests.support.images import image_pdf, jpeg, make_card, make_page, scan, text_pdf
+from tests.support.images import (
+    image_pdf,
+    jpeg,
+    make_card,
+    make_page,
+    make_patterned_card,
+    png,
+    scan,
+    sideways,
+    text_pdf,
+)
+from tests.support.text import needs_tesseract
 
 NIK = "6309022909003581"
 
@@ -130,3 +141,31 @@ def test_thumbnail_sized_scan_is_judged_without_ocr():
     assert result.error is None
     assert not result.check("resolution").ok and not result.check("legible").ok
     assert result.doc_type == "unknown"
+
+
+# --- real uploads (issue #11) ---------------------------------------------------------------
+
+
+@pytest.mark.slow
+@needs_ocr
+def test_patterned_card_cropped_to_its_edge_is_whole():
+    """A card cropped to its own edge, its header near the top, is not "cut": all its parts read."""
+    card = scan(make_patterned_card(), 2)
+    result = _analyse(png(card), slot_type="ktp", ocr=True)
+    assert result.doc_type == "ktp", result.reasons
+    assert result.check("crop").ok, result.check("crop").message
+
+
+@pytest.mark.slow
+@needs_ocr
+@pytest.mark.parametrize("degrees", [90, pytest.param(180, marks=needs_tesseract), 270])
+def test_sideways_capture_is_turned_upright_before_the_checks(degrees):
+    card = scan(make_patterned_card(), 2)
+    result = _analyse(png(sideways(card, degrees)), slot_type="ktp", ocr=True)
+    assert result.rotation == degrees
+    assert result.doc_type == "ktp", result.reasons
+    assert result.fields.get("nik") == NIK
+
+
+def test_a_scan_read_without_ocr_reports_no_rotation():
+    assert _analyse(jpeg(scan(make_page(), 1))).rotation == 0

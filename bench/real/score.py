@@ -1,0 +1,254 @@
+"""Score the project's scan triage on the real-scan calibration set (issue #11).
+
+``python -m bench.real.score [--images DIR] [--nik-truth FILE] [--jobs N] [--save PRED.json]``
+``python -m bench.real.score --predictions PRED.json [--nik-truth FILE]``  (re-score, no OCR)
+
+Each image of ``bench/real/manifest.json`` goes through :func:`processing.pipeline.analyse`
+exactly as an upload to a KTP slot would (default thresholds and document types, no form
+data, OCR on), and the verdicts are compared with the hand labels:
+
+* document type: precision and recall per class (``ktp``, ``kartu_keluarga``, ``other``:
+  anything that is neither), the macro-F1 over them, and the refusal rate of look-alikes
+  (``lookalike_*``: NPWP, SIM, foreign IDs, templates... must not be taken for a KTP);
+* image checks: the false-alarm rate of every check on the images labelled clean, and the
+  recall of every labelled defect by the check that should see it;
+* NIK (only with ``--nik-truth``, the private file that never enters the repository): the
+  exact-match rate of the NIK read, and how many wrong NIKs the ``nik`` check let pass.
+
+The images are not in the repository (people's data): without them this says how to get them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bench.real.materialize import DEFAULT_IMAGES, DEFAULT_MANIFEST, fetch_hint
+
+__all__ = ["CHECKS", "DEFECT_CHECKS", "main", "predict", "score"]
+
+#: Checks whose false alarms on clean images are counted.
+CHECKS = ("resolution", "blur", "exposure", "skew", "crop", "blank", "legible")
+#: Labelled defect -> the checks any of which catching it counts as a detection. Rotations are
+#: caught by the orientation the pipeline reports; perspective is corrected, not refused.
+DEFECT_CHECKS: dict[str, tuple[str, ...]] = {
+    "blur": ("blur", "legible"),
+    "glare": ("exposure",),
+    "dark": ("exposure",),
+    "skew": ("skew",),
+    "cropped": ("crop",),
+    "low_resolution": ("resolution",),
+    "rotated_90": ("rotation",),
+    "rotated_180": ("rotation",),
+    "rotated_270": ("rotation",),
+}
+TYPE_CLASSES = ("ktp", "kartu_keluarga", "other")
+
+
+def _expected_class(label: str) -> str:
+    return label if label in ("ktp", "kartu_keluarga") else "other"
+
+
+def _predicted_class(doc_type: str | None) -> str:
+    return doc_type if doc_type in ("ktp", "kartu_keluarga") else "other"
+
+
+def predict(path: str) -> dict[str, Any]:
+    """The pipeline's verdict on one image file, as plain data."""
+    from processing.classify import DEFAULT_DOC_TYPES
+    from processing.pipeline import analyse
+    from processing.spec import Thresholds
+
+    started = time.perf_counter()
+    data = Path(path).read_bytes()
+    result = analyse(data, slot_type="ktp", form=None, known=(), thresholds=Thresholds(),
+                     doc_types=DEFAULT_DOC_TYPES, ocr=True)
+    return {
+        "type": result.doc_type,
+        "confidence": result.confidence,
+        "checks": {c.name: {"ok": c.ok, "value": c.value, "message": c.message}
+                   for c in result.checks},
+        "nik": result.fields.get("nik"),
+        "rotation": getattr(result, "rotation", 0),
+        "error": result.error,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def _predict_entry(args: tuple[str, str]) -> tuple[str, dict[str, Any]]:
+    sha, path = args
+    try:
+        return sha, predict(path)
+    except Exception as exc:  # noqa: BLE001 - one crash is a figure, not the end of the run
+        return sha, {"crash": repr(exc)}
+
+
+#: Clockwise turn a viewer applies for an EXIF orientation (the pipeline applies it on decode).
+_EXIF_TURN = {3: 180, 4: 180, 5: 90, 6: 90, 7: 270, 8: 270}
+
+
+def _expected_rotation(entry: dict) -> int:
+    """Clockwise turn of the content left after EXIF (labels describe the raw pixels)."""
+    labelled = next((int(d.rsplit("_", 1)[1]) for d in entry["labels"]["defects"]
+                     if d.startswith("rotated_")), 0)
+    return (labelled + _EXIF_TURN.get(entry.get("exif_orientation") or 1, 0)) % 360
+
+
+def _rate(num: int, den: int) -> float | None:
+    return num / den if den else None
+
+
+def score(images: list[dict], preds: dict[str, dict], nik_truth: dict[str, str] | None = None
+          ) -> dict[str, Any]:
+    """The figures of the report from per-image predictions keyed by sha256."""
+    scored = [(e, preds[e["sha256"]]) for e in images if e["sha256"] in preds]
+    crashes = [e["file"] for e, p in scored if "crash" in p]
+    scored = [(e, p) for e, p in scored if "crash" not in p]
+    # Types.
+    pairs = [(_expected_class(e["labels"]["type"]), _predicted_class(p.get("type")))
+             for e, p in scored]
+    per_type = {}
+    f1s = []
+    for cls in TYPE_CLASSES:
+        tp = sum(t == cls and q == cls for t, q in pairs)
+        fp = sum(t != cls and q == cls for t, q in pairs)
+        fn = sum(t == cls and q != cls for t, q in pairs)
+        prec, rec = _rate(tp, tp + fp), _rate(tp, tp + fn)
+        f1 = 2 * prec * rec / (prec + rec) if prec and rec else 0.0
+        f1s.append(f1)
+        per_type[cls] = {"support": tp + fn, "precision": prec, "recall": rec, "f1": f1}
+    lookalikes = [p for e, p in scored if e["labels"]["type"].startswith("lookalike_")]
+    refused = sum(p.get("type") != "ktp" for p in lookalikes)
+    confusion: dict[str, Counter] = {}
+    for e, p in scored:
+        confusion.setdefault(e["labels"]["type"], Counter())[p.get("type") or "none"] += 1
+    # Image checks.
+    clean = [p for e, p in scored if e["labels"]["clean"]]
+    false_alarms = {}
+    for check in CHECKS:
+        fired = sum(not p["checks"][check]["ok"] for p in clean)
+        false_alarms[check] = {"clean": len(clean), "fired": fired,
+                               "rate": _rate(fired, len(clean))}
+    defects = {}
+    for defect, checks in DEFECT_CHECKS.items():
+        having = [(e, p) for e, p in scored if defect in e["labels"]["defects"]
+                  and (not defect.startswith("rotated_") or _expected_rotation(e))]
+        if not having:
+            continue
+        caught = 0
+        for e, p in having:
+            if checks == ("rotation",):
+                caught += p.get("rotation") == _expected_rotation(e)
+            else:
+                caught += any(not p["checks"][c]["ok"] for c in checks)
+        defects[defect] = {"support": len(having), "caught": caught,
+                           "recall": _rate(caught, len(having))}
+    seen_rotation = sum(bool(p.get("rotation")) for e, p in scored if not _expected_rotation(e))
+    report: dict[str, Any] = {
+        "scored": len(scored), "missing": len(images) - len(scored) - len(crashes),
+        "crashes": crashes,
+        "types": per_type, "type_macro_f1": sum(f1s) / len(f1s),
+        "lookalike_refusal": {"n": len(lookalikes), "refused": refused,
+                              "rate": _rate(refused, len(lookalikes))},
+        "confusion": {k: dict(v) for k, v in sorted(confusion.items())},
+        "false_alarms_on_clean": false_alarms,
+        "defect_recall": defects,
+        "rotation_false_alarms": seen_rotation,
+        "clean_accuracy": _rate(sum(
+            (all(p["checks"][c]["ok"] for c in CHECKS) and not p.get("rotation"))
+            == e["labels"]["clean"] for e, p in scored), len(scored)),
+        "seconds_per_image": _rate(sum(p.get("seconds", 0.0) for _, p in scored), len(scored)),
+    }
+    if nik_truth is not None:
+        with_truth = [(nik_truth[e["sha256"]], p) for e, p in scored if e["sha256"] in nik_truth]
+        exact = sum(p.get("nik") == truth for truth, p in with_truth)
+        wrong_passed = 0
+        for e, p in scored:
+            nik = p["checks"]["nik"]
+            if p.get("type") == "kartu_keluarga":
+                continue  # its nik check's value is the KK number, held against the form
+            if nik["ok"] and nik["value"] and nik["value"] != nik_truth.get(e["sha256"]):
+                wrong_passed += 1
+        right_passed = sum(p["checks"]["nik"]["ok"] and p["checks"]["nik"]["value"] == truth
+                           for truth, p in with_truth)
+        report["nik"] = {"with_truth": len(with_truth), "exact": exact,
+                         "exact_rate": _rate(exact, len(with_truth)),
+                         "right_nik_passed": right_passed, "wrong_nik_passed": wrong_passed}
+    return report
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def print_report(rep: dict[str, Any]) -> None:
+    """The report in a few lines."""
+    print(f"scored {rep['scored']}, missing {rep['missing']}, crashes {len(rep['crashes'])}, "
+          f"{_fmt(rep['seconds_per_image'])} s/image")
+    for cls, s in rep["types"].items():
+        print(f"  type {cls:15s} support {s['support']:3d}  precision {_fmt(s['precision'])}  "
+              f"recall {_fmt(s['recall'])}  F1 {_fmt(s['f1'])}")
+    lk = rep["lookalike_refusal"]
+    print(f"type macro-F1 {_fmt(rep['type_macro_f1'])}; look-alikes refused "
+          f"{lk['refused']}/{lk['n']} ({_fmt(lk['rate'])})")
+    print("false alarms on clean images: " + ", ".join(
+        f"{c} {s['fired']}/{s['clean']}" for c, s in rep["false_alarms_on_clean"].items()))
+    print("defect recall: " + ", ".join(
+        f"{d} {s['caught']}/{s['support']}" for d, s in rep["defect_recall"].items()))
+    print(f"rotation reported on unrotated images: {rep['rotation_false_alarms']}; "
+          f"clean-vs-defective accuracy {_fmt(rep['clean_accuracy'])}")
+    if "nik" in rep:
+        k = rep["nik"]
+        print(f"NIK: exact {k['exact']}/{k['with_truth']} ({_fmt(k['exact_rate'])}); nik check "
+              f"passed the right NIK {k['right_nik_passed']}, a WRONG NIK {k['wrong_nik_passed']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST)
+    parser.add_argument("--images", type=Path, default=DEFAULT_IMAGES)
+    parser.add_argument("--nik-truth", type=Path, help="private nik_truth.json (never commit)")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes")
+    parser.add_argument("--save", type=Path, help="write the per-image predictions here")
+    parser.add_argument("--predictions", type=Path, help="score saved predictions (no analysis)")
+    parser.add_argument("--json", type=Path, help="write the report here")
+    parser.add_argument("--only", nargs="*", help="only these files (manifest names)")
+    args = parser.parse_args(argv)
+    images = json.loads(args.manifest.read_text())["images"]
+    if args.only:
+        images = [e for e in images if e["file"] in set(args.only)]
+    if args.predictions:
+        preds = json.loads(args.predictions.read_text())
+    else:
+        present = [(e["sha256"], str(args.images / e["file"])) for e in images
+                   if (args.images / e["file"]).exists()]
+        if not present:
+            print(f"No calibration images in {args.images}.", file=sys.stderr)
+            print(fetch_hint(images), file=sys.stderr)
+            return 2
+        if len(present) < len(images):
+            print(f"{len(images) - len(present)} of {len(images)} images missing in "
+                  f"{args.images}; run `python -m bench.real.materialize`.", file=sys.stderr)
+        with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            preds = dict(pool.map(_predict_entry, present, chunksize=2))
+        if args.save:
+            args.save.write_text(json.dumps(preds, indent=1))
+    truth = None
+    if args.nik_truth:
+        truth = json.loads(args.nik_truth.read_text())["nik_by_sha256"]
+    rep = score(images, preds, truth)
+    if args.json:
+        args.json.write_text(json.dumps(rep, indent=1, default=str))
+    print_report(rep)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import Flask
 
 import admin
-from pengesahan import cli, records, web
+from pengesahan import cli, records, translations, web
 from pengesahan.config import Settings, load_settings
-from pengesahan.extensions import csrf
+from pengesahan.extensions import babel, csrf
 from pengesahan.jobs import queue
 from pengesahan.web import RecordIdConverter
 
@@ -30,12 +30,17 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
         REMEMBER_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,
         API_RATE_LIMIT=settings.api_rate_limit,
+        # Every officer screen in Bahasa Indonesia, times in the office's zone.
+        BABEL_DEFAULT_LOCALE="id",
+        BABEL_DEFAULT_TIMEZONE=settings.office_timezone,
+        BABEL_TRANSLATION_DIRECTORIES=str(translations.DIRECTORY),
     )
     if test_config:
         app.config.update(test_config)
     queue.configure(settings)
     records.init_app(app)
     csrf.init_app(app)
+    babel.init_app(app)
     web.init_app(app)
     admin.init_app(app)
     cli.init_app(app)

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
 from flask_admin import BaseView
+from flask_admin.babel import domain as admin_domain
 from flask_admin.contrib.peewee import ModelView
+from flask_admin.contrib.peewee.form import CustomModelConverter
 from flask_login import current_user
 from flask_wtf import FlaskForm
+
+from admin.formats import DETAIL_TYPE_FORMATTERS, LIST_TYPE_FORMATTERS, DayField, MomentField
 
 OFFICE = frozenset({"admin", "pelaksana", "kabid", "sekdis", "kadin"})
 REVIEWERS = frozenset({"admin", "pelaksana", "kabid"})
@@ -40,10 +44,57 @@ class SecureView(AccessRules, BaseView):
     """A custom admin page behind the access rules."""
 
 
-class SecureModelView(AccessRules, ModelView):
-    """A model screen behind the access rules; CSRF through Flask-WTF like every form."""
+class _AdminTranslations:
+    """WTForms' messages through the admin catalogue: WTForms ships no Indonesian of its own."""
 
-    form_base_class = FlaskForm
+    def gettext(self, string):
+        return admin_domain.get_translations().ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return admin_domain.get_translations().ungettext(singular, plural, n)
+
+
+class AdminForm(FlaskForm):
+    """Every admin form: CSRF through Flask-WTF, validation messages in Indonesian."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            return _AdminTranslations()
+
+
+class DateFormConverter(CustomModelConverter):
+    """Model forms labelled in Indonesian, with dates and times typed ``dd-mm-yyyy`` (``HH.MM``).
+
+    Flask-Admin's own fields take ISO text behind a date picker; typed by hand, ``02-01-2025``
+    was read as another day without a word.
+    """
+
+    def convert(self, model, field, field_args):
+        # Form labels as on the list and details pages (Flask-Admin's peewee forms would show
+        # the English field name).
+        label = (self.view.column_labels or {}).get(field.name)
+        if label:
+            field_args = {"label": label, **(field_args or {})}
+        return super().convert(model, field, field_args)
+
+    def handle_date(self, model, field, **kwargs):
+        return field.name, DayField(**kwargs)
+
+    def handle_datetime(self, model, field, **kwargs):
+        return field.name, MomentField(**kwargs)
+
+
+#: Labels of the columns most models share, so no screen falls back to "Id" or "Created At".
+_COMMON_LABELS = {"id": "No.", "created_at": "Dibuat"}
+
+
+class SecureModelView(AccessRules, ModelView):
+    """A model screen behind the access rules, in Indonesian: labels, values and messages."""
+
+    form_base_class = AdminForm
+    model_form_converter = DateFormConverter
+    column_type_formatters = LIST_TYPE_FORMATTERS
+    column_type_formatters_detail = DETAIL_TYPE_FORMATTERS
     can_view_details = True
     page_size = 50
     allow_create = True
@@ -61,6 +112,23 @@ class SecureModelView(AccessRules, ModelView):
     @property
     def can_delete(self) -> bool:
         return self.allow_delete and self.may_write()
+
+    def search_placeholder(self) -> str | None:
+        # Flask-Admin's peewee backend leaves this to us (it would show "None").
+        if not self.column_searchable_list:
+            return None
+        names = [self.get_column_name(str(getattr(column, "name", column)))
+                 for column in self.column_searchable_list]
+        return "Cari " + ", ".join(names)
+
+    def __init__(self, model, *args, **kwargs):
+        # Codes are shown by their names: every field declared with choices (statuses, roles,
+        # kinds...) maps its code to its label on the list and details pages.
+        self.column_labels = {**_COMMON_LABELS, **(self.column_labels or {})}
+        if self.column_choices is None:
+            self.column_choices = {field.name: list(field.choices) for field in model._meta.sorted_fields
+                                   if field.choices}
+        super().__init__(model, *args, **kwargs)
 
     _WRITE_ENDPOINTS = frozenset({"create_view", "edit_view", "delete_view", "ajax_update"})
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-__all__ = ["csrf", "login_manager"]
+__all__ = ["babel", "csrf", "login_manager"]
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
+# Only the officers' screens translate (Flask-Admin's ``admin`` domain); the product's own
+# templates are written in Indonesian, so Jinja's i18n extension is not installed on them.
+babel = Babel(configure_jinja=False)

@@ -25,6 +25,7 @@ __all__ = [
     "open_dossier_of",
     "open_for_candidate",
     "profile_differences",
+    "returned_agreement_of",
     "review_slot",
     "verify_dossier",
 ]
@@ -149,10 +150,41 @@ def display_name(name: str) -> str:
     return cleaned[:255]
 
 
+def returned_agreement_of(slot: DocumentSlot) -> Agreement | None:
+    """The returned placement agreement whose new draft ``slot`` may receive, if any.
+
+    A verified PP slot is closed to uploads, except while its dossier's agreement is
+    Dikembalikan: the P3MI then corrects the draft of that same agreement (same number).
+    """
+    if slot.doc_type != "perjanjian_penempatan" or slot.status != SlotStatus.TERVERIFIKASI:
+        return None
+    return (slot.dossier.agreements
+            .where((Agreement.kind == "perjanjian_penempatan")
+                   & (Agreement.status == AgreementStatus.DIKEMBALIKAN))
+            .order_by(Agreement.id.desc()).first())
+
+
 def add_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: int,
                original_name: str, actor: User | None) -> Upload:
-    """Record a stored file in ``slot``; the slot (and a rejected dossier) become Diajukan."""
+    """Record a stored file in ``slot``; the slot (and a rejected dossier) become Diajukan.
+
+    A new draft for a returned agreement goes into its verified PP slot without reopening the
+    dossier: the slot keeps its status, the earlier drafts stay as rows, and the event and the
+    audit entry say which agreement the draft corrects.
+    """
     with write_transaction():
+        returned = returned_agreement_of(slot)
+        if returned is not None:
+            upload = Upload.create(
+                slot=slot, sha256=sha256, media_type=media_type, size=size,
+                original_name=display_name(original_name), uploaded_by=actor,
+            )
+            ReviewEvent.create(dossier=slot.dossier_id, slot=slot, actor=actor, from_status=slot.status,
+                               to_status=slot.status,
+                               reason=f"Draf perbaikan untuk {returned.number} diunggah.")
+            audit.record(actor_name(actor), "upload.add", f"slot:{slot.id}", upload=upload.id, sha256=sha256,
+                         corrects=f"agreement:{returned.id}")
+            return upload
         workflow.check_transition("slot", slot.status, SlotStatus.DIAJUKAN)
         upload = Upload.create(
             slot=slot, sha256=sha256, media_type=media_type, size=size,

@@ -18,7 +18,7 @@ from pengesahan.records.people import User
 from pengesahan.services.dossiers import actor_name, add_upload, display_name
 from pengesahan.storage import file_store
 from pengesahan.workflow import UploadState
-from processing.intake import inspect_upload, read_limited
+from processing.intake import IntakeResult, inspect_upload, read_limited
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,15 @@ def accept_upload(settings: Settings, slot: DocumentSlot, stream: BinaryIO, file
     A refused file is not stored, but the refusal is kept in the audit log (who, which slot,
     why), so an officer can answer "I uploaded it and it disappeared".
     """
+    data, result = take_in(slot, stream, filename, actor)
+    upload = store_upload(settings, slot, data, result, filename, actor)
+    enqueue_processing(upload)
+    return upload
+
+
+def take_in(slot: DocumentSlot, stream: BinaryIO, filename: str | None,
+            actor: User | None) -> tuple[bytes, IntakeResult]:
+    """Read and check one file meant for ``slot``; a refusal is audited, nothing is stored."""
     try:
         data = read_limited(stream)
         result = inspect_upload(data, declared_name=filename)
@@ -52,13 +61,21 @@ def accept_upload(settings: Settings, slot: DocumentSlot, stream: BinaryIO, file
         audit.record(actor_name(actor), "upload.refused", f"slot:{slot.id}",
                      reason=exc.message, name=display_name(filename or ""))
         raise
+    return data, result
+
+
+def store_upload(settings: Settings, slot: DocumentSlot, data: bytes, result: IntakeResult,
+                 filename: str | None, actor: User | None) -> Upload:
+    """Store a file that passed intake and record it in ``slot``; the caller queues it.
+
+    Inside a caller's transaction the record rolls back with it; queue the processing
+    (:func:`enqueue_processing`) only once that transaction has committed.
+    """
     # Stored before it is recorded: a failure after this leaves at most an unreferenced,
     # content-addressed file, never a record pointing to a missing one.
     file_store(settings).put(data)
-    upload = add_upload(slot, sha256=result.sha256, media_type=result.media_type, size=result.size,
-                        original_name=filename or "", actor=actor)
-    enqueue_processing(upload)
-    return upload
+    return add_upload(slot, sha256=result.sha256, media_type=result.media_type, size=result.size,
+                      original_name=filename or "", actor=actor)
 
 
 def reprocess_upload(upload: Upload, *, actor: User) -> None:

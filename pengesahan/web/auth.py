@@ -49,10 +49,15 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _home_of(user) -> str:
+    """Where a user starts: P3MI staff in their portal, the office in the admin."""
+    return url_for("portal.index") if user.role == "p3mi" else url_for("admin.index")
+
+
 @bp.route("/masuk", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("admin.index"))
+        return redirect(_home_of(current_user))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
@@ -63,7 +68,7 @@ def login():
             status = exc.status
         else:
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("admin.index"))
+            return redirect(_safe_next(request.args.get("next")) or _home_of(user))
     elif request.method == "POST":
         flash("Isi nama pengguna dan kata sandi.", "error")
         status = 400
@@ -82,7 +87,7 @@ def logout():
 
 @bp.route("/")
 def home():
-    return redirect(url_for("admin.index") if current_user.is_authenticated else url_for("auth.login"))
+    return redirect(_home_of(current_user) if current_user.is_authenticated else url_for("auth.login"))
 
 
 def roles_required(*roles: str):

@@ -91,7 +91,8 @@ def _login(browser, base: str, username: str, password: str):
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/admin/**")
+    # Officers start in the admin, P3MI staff in their portal.
+    page.wait_for_url(f"{base}/portal/**" if username == "p3mi" else f"{base}/admin/**")
     return page
 
 
@@ -170,12 +171,15 @@ def test_officer_review_and_signer_batch(pki_app, server, browser, tmp_path):
     page.locator("button[value=terima]", has_text="Verifikasi PP").click()
     page.wait_for_selector("text=Perjanjian terverifikasi dan siap ditandatangani.")
 
-    # --- the P3MI reads the reason, read-only --------------------------------------------------
+    # --- the P3MI reads the reason, in its portal and on the read-only office page ------------
     p3mi = _login(browser, server, "p3mi", passwords["p3mi"])
+    p3mi.goto(f"{server}/portal/berkas/{dossier.id}")
+    assert template in p3mi.content()
+    _shot(p3mi, "07-p3mi-portal-alasan")
     p3mi.goto(f"{server}/admin/pemeriksaan/berkas/{dossier.id}")
     assert template in p3mi.locator(f"#slot-{ktp.id} [data-reason]").inner_text()
     assert p3mi.locator("button[value=terima], button[value=tolak], input[type=file]").count() == 0
-    _shot(p3mi, "07-p3mi-membaca-alasan")
+    _shot(p3mi, "07b-p3mi-membaca-alasan")
 
     # --- the Kepala Dinas batch-signs both ---------------------------------------------------
     kadin = _login(browser, server, "kadin", passwords["kadin"])

@@ -212,7 +212,7 @@ def submit_agreement(body: dict, dossier_id: int):
     agreement = ratification.submit_agreement(
         _dossier(dossier_id), employer_name=body.get("employer_name"),
         destination_country=body.get("destination_country"), job_title=body.get("job_title"),
-        contract_months=body["contract_months"], actor=current_actor())
+        contract_months=body["contract_months"], actor=current_actor(), settings=current_app.config["SETTINGS"])
     return agreement, 201, {"Location": url_for("api.get_agreement", agreement_id=agreement.id)}
 
 

@@ -1,0 +1,166 @@
+"""What a P3MI's draft placement agreement says about its CPMI, and whether that contradicts the
+dossier: pure functions over the PDF's text layer (no Flask, no database).
+
+The draft is read where it labels the parties' identities ("Nama : …", "NIK : …",
+"Negara Penempatan : …"). Only a contradiction counts: a draft that names nobody (a scan
+without text layer, free prose) is left to the officer, who reads every draft anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+import pypdfium2 as pdfium
+
+from processing.fields import parse_nik
+
+__all__ = ["DraftFacts", "Person", "draft_facts", "draft_mismatches", "read_draft_text", "same_country", "same_name"]
+
+log = logging.getLogger(__name__)
+
+#: How many lines apart a "Nama" label and a "NIK" label may be to describe the same person.
+_BLOCK_LINES = 3
+
+_LABEL_SEP = r"\s*[:：]\s*"
+_NIK_LINE = re.compile(
+    r"^\s*(?:NIK|No(?:mor|\.)?\s*(?:KTP|Induk\s+Kependudukan)|Nomor\s+Induk\s+Kependudukan)"
+    + _LABEL_SEP + r"(?P<value>[0-9][0-9 .\-]{14,24}[0-9])\b", re.IGNORECASE)
+_NAME_LINE = re.compile(
+    r"^\s*Nama(?P<qualifier>(?:\s+(?:Lengkap|CPMI|PMI|Calon\s+Pekerja\s+Migran(?:\s+Indonesia)?|"
+    r"Pekerja\s+Migran(?:\s+Indonesia)?))*)" + _LABEL_SEP + r"(?P<value>\S.*)$", re.IGNORECASE)
+_COUNTRY_LINE = re.compile(
+    r"^\s*Negara(?:\s+(?:Tujuan|Penempatan|Tempat\s+Bekerja))+" + _LABEL_SEP + r"(?P<value>\S.*)$",
+    re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Person:
+    """A name and the NIK labelled beside it (either may be empty)."""
+
+    name: str
+    nik: str
+    #: True when the label itself says the name is the CPMI's ("Nama CPMI : …").
+    is_cpmi: bool = False
+
+
+@dataclass(frozen=True)
+class DraftFacts:
+    """The identities and destination a draft states in labelled lines."""
+
+    people: tuple[Person, ...]
+    countries: tuple[str, ...]
+    #: Whether the PDF has a text layer at all (a scanned draft has none).
+    has_text: bool
+
+    @property
+    def niks(self) -> tuple[str, ...]:
+        return tuple(p.nik for p in self.people if p.nik)
+
+
+def read_draft_text(data: bytes) -> str:
+    """The text layer of a PDF, pages joined by form feeds; "" when the PDF cannot be read."""
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError:
+        log.warning("draft is not a readable PDF; nothing to compare")
+        return ""
+    try:
+        texts = []
+        for index in range(len(document)):
+            page = document[index]
+            textpage = page.get_textpage()
+            try:
+                texts.append(textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n"))
+            finally:
+                textpage.close()
+                page.close()
+        return "\f".join(texts)
+    except pdfium.PdfiumError:
+        log.warning("draft text layer unreadable; nothing to compare", exc_info=True)
+        return ""
+    finally:
+        document.close()
+
+
+def _valid_nik(raw: str) -> str | None:
+    try:
+        return parse_nik(raw).nik
+    except ValueError:
+        return None
+
+
+def draft_facts(text: str) -> DraftFacts:
+    """The people (name with the NIK beside it) and destination countries labelled in ``text``."""
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    names: list[tuple[int, str, bool]] = []
+    niks: list[tuple[int, str]] = []
+    countries: list[str] = []
+    for index, line in enumerate(lines):
+        if match := _NIK_LINE.match(line):
+            nik = _valid_nik(match["value"])
+            if nik:
+                niks.append((index, nik))
+        elif match := _NAME_LINE.match(line):
+            qualifier = match["qualifier"].casefold()
+            names.append((index, match["value"].strip(), "pmi" in qualifier or "migran" in qualifier))
+        elif match := _COUNTRY_LINE.match(line):
+            countries.append(match["value"].strip())
+    people = []
+    paired: set[int] = set()
+    for nik_line, nik in niks:
+        # Identity blocks list the name first; take the nearest name above, else just below.
+        near = [n for n in names if n[0] not in paired and abs(n[0] - nik_line) <= _BLOCK_LINES]
+        near.sort(key=lambda n: (n[0] > nik_line, abs(n[0] - nik_line)))
+        if near:
+            paired.add(near[0][0])
+            people.append(Person(near[0][1], nik, near[0][2]))
+        else:
+            people.append(Person("", nik))
+    people.extend(Person(name, "", True) for line, name, is_cpmi in names if is_cpmi and line not in paired)
+    return DraftFacts(people=tuple(people), countries=tuple(countries), has_text=bool(text.strip()))
+
+
+def _words(value: str) -> list[str]:
+    return "".join(ch if ch.isalnum() else " " for ch in value.casefold()).split()
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two spellings name the same person: equal up to case, spacing and punctuation,
+    or one the other with more names ("Siti Aminah" and "Siti Aminah binti Ahmad")."""
+    wa, wb = _words(a), _words(b)
+    if not wa or not wb:
+        return False
+    if "".join(wa) == "".join(wb):
+        return True
+    shorter, longer = sorted((wa, wb), key=len)
+    return len(shorter) >= 2 and longer[:len(shorter)] == shorter
+
+
+def same_country(a: str, b: str) -> bool:
+    """Whether two spellings name the same country ("Hong Kong", "Hongkong SAR", "TAIWAN (R.O.C.)")."""
+    ca, cb = "".join(_words(re.sub(r"\(.*?\)", "", a))), "".join(_words(re.sub(r"\(.*?\)", "", b)))
+    if not ca or not cb:
+        return False
+    return ca == cb or ca.startswith(cb) or cb.startswith(ca)
+
+
+def draft_mismatches(facts: DraftFacts, *, nik: str, name: str, country: str) -> list[str]:
+    """What the draft states that contradicts the dossier, one sentence each ([] when nothing).
+
+    The NIK contradicts when the draft labels NIKs and none is the CPMI's; the name when the
+    person labelled with the CPMI's NIK (or labelled as the CPMI) has another name; the
+    country when the draft labels a destination and it is not the dossier's.
+    """
+    problems = []
+    if facts.niks and nik not in facts.niks:
+        problems.append(f"NIK pada draf ({', '.join(dict.fromkeys(facts.niks))}) bukan NIK CPMI pada berkas ({nik}).")
+    cpmi_names = [p.name for p in facts.people if p.name and (p.nik == nik or (p.is_cpmi and not p.nik))]
+    other = [n for n in dict.fromkeys(cpmi_names) if not same_name(n, name)]
+    if other:
+        problems.append(f"Nama CPMI pada draf ({', '.join(other)}) berbeda dengan nama pada berkas ({name}).")
+    if country and facts.countries and not any(same_country(c, country) for c in facts.countries):
+        problems.append(f"Negara penempatan pada draf ({', '.join(dict.fromkeys(facts.countries))}) "
+                        f"berbeda dengan negara pada berkas ({country}).")
+    return problems

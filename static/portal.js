@@ -1,0 +1,69 @@
+/* The P3MI portal: while an upload is queued or being checked, poll the dossier's status every
+ * 2 s and redraw the slots' live part (state, failed checks and their fixes). Without JS the
+ * page shows the same after a reload. */
+(function () {
+  "use strict";
+  var page = document.querySelector(".portal-dossier[data-status-url]");
+  if (!page) { return; }
+  var url = page.getAttribute("data-status-url");
+
+  var text = function (tag, cls, content) {
+    var el = document.createElement(tag);
+    if (cls) { el.className = cls; }
+    if (content) { el.textContent = content; }
+    return el;
+  };
+
+  var drawUpload = function (live, up) {
+    live.textContent = "";
+    if (!up) { return; }
+    var line = text("div", "small");
+    line.setAttribute("data-upload", up.id);
+    line.setAttribute("data-state", up.state);
+    line.appendChild(document.createTextNode((up.original_name || "Berkas") + " — "));
+    var label = up.state_label + (up.state === "running" ? " " + up.progress + "%" : "");
+    line.appendChild(text("span", up.state === "failed" ? "text-danger" : (up.busy ? "text-info" : ""), label));
+    if (up.state === "failed" && up.state_reason) { line.appendChild(text("span", "text-danger", ": " + up.state_reason)); }
+    live.appendChild(line);
+    if (up.failed.length) {
+      var list = text("ul", "list-unstyled small mb-1 fixes");
+      up.failed.forEach(function (c) {
+        var li = text("li", "check-fail");
+        li.setAttribute("data-check", c.name);
+        li.appendChild(text("span", "mark", "✗ "));
+        li.appendChild(text("strong", "", c.label));
+        li.appendChild(document.createTextNode(": " + c.message + " "));
+        li.appendChild(text("span", "fix", "→ " + c.hint));
+        list.appendChild(li);
+      });
+      live.appendChild(list);
+    } else if (up.state === "done") {
+      live.appendChild(text("div", "small text-success", "✓ Lolos pemeriksaan otomatis; menunggu pemeriksaan petugas."));
+    }
+  };
+
+  var poll = function () {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (data) {
+        data.slots.forEach(function (slot) {
+          var item = document.getElementById("slot-" + slot.id);
+          var live = item && item.querySelector("[data-live]");
+          if (!live) { return; }
+          var shown = live.querySelector("[data-upload]");
+          var up = slot.upload;
+          if (up && shown && shown.getAttribute("data-upload") === String(up.id) &&
+              shown.getAttribute("data-state") === up.state && up.state !== "running") { return; }
+          drawUpload(live, up);
+        });
+        var box = page.querySelector("[data-pending-box]");
+        if (box) {
+          box.hidden = !data.pending;
+          box.querySelector("[data-pending-count]").textContent = data.pending;
+        }
+        if (data.pending) { window.setTimeout(poll, 2000); }
+      })
+      .catch(function () { window.setTimeout(poll, 10000); });
+  };
+  if (page.getAttribute("data-pending") !== "0") { window.setTimeout(poll, 2000); }
+})();

@@ -1,0 +1,351 @@
+"""The P3MI portal with the real app: a dossier from the SIAPkerja form, uploads into its slots
+and their live status, company scoping, and the placement agreement's submission and correction
+(with the draft checked against the dossier)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from io import BytesIO
+
+import pytest
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+from pengesahan.records.base import db
+from tests.support.app import csrf_token_from, prepared_app
+from tests.support.images import make_card, png
+
+NIK = "6309055708980002"
+OTHER_NIK = "6309055708980003"
+NAME = "SITI AMINAH"
+
+
+def draft_pdf(*, nik: str = NIK, name: str = NAME, country: str = "Taiwan") -> bytes:
+    """A PP draft whose identity block names ``name``/``nik`` and ``country``."""
+    buffer = BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    lines = ["PERJANJIAN PENEMPATAN PEKERJA MIGRAN INDONESIA", "Pihak Pertama", "Nama : Budi Santoso",
+             "Jabatan : Direktur PT Uji", "Pihak Kedua", f"Nama Lengkap : {name}", f"NIK : {nik}",
+             "Tempat/Tanggal Lahir : Tanjung, 17-08-1998", f"Negara Penempatan : {country}",
+             "Pemberi Kerja : Chen Family"]
+    y = 780
+    for line in lines:
+        pdf.drawString(72, y, line)
+        y -= 18
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def form_data(**overrides) -> dict:
+    data = {
+        "nik": NIK, "name": NAME, "sex": "P", "birth_place": "Tanjung", "birth_date": "17-08-1998",
+        "religion": "Islam", "marital_status": "belum_kawin", "address": "Jl. Mawar 1, Tanjung",
+        "phone": "0812 3456 7890", "kk_number": "6309051203150001", "kk_head_nik": "6309051203700001",
+        "father_name": "Ahmad", "mother_name": "Aminah", "emergency_name": "Ahmad",
+        "emergency_relation": "Ayah", "emergency_phone": "081234567891", "permit_date": "01-02-2026",
+        "health_cert_number": "SKS/123/2026", "health_clinic": "Klinik Sehat", "health_doctor": "dr. Sari",
+        "health_date": "10-01-2026", "bnsp_number": "", "bpjs_number": "12345678901",
+        "destination_country": "Taiwan", "employer_name": "Chen Family", "job_title": "Pengasuh lansia",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def p3mi(make_user, login):
+    user, password = make_user("p3mi")
+    login(user.username, password)
+    return user
+
+
+def _create(client) -> int:
+    response = client.post("/portal/berkas/baru", data=form_data())
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return int(re.search(r"/portal/berkas/(\d+)$", response.headers["Location"]).group(1))
+
+
+def _slot(dossier_id: int, doc_type: str):
+    from pengesahan.records.dossiers import DocumentSlot
+
+    with db.connection_context():
+        return DocumentSlot.get((DocumentSlot.dossier == dossier_id) & (DocumentSlot.doc_type == doc_type)
+                                & (DocumentSlot.owner == ("p3mi" if doc_type == "perjanjian_penempatan" else "cpmi")))
+
+
+def _upload(client, dossier_id: int, slot_id: int, data: bytes, name: str):
+    return client.post(f"/portal/berkas/{dossier_id}/slot/{slot_id}/unggah",
+                       data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+
+
+def _verified_with_draft(settings, dossier_id: int, draft: bytes) -> None:
+    """The officers' part, done directly: the PP draft in its slot, every slot and the dossier verified."""
+    from pengesahan import storage
+    from pengesahan.records.dossiers import DocumentSlot, Dossier
+    from pengesahan.services.dossiers import add_upload
+
+    with db.connection_context():
+        slot = DocumentSlot.get((DocumentSlot.dossier == dossier_id) & (DocumentSlot.doc_type == "perjanjian_penempatan"))
+        key = storage.file_store(settings).put(draft)
+        add_upload(slot, sha256=key, media_type="application/pdf", size=len(draft), original_name="pp.pdf", actor=None)
+        DocumentSlot.update(status="terverifikasi").where(DocumentSlot.dossier == dossier_id).execute()
+        Dossier.update(status="terverifikasi").where(Dossier.id == dossier_id).execute()
+
+
+def _returned_agreement(client, settings, make_user, dossier_id: int):
+    from pengesahan.records.agreements import Agreement
+    from pengesahan.services import ratification
+
+    _verified_with_draft(settings, dossier_id, draft_pdf())
+    response = client.post(f"/portal/berkas/{dossier_id}/pp", data={
+        "employer_name": "Chen Family", "destination_country": "Taiwan", "job_title": "Pengasuh lansia",
+        "contract_months": "24"})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    officer, _ = make_user("pelaksana")
+    with db.connection_context():
+        agreement = Agreement.get(Agreement.dossier == dossier_id)
+        ratification.return_agreement(agreement, reason="Gaji belum dicantumkan.", actor=officer)
+        return Agreement.get_by_id(agreement.id)
+
+
+# --- the dossier --------------------------------------------------------------------------------
+
+
+def test_p3mi_creates_a_dossier_with_the_form_and_sees_it_listed(client, p3mi):
+    from pengesahan.records.dossiers import Dossier
+
+    assert client.get("/portal/berkas/baru").status_code == 200
+    dossier_id = _create(client)
+    with db.connection_context():
+        dossier = Dossier.get_by_id(dossier_id)
+        assert dossier.company_id == p3mi.company_id
+        assert dossier.candidate.birth_date.isoformat() == "1998-08-17"
+        assert dossier.candidate.health_date.isoformat() == "2026-01-10"
+        assert dossier.destination_country == "Taiwan"
+        assert dossier.slots.count() >= 10
+    listing = client.get("/portal/").get_data(as_text=True)
+    assert f'data-dossier="{dossier_id}"' in listing and NAME in listing
+    page = client.get(f"/portal/berkas/{dossier_id}").get_data(as_text=True)
+    assert 'capture="environment"' in page and 'accept="image/*,application/pdf"' in page
+    assert "Belum lengkap" in page
+    # The same NIK again opens the company's existing dossier instead of a second one.
+    again = client.post("/portal/berkas/baru", data=form_data())
+    assert again.status_code == 303 and again.headers["Location"].endswith(f"/portal/berkas/{dossier_id}")
+
+
+def test_form_errors_are_shown_beside_their_fields_and_nothing_is_created(client, p3mi):
+    from pengesahan.records.dossiers import Dossier
+
+    response = client.post("/portal/berkas/baru", data=form_data(
+        nik="6309055713980002", birth_date="1-8-1998", health_date="31-02-2026", phone="telepon",
+        kk_number="123"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    for name in ("nik", "birth_date", "health_date", "phone", "kk_number"):
+        assert f'data-error-for="{name}"' in page, name
+    assert "hh-bb-tttt" in page and "tidak ada di kalender" in page
+    assert 'value="1-8-1998"' in page  # what was typed stays in the form
+    with db.connection_context():
+        assert Dossier.select().count() == 0
+
+
+def test_office_users_are_refused_and_visitors_sent_to_login(client, make_user, login):
+    assert client.get("/portal/").status_code == 302
+    officer, password = make_user("pelaksana")
+    login(officer.username, password)
+    assert client.get("/portal/").status_code == 403
+
+
+# --- uploads ------------------------------------------------------------------------------------
+
+
+def test_upload_into_a_slot_and_follow_its_status(client, p3mi):
+    from pengesahan.records.dossiers import Upload
+
+    dossier_id = _create(client)
+    ktp = _slot(dossier_id, "ktp")
+    response = _upload(client, dossier_id, ktp.id, png(make_card(seed=1)), "ktp.png")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"#slot-{ktp.id}")
+    state = client.get(f"/portal/berkas/{dossier_id}/status").get_json()
+    slot = next(s for s in state["slots"] if s["id"] == ktp.id)
+    assert slot["status"] == "diajukan" and slot["upload"]["state"] == "queued" and state["pending"] >= 1
+    assert state["filled"] == 1 and not state["complete"]
+
+    # The worker's verdict: blurred, and not a KTP at all. Each failure comes with its fix.
+    with db.connection_context():
+        Upload.update(state="done", progress=100, classified_type="kartu_keluarga", checks=[
+            {"name": "blur", "ok": False, "message": "Gambar buram."},
+            {"name": "type_match", "ok": False, "message": "Bukan KTP."},
+            {"name": "exposure", "ok": True, "message": "Pencahayaan baik."},
+        ]).where(Upload.id == slot["upload"]["id"]).execute()
+    state = client.get(f"/portal/berkas/{dossier_id}/status").get_json()
+    upload = next(s for s in state["slots"] if s["id"] == ktp.id)["upload"]
+    hints = {c["name"]: c["hint"] for c in upload["failed"]}
+    assert hints["blur"] == "Foto ulang dengan kamera diam dan fokus."
+    assert hints["type_match"].startswith("Unggah KTP") and "bukan Kartu Keluarga" in hints["type_match"]
+    assert "exposure" not in hints and state["pending"] == 0
+    page = client.get(f"/portal/berkas/{dossier_id}").get_data(as_text=True)
+    assert "Foto ulang dengan kamera diam dan fokus." in page
+
+
+def test_refused_uploads_are_shown_at_their_slot_with_the_right_status(client, p3mi):
+    from pengesahan.records.dossiers import Upload
+
+    dossier_id = _create(client)
+    ktp = _slot(dossier_id, "ktp")
+    missing = client.post(f"/portal/berkas/{dossier_id}/slot/{ktp.id}/unggah", data={},
+                          content_type="multipart/form-data")
+    assert missing.status_code == 400 and "data-slot-error" in missing.get_data(as_text=True)
+    refused = _upload(client, dossier_id, ktp.id, b"bukan gambar sama sekali" * 10, "ktp.png")
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert f'id="slot-{ktp.id}"' in page and "data-slot-error" in page
+    with db.connection_context():
+        assert Upload.select().count() == 0
+
+
+def test_a_returned_slot_shows_the_reason_and_takes_a_replacement(client, p3mi, make_user):
+    from pengesahan.records.dossiers import DocumentSlot
+    from pengesahan.services.dossiers import review_slot
+
+    dossier_id = _create(client)
+    ktp = _slot(dossier_id, "ktp")
+    _upload(client, dossier_id, ktp.id, png(make_card(seed=1)), "ktp.png")
+    officer, _ = make_user("pelaksana")
+    with db.connection_context():
+        review_slot(DocumentSlot.get_by_id(ktp.id), accept=False, reason="KTP terpotong", actor=officer)
+    listing = client.get("/portal/").get_data(as_text=True)
+    assert 'data-returned="1"' in listing
+    page = client.get(f"/portal/berkas/{dossier_id}").get_data(as_text=True)
+    assert "KTP terpotong" in page
+    assert _upload(client, dossier_id, ktp.id, png(make_card(seed=2)), "ktp2.png").status_code == 303
+    with db.connection_context():
+        slot = DocumentSlot.get_by_id(ktp.id)
+        assert slot.status == "diajukan" and slot.uploads.count() == 2
+
+
+def test_another_companys_dossier_is_not_found(client, p3mi, make_user, login):
+    dossier_id = _create(client)
+    ktp = _slot(dossier_id, "ktp")
+    other, password = make_user("p3mi", username="p3mi_lain")
+    client.post("/keluar")
+    login(other.username, password)
+    assert client.get(f"/portal/berkas/{dossier_id}").status_code == 404
+    assert client.get(f"/portal/berkas/{dossier_id}/status").status_code == 404
+    assert _upload(client, dossier_id, ktp.id, png(make_card(seed=1)), "ktp.png").status_code == 404
+    assert f'data-dossier="{dossier_id}"' not in client.get("/portal/").get_data(as_text=True)
+
+
+def test_posts_without_the_csrf_token_are_refused(settings, make_user):
+    with prepared_app(settings, WTF_CSRF_ENABLED=True) as app:
+        client = app.test_client()
+        user, password = make_user("p3mi")
+        token = csrf_token_from(client.get("/masuk").get_data(as_text=True))
+        client.post("/masuk", data={"username": user.username, "password": password, "csrf_token": token})
+        assert client.post("/portal/berkas/baru", data=form_data()).status_code == 400
+        token = csrf_token_from(client.get("/portal/berkas/baru").get_data(as_text=True))
+        assert client.post("/portal/berkas/baru", data=form_data(csrf_token=token)).status_code == 303
+
+
+# --- the placement agreement ---------------------------------------------------------------------
+
+
+def test_a_returned_agreement_is_corrected_with_a_new_draft(client, p3mi, settings, make_user):
+    from pengesahan.records.agreements import Agreement
+    from pengesahan.records.audit import AuditEntry
+
+    dossier_id = _create(client)
+    agreement = _returned_agreement(client, settings, make_user, dossier_id)
+    page = client.get(f"/portal/berkas/{dossier_id}").get_data(as_text=True)
+    assert "Gaji belum dicantumkan." in page and "Unggah dan ajukan kembali" in page
+
+    response = client.post(f"/portal/pp/{agreement.id}/perbaiki",
+                           data={"file": (io.BytesIO(draft_pdf(country="Taiwan (R.O.C.)")), "pp-baru.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    with db.connection_context():
+        again = Agreement.get_by_id(agreement.id)
+        assert again.number == agreement.number and again.status == "menunggu_verifikasi"
+        assert again.draft_id != agreement.draft_id and again.return_reason == ""
+        slot = _slot(dossier_id, "perjanjian_penempatan")
+        assert slot.status == "terverifikasi" and slot.uploads.count() == 2
+        entry = AuditEntry.get((AuditEntry.action == "agreement.resubmit")
+                               & (AuditEntry.subject == f"agreement:{agreement.id}"))
+        assert entry.details["previous_reason"] == "Gaji belum dicantumkan."
+        assert Agreement.select().where(Agreement.dossier == dossier_id).count() == 1
+    state = client.get(f"/portal/berkas/{dossier_id}").get_data(as_text=True)
+    assert 'data-agreement-status="menunggu_verifikasi"' in state
+
+
+def test_a_new_draft_may_enter_the_verified_pp_slot_only_while_the_agreement_is_returned(
+        client, p3mi, settings, make_user):
+    from pengesahan.errors import Conflict
+    from pengesahan.services.uploads import accept_upload
+
+    dossier_id = _create(client)
+    agreement = _returned_agreement(client, settings, make_user, dossier_id)
+    with db.connection_context():
+        # Another door (API, admin) uploading the corrected draft no longer gets a 409.
+        accept_upload(settings, _slot(dossier_id, "perjanjian_penempatan"), io.BytesIO(draft_pdf()), "pp.pdf", p3mi)
+        from pengesahan.services import ratification
+
+        ratification.resubmit_agreement(agreement, p3mi, settings=settings)
+        with pytest.raises(Conflict, match="Terverifikasi"):
+            accept_upload(settings, _slot(dossier_id, "perjanjian_penempatan"), io.BytesIO(draft_pdf()),
+                          "pp.pdf", p3mi)
+
+
+def test_a_draft_naming_another_cpmi_is_refused_and_nothing_is_stored(client, p3mi, settings, make_user):
+    from pengesahan.records.agreements import Agreement
+    from pengesahan.records.dossiers import Upload
+
+    dossier_id = _create(client)
+    agreement = _returned_agreement(client, settings, make_user, dossier_id)
+    with db.connection_context():
+        uploads_before = Upload.select().count()
+    response = client.post(f"/portal/pp/{agreement.id}/perbaiki",
+                           data={"file": (io.BytesIO(draft_pdf(nik=OTHER_NIK, country="Hong Kong")), "pp.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "data-pp-error" in page and OTHER_NIK in page and "Hong Kong" in page
+    with db.connection_context():
+        assert Upload.select().count() == uploads_before
+        assert Agreement.get_by_id(agreement.id).status == "dikembalikan"
+
+
+def test_a_first_submission_with_a_wrong_name_is_refused(client, p3mi, settings):
+    from pengesahan.records.agreements import Agreement
+
+    dossier_id = _create(client)
+    _verified_with_draft(settings, dossier_id, draft_pdf(name="SITI RAHAYU"))
+    response = client.post(f"/portal/berkas/{dossier_id}/pp", data={
+        "employer_name": "Chen Family", "destination_country": "Taiwan", "job_title": "Pengasuh lansia",
+        "contract_months": "24"})
+    assert response.status_code == 409
+    assert "SITI RAHAYU" in response.get_data(as_text=True)
+    with db.connection_context():
+        assert Agreement.select().count() == 0
+    bad_terms = client.post(f"/portal/berkas/{dossier_id}/pp", data={
+        "employer_name": "", "destination_country": "Taiwan", "job_title": "x", "contract_months": "500"})
+    assert bad_terms.status_code == 422
+
+
+def test_the_signed_pp_is_downloaded_once_signed(client, p3mi, settings, make_user):
+    from pengesahan import storage
+    from pengesahan.records.agreements import Agreement
+
+    dossier_id = _create(client)
+    agreement = _returned_agreement(client, settings, make_user, dossier_id)
+    assert client.get(f"/portal/pp/{agreement.id}.pdf").status_code == 404
+    signed = draft_pdf()
+    with db.connection_context():
+        key = storage.file_store(settings).put(signed)
+        # The signature itself is the signing tests' subject; here only its stored result matters.
+        Agreement.update(status="ditandatangani", signed_sha256=key).where(Agreement.id == agreement.id).execute()
+    page = client.get(f"/portal/berkas/{dossier_id}").get_data(as_text=True)
+    assert f"/portal/pp/{agreement.id}.pdf" in page
+    response = client.get(f"/portal/pp/{agreement.id}.pdf")
+    assert response.status_code == 200 and hashlib.sha256(response.data).hexdigest() == key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
@@ -29,7 +30,7 @@ from admin.views import (
     UploadView,
     UserView,
 )
-from pengesahan import workflow
+from pengesahan import translations, workflow
 from pengesahan.records.agreements import Agreement, Delegation
 from pengesahan.records.audit import AuditEntry
 from pengesahan.records.base import now
@@ -44,7 +45,8 @@ from pengesahan.records.catalogue import (
 )
 from pengesahan.records.dossiers import DocumentSlot, Dossier, ReviewEvent, Upload
 from pengesahan.records.people import ApiToken, Candidate, Company, Official, User
-from pengesahan.services import dashboard
+from pengesahan.services import dashboard, ltv
+from pengesahan.workflow import SlotStatus
 
 
 class HomeView(AccessRules, AdminIndexView):
@@ -57,11 +59,12 @@ class HomeView(AccessRules, AdminIndexView):
         moment = now()
         if current_user.role == "p3mi":
             returned = (Dossier.select().join(DocumentSlot)
-                        .where((Dossier.company == current_user.company_id) & (DocumentSlot.status == "ditolak"))
+                        .where((Dossier.company == current_user.company_id) & (DocumentSlot.status == SlotStatus.DITOLAK))
                         .distinct().order_by(Dossier.id))
             return self.render("admin/home.html", counts=dashboard.counts(moment, current_user.company_id),
                                returned=list(returned))
         return self.render("admin/home.html", counts=dashboard.counts(moment),
+                           ltv_due=ltv.due_count(current_app.config["SETTINGS"]),
                            times=dashboard.verification_times(moment),
                            failures=dashboard.check_failures(moment), check_labels=dashboard.CHECK_LABELS,
                            dossier_statuses=workflow.DOSSIER_STATUSES,
@@ -75,6 +78,8 @@ def init_app(app) -> Admin:
         name="Pengesahan PP",
         theme=Bootstrap4Theme(swatch="flatly", fluid=True),
         index_view=HomeView(name="Beranda", url="/admin"),
+        # Flask-Admin has no Indonesian of its own: our catalogue (domain "admin") supplies it.
+        translations_path=str(translations.DIRECTORY),
     )
     admin.add_view(ReviewDesk(name="Pemeriksaan", endpoint="review", url="/admin/pemeriksaan"))
     admin.add_view(SignerDesk(name="Tanda Tangan", endpoint="signing", url="/admin/tanda-tangan"))

@@ -29,6 +29,7 @@ from pengesahan.records.people import Company, User
 from pengesahan.services import dashboard, ratification
 from pengesahan.services.dossiers import assign_dossier, review_slot, verify_dossier
 from pengesahan.services.uploads import accept_upload, reprocess_upload
+from pengesahan.workflow import DossierStatus
 
 
 class ReviewForm(FlaskForm):
@@ -168,7 +169,7 @@ class ReviewDesk(SecureView):
         if current_user.role not in OFFICE:
             abort(403)  # the queue is the office's; a P3MI lists its dossiers under Berkas
         args = request.args
-        status = args.get("status", "diajukan")
+        status = args.get("status", DossierStatus.DIAJUKAN)
         officer = args.get("petugas", "")
         filters = dashboard.QueueFilter(
             status=status if status in workflow.DOSSIER_STATUSES else None,
@@ -203,7 +204,7 @@ class ReviewDesk(SecureView):
         assign_form.officer.choices = [("", "— belum ditugaskan —")] + [
             (str(u.id), u.full_name or u.username) for u in _reviewers()]
         moment = now()
-        done = dossier.status == "terverifikasi"
+        done = dossier.status == DossierStatus.TERVERIFIKASI
         return self.render(
             "review/dossier.html", slots=slots, agreement_form=agreement_form, assign_form=assign_form,
             agreements=list(dossier.agreements),
@@ -212,7 +213,7 @@ class ReviewDesk(SecureView):
             slot_counts={s: sum(1 for x in slots if x.status == s)
                                                               for s in workflow.SLOT_STATUSES},
             check_label=workflow.sla_label(dossier.check_due_at, moment, done),
-            check_overdue=dashboard.is_overdue(dossier.check_due_at, moment, done or dossier.status == "ditolak"),
+            check_overdue=dashboard.is_overdue(dossier.check_due_at, moment, done or dossier.status == DossierStatus.DITOLAK),
             events=list(dossier.events.order_by(ReviewEvent.id.desc()).limit(50)),
             **self._slot_context(dossier))
 
@@ -324,7 +325,7 @@ class ReviewDesk(SecureView):
                 ratification.submit_agreement(
                     dossier, employer_name=form.employer_name.data, destination_country=form.destination_country.data,
                     job_title=form.job_title.data, contract_months=form.contract_months.data,
-                    actor=current_user._get_current_object())
+                    actor=current_user._get_current_object(), settings=current_app.config["SETTINGS"])
                 flash("Perjanjian Penempatan diajukan dan menunggu verifikasi.", "success")
             except ServiceError as exc:
                 flash(exc.message, "error")

@@ -14,6 +14,7 @@ from admin.base import SIGNERS, SecureView
 from pengesahan.errors import ServiceError, SigningRefused
 from pengesahan.records.agreements import KINDS, Agreement, Delegation
 from pengesahan.services import delegations, ratification
+from pengesahan.workflow import AgreementStatus
 
 
 class SignForm(FlaskForm):
@@ -34,8 +35,8 @@ class SignerDesk(SecureView):
             refusal = None
         except SigningRefused as exc:
             authority, refusal = None, exc.message
-        waiting = list(Agreement.select().where(Agreement.status == "terverifikasi").order_by(Agreement.verified_at))
-        signed = list(Agreement.select().where(Agreement.status == "ditandatangani")
+        waiting = list(Agreement.select().where(Agreement.status == AgreementStatus.TERVERIFIKASI).order_by(Agreement.verified_at))
+        signed = list(Agreement.select().where(Agreement.status == AgreementStatus.DITANDATANGANI)
                       .order_by(Agreement.signed_at.desc()).limit(20))
         return self.render("signing/desk.html", authority=authority, refusal=refusal, waiting=waiting,
                            signed=signed, form=SignForm(), kinds=KINDS,

@@ -41,6 +41,9 @@ class Settings:
     session_cookie_secure: bool = False
     #: Web port of ``flask up`` (PORT).
     port: int = 5000
+    #: Web processes ``flask up`` starts (WEB_PROCESSES): 1 serves in-process with waitress,
+    #: more run gunicorn with that many worker processes behind the one port.
+    web_processes: int = 1
     #: OCR engine: tesseract, rapidocr or auto (OCR_ENGINE).
     ocr_engine: str = "auto"
     #: Requests per API token, Flask-Limiter notation (API_RATE_LIMIT).
@@ -71,6 +74,15 @@ class Settings:
     def replace(self, **changes) -> Settings:
         """A copy with ``changes`` (e.g. the embedded Redis's URL once it runs)."""
         return dataclasses.replace(self, **changes)
+
+
+#: What people call the Indonesian time zones.
+ZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+def zone_label(timezone: str) -> str:
+    """WIB, WITA or WIT for an Indonesian zone; the zone's name otherwise."""
+    return ZONE_LABELS.get(timezone, timezone)
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -108,6 +120,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         pkcs11_token=env.get("PKCS11_TOKEN") or None,
         session_cookie_secure=_flag(env.get("SESSION_COOKIE_SECURE")) or public_base_url.startswith("https://"),
         port=port,
+        web_processes=max(1, int(env.get("WEB_PROCESSES") or 1)),
         ocr_engine=(env.get("OCR_ENGINE") or "auto").strip().lower(),
         api_rate_limit=env.get("API_RATE_LIMIT") or "120/minute",
         webhook_allow_loopback=_flag(env.get("WEBHOOK_ALLOW_LOOPBACK")),

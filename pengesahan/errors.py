@@ -39,11 +39,6 @@ class NotFound(ServiceError):
     code = "not_found"
 
 
-class Forbidden(ServiceError):
-    status = 403
-    code = "forbidden"
-
-
 class Conflict(ServiceError):
     """The request contradicts the current state (e.g. a status transition not allowed)."""
 

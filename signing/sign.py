@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from asn1crypto import cms, pem, x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -36,7 +37,9 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.ades.api import CAdESSignedAttrSpec, SignerAttrSpec
 from pyhanko.sign.general import SigningError as PyHankoSigningError
+from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
 from pyhanko.stamp import QRStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import (
@@ -61,14 +64,17 @@ __all__ = [
     "LEVEL_B_B",
     "LEVEL_B_LTA",
     "LEVEL_B_T",
+    "ArchiveState",
     "SignatureFieldSpec",
     "SignedDocument",
     "SigningKey",
     "SigningServices",
     "StampSpec",
     "add_signature_fields",
+    "archive_state",
     "load_signing_key",
     "load_trust_roots",
+    "renew_archive_timestamp",
     "sign_document",
     "stamp_lines",
     "trusted_time",
@@ -266,6 +272,9 @@ class StampSpec:
     lines: tuple[str, ...] = ()
     #: Short verification code printed on the stamp.
     short_hash: str | None = None
+    #: The office's time zone (IANA name) and how people call it, e.g. ("Asia/Makassar", "WITA"):
+    #: the stamp shows the signing time there, as the ratification page does; UTC when None.
+    zone: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -300,6 +309,12 @@ def stamp_lines(authority: SigningAuthority, stamp: StampSpec) -> list[str]:
     if stamp.short_hash:
         lines.append(f"Kode verifikasi: {stamp.short_hash}")
     return lines
+
+
+def _stamp_time(zone: tuple[str, str] | None) -> str:
+    """The signing time as printed on the stamp: office zone, Indonesian order (dd-mm-yyyy)."""
+    name, label = zone or ("UTC", "UTC")
+    return f"{datetime.now(ZoneInfo(name)).strftime('%d-%m-%Y %H:%M')} {label}"
 
 
 def _claimed_role(authority: SigningAuthority) -> cms.AttCertAttribute:
@@ -394,7 +409,7 @@ def _sign_once(
     )
     style = QRStampStyle(
         stamp_text="\n".join(_escape(line) for line in stamp_lines(authority, stamp))
-        + ("\nWaktu: %(ts)s" if timestamper else ""),
+        + (f"\nWaktu: {_escape(_stamp_time(stamp.zone))}" if timestamper else ""),
         border_width=1,
     )
     pdf_signer = signers.PdfSigner(
@@ -536,4 +551,107 @@ def sign_document(
         sha256=hashlib.sha256(data).hexdigest(),
         timestamp_time=ts_time,
         field_name=field_name,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Long-term upkeep (PAdES-LTA renewal)
+
+
+@dataclass(frozen=True)
+class ArchiveState:
+    """How long the newest evidence in a signed PDF stays verifiable."""
+
+    #: Earliest expiry in the certificate chain of the newest document timestamp (else of the
+    #: newest signature timestamp, else of the newest signer); None without any signature.
+    lapses_at: datetime | None
+    #: Document timestamps in the file (each LTA renewal adds one).
+    document_timestamps: int
+    #: The same for the document timestamp before the newest one (None with fewer than two):
+    #: equal to :attr:`lapses_at` when the last renewal could not carry the file any further.
+    previous_lapses_at: datetime | None = None
+
+
+def _chain_lapse(signed_data: cms.SignedData, pool: dict[bytes, x509.Certificate]) -> datetime | None:
+    """The earliest not-after of the CMS signer's certificate and the issuers found in ``pool``."""
+    carried = [c.chosen for c in signed_data["certificates"] if c.name == "certificate"]
+    sid = signed_data["signer_infos"][0]["sid"]
+    if sid.name == "issuer_and_serial_number":
+        leaf = next((c for c in carried if c.issuer == sid.chosen["issuer"]
+                     and c.serial_number == sid.chosen["serial_number"].native), None)
+    else:
+        leaf = next((c for c in carried if c.key_identifier == sid.chosen.native), None)
+    pool = {**pool, **{c.subject.dump(): c for c in carried}}
+    lapses: list[datetime] = []
+    cert, seen = leaf, set()
+    while cert is not None and cert.sha256 not in seen:
+        seen.add(cert.sha256)
+        lapses.append(cert["tbs_certificate"]["validity"]["not_after"].native)
+        cert = None if cert.self_signed != "no" else pool.get(cert.issuer.dump())
+    return min(lapses, default=None)
+
+
+def archive_state(pdf: bytes, trust_roots: Iterable[x509.Certificate] = ()) -> ArchiveState:
+    """When the newest timestamp of ``pdf`` stops proving anything: its TSA certificate, or a
+    certificate above it (up to the root), expires. Renew the file before then."""
+    try:
+        reader = PdfFileReader(BytesIO(pdf), strict=False)
+        try:
+            dss_certs = tuple(DocumentSecurityStore.read_dss(reader).load_certs())
+        except NoDSSFoundError:
+            dss_certs = ()
+        pool = {c.subject.dump(): c for c in (*trust_roots, *dss_certs)}
+        doc_timestamps = reader.embedded_timestamp_signatures
+        lapses = [_chain_lapse(ts.signed_data, pool) for ts in doc_timestamps]
+        if not lapses:
+            regular = reader.embedded_regular_signatures
+            if regular:
+                signed_data = regular[-1].signed_data
+                attrs = signed_data["signer_infos"][0]["unsigned_attrs"]
+                token = next((a["values"][0] for a in (attrs if attrs.native else ())
+                              if a["type"].native == "signature_time_stamp_token"), None)
+                lapses = [_chain_lapse(token["content"] if token else signed_data, pool)]
+    except (PdfError, ValueError, KeyError, TypeError) as exc:
+        raise SigningError(f"Tanda tangan dalam dokumen tidak dapat dibaca: {exc}") from exc
+    return ArchiveState(
+        lapses_at=lapses[-1] if lapses else None,
+        document_timestamps=len(doc_timestamps),
+        previous_lapses_at=lapses[-2] if len(lapses) > 1 else None,
+    )
+
+
+def renew_archive_timestamp(pdf: bytes, services: SigningServices) -> SignedDocument:
+    """PAdES-LTA renewal: validate the newest timestamp of ``pdf`` online, add its fresh
+    revocation data to the DSS and a new document timestamp over everything.
+
+    The result is a new file (an incremental update; the signatures in it are untouched).
+    """
+    timestamper = services.get_timestamper()
+    if timestamper is None:
+        raise SigningError("Layanan cap waktu (TSA) belum dikonfigurasi; PP tidak dapat diperbarui.")
+    try:
+        reader = PdfFileReader(BytesIO(pdf), strict=False)
+        out = PdfTimeStamper(timestamper).update_archival_timestamp_chain(
+            reader, services.validation_context(), in_place=False
+        )
+        data = out.getvalue()
+        newest = PdfFileReader(BytesIO(data), strict=False).embedded_timestamp_signatures[-1]
+        tst_info = newest.signed_data["encap_content_info"]["content"].parsed
+    except Exception as exc:  # noqa: BLE001 - pyHanko, certvalidator and aiohttp raise many types
+        causes = list(_causes(exc))
+        if any(isinstance(c, TimestampRequestError) for c in causes):
+            message = "Layanan cap waktu (TSA) tidak dapat dihubungi atau menolak permintaan."
+        elif any(isinstance(c, RevokedError | ExpiredError) for c in causes):
+            message = "Cap waktu terakhir dokumen tidak lagi sah (sertifikat TSA dicabut atau kedaluwarsa)."
+        elif any(isinstance(c, InsufficientRevinfoError | OCSPFetchError | CRLFetchError) for c in causes):
+            message = "Data pencabutan (OCSP/CRL) tidak dapat diperoleh."
+        else:
+            message = f"{type(exc).__name__}: {str(exc)[:200]}"
+        raise SigningError(f"Pembaruan cap waktu arsip gagal: {message}") from exc
+    return SignedDocument(
+        data=data,
+        level=LEVEL_B_LTA,
+        sha256=hashlib.sha256(data).hexdigest(),
+        timestamp_time=tst_info["gen_time"].native,
+        field_name=newest.field_name,
     )

@@ -117,12 +117,15 @@ class Supervised:
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", type=int, help="Port web (bawaan: PORT atau 5000).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16), help="Jumlah worker RQ.")
+@click.option("--web-processes", type=click.IntRange(1, 32),
+              help="Jumlah proses web (bawaan: WEB_PROCESSES atau 1; lebih dari 1 memakai gunicorn).")
 @with_appcontext
-def up_command(host: str, port: int | None, workers: int):
-    import waitress  # the production server, needed by this command only
+def up_command(host: str, port: int | None, workers: int, web_processes: int | None):
+    import waitress  # the in-process server of a one-process run, needed by this command only
 
     settings = current_app.config["SETTINGS"]
     port = port or settings.port
+    web_processes = web_processes or settings.web_processes
     app = current_app._get_current_object()
     redis_server = None
     env = {}
@@ -140,6 +143,12 @@ def up_command(host: str, port: int | None, workers: int):
     pki_service = demo.start_pki_service(settings)
     children = [Supervised(f"worker-{n + 1}", [sys.executable, "-m", "flask", "--app", "app", "worker"],
                            child_environment(env)) for n in range(workers)]
+    if web_processes > 1:
+        # Nothing is process-local (sessions are signed cookies; reports, rate limits and
+        # idempotency keys live in Redis), so gunicorn's workers can share one port.
+        children.append(Supervised("web", [sys.executable, "-m", "gunicorn", "--workers", str(web_processes),
+                                           "--bind", f"{host}:{port}", "--access-logfile", "-",
+                                           "app:create_app()"], child_environment(env)))
     for child in children:
         child.start()
 
@@ -150,13 +159,16 @@ def up_command(host: str, port: int | None, workers: int):
     # service manager stops with SIGTERM; both must end in the same clean shutdown.
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    click.echo(f"Web: http://{host}:{port}/  (Ctrl-C untuk berhenti)")
+    click.echo(f"Web: http://{host}:{port}/ ({web_processes} proses; Ctrl-C untuk berhenti)")
     try:
-        waitress.serve(app, host=host, port=port, threads=8, ident="pengesahan-pp")
+        if web_processes > 1:
+            threading.Event().wait()
+        else:
+            waitress.serve(app, host=host, port=port, threads=8, ident="pengesahan-pp")
     except KeyboardInterrupt:
         pass
     finally:
-        click.echo("Menghentikan worker…")
+        click.echo("Menghentikan proses…")
         for child in children:
             child.stop()
         if pki_service is not None:

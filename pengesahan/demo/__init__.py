@@ -22,6 +22,7 @@ from pengesahan.records.people import ApiToken, Candidate, Company, Official, Us
 from pengesahan.services import delegations, ratification
 from pengesahan.services.dossiers import add_upload, open_dossier, review_slot, verify_dossier
 from pengesahan.storage import file_store
+from pengesahan.workflow import AgreementStatus, DossierStatus, SlotStatus
 from signing.demo_pki import OFFICIAL_ALIASES, DemoPKI
 
 # username, role, full name; passwords are generated once and kept in credentials.json.
@@ -207,14 +208,14 @@ def _seed_signed_agreements(settings: Settings, company: Company, officer: User,
                 dossier = open_dossier(candidate, company, actor=officer, destination_country="Hong Kong",
                                        employer_name="Wong Household", job_title="Penata laksana rumah tangga")
             for slot in dossier.slots:
-                if slot.status == "kosong":
+                if slot.status == SlotStatus.KOSONG:
                     data, media_type = scans[slot.doc_type]
                     store_key = file_store(settings).put(data)
                     add_upload(slot, sha256=store_key, media_type=media_type, size=len(data),
                                original_name=f"contoh-{slot.doc_type}", actor=officer)
-                if DocumentSlot.get_by_id(slot.id).status == "diajukan":
+                if DocumentSlot.get_by_id(slot.id).status == SlotStatus.DIAJUKAN:
                     review_slot(slot, accept=True, reason="", actor=officer)
-            if Dossier.get_by_id(dossier.id).status == "diajukan":
+            if Dossier.get_by_id(dossier.id).status == DossierStatus.DIAJUKAN:
                 verify_dossier(dossier, actor=officer)
             agreement = dossier.agreements.first()
             if agreement is None:
@@ -222,9 +223,9 @@ def _seed_signed_agreements(settings: Settings, company: Company, officer: User,
                     dossier, employer_name="Wong Household", destination_country="Hong Kong",
                     job_title="Penata laksana rumah tangga", contract_months=24,
                     actor=User.get(User.username == "p3mi"))
-            if agreement.status == "menunggu_verifikasi":
+            if agreement.status == AgreementStatus.MENUNGGU_VERIFIKASI:
                 agreement = ratification.verify_agreement(agreement, actor=officer)
-            if agreement.status == "terverifikasi":
+            if agreement.status == AgreementStatus.TERVERIFIKASI:
                 outcome = ratification.sign_agreement(settings, agreement.id, User.get(User.username == role),
                                                       _passphrase(settings))
                 if not outcome.ok:

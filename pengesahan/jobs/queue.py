@@ -17,6 +17,7 @@ __all__ = [
     "LEGACY_JOB_NAMES",
     "PROCESS_UPLOAD",
     "QUEUES",
+    "RENEW_LTV",
     "RETRY",
     "SIGN_BATCH",
     "configure",
@@ -26,14 +27,16 @@ __all__ = [
     "settings",
 ]
 
-#: name -> job timeout in seconds. OCR of a multi-page scan is the slowest job.
-QUEUES = {"processing": 600, "signing": 300, "notifications": 60}
+#: name -> job timeout in seconds. OCR of a multi-page scan is the slowest job of a request;
+#: maintenance (the daily long-term renewal of every signed PP) may take longer.
+QUEUES = {"processing": 600, "signing": 300, "notifications": 60, "maintenance": 3600}
 RETRY = Retry(max=3, interval=[5, 30, 120])
 
 #: The job bodies, by the dotted name RQ imports them from.
 PROCESS_UPLOAD = "pengesahan.jobs.tasks.process_upload"
 SIGN_BATCH = "pengesahan.jobs.tasks.sign_batch"
 DELIVER_WEBHOOK = "pengesahan.jobs.tasks.deliver_webhook"
+RENEW_LTV = "pengesahan.jobs.tasks.renew_ltv"
 
 #: Names jobs were queued under before the application package existed; a worker rewrites
 #: them on start (``worker.migrate_legacy_jobs``) so an upgraded installation loses none.

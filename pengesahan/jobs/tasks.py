@@ -9,14 +9,15 @@ from contextlib import contextmanager
 from rq import get_current_job
 
 from pengesahan import records
+from pengesahan.errors import ServiceError
 from pengesahan.jobs.queue import settings
 from pengesahan.records.base import db
 from pengesahan.records.people import User
-from pengesahan.services import ratification, scans, webhooks
+from pengesahan.services import ltv, ratification, scans, webhooks
 
 log = logging.getLogger(__name__)
 
-__all__ = ["deliver_webhook", "job_database", "process_upload", "sign_batch"]
+__all__ = ["deliver_webhook", "job_database", "process_upload", "renew_ltv", "sign_batch"]
 
 
 @contextmanager
@@ -62,3 +63,21 @@ def deliver_webhook(delivery_id: int) -> str:
     with job_database():
         return webhooks.attempt_delivery(settings(), delivery_id, retries_left=bool(job and job.retries_left),
                                          job_id=job.id if job else "-")
+
+
+def renew_ltv(before_days: int = ltv.DEFAULT_BEFORE_DAYS) -> list[dict]:
+    """Renew every signed PP whose newest timestamp lapses within ``before_days`` (the daily
+    upkeep); raises after the whole run when any failed, so that RQ retries and keeps it."""
+    job = get_current_job()
+    job_id = job.id if job else "-"
+    with job_database():
+        outcomes = ltv.renew(settings(), before_days=before_days)
+    failed = [o for o in outcomes if not o.ok]
+    renewed = sum(o.state == ltv.RENEWED for o in outcomes)
+    log.info("job %s: ltv renewal: %s renewed, %s failed, %s checked", job_id, renewed, len(failed), len(outcomes))
+    for outcome in failed:
+        log.warning("job %s: ltv renewal of %s failed: %s", job_id, outcome.number, outcome.message)
+    if failed:
+        raise ServiceError(f"Pembaruan LTV gagal untuk {len(failed)} PP: "
+                           + "; ".join(f"{o.number}: {o.message}" for o in failed[:10]))
+    return [o.__dict__ for o in outcomes]

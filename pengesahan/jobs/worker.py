@@ -20,6 +20,7 @@ from pengesahan.jobs.queue import (
     LEGACY_JOB_NAMES,
     PROCESS_UPLOAD,
     QUEUES,
+    RENEW_LTV,
     enqueue,
     queue,
     redis_connection,
@@ -31,12 +32,23 @@ from pengesahan.workflow import UploadState
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RECONCILE_INTERVAL", "ReconcilingWorker", "migrate_legacy_jobs", "reconcile", "run_worker"]
+__all__ = [
+    "LTV_RENEWAL_INTERVAL",
+    "RECONCILE_INTERVAL",
+    "ReconcilingWorker",
+    "migrate_legacy_jobs",
+    "reconcile",
+    "run_worker",
+    "schedule_ltv_renewal",
+]
 
 #: How often a running worker looks for uploads whose job Redis lost.
 RECONCILE_INTERVAL = 5
 #: How long the worker's start-up waits for a busy database or an absent Redis.
 STARTUP_RETRY_SECONDS = 60
+#: The long-term renewal of signed PPs runs once per this many seconds, whichever worker queues it.
+LTV_RENEWAL_INTERVAL = 24 * 3600
+_LTV_RENEWAL_KEY = "pengesahan:ltv-renewal:queued"
 
 
 def reconcile(connection: Redis | None = None) -> int:
@@ -85,8 +97,27 @@ def migrate_legacy_jobs(connection: Redis) -> int:
     return renamed
 
 
+def schedule_ltv_renewal(connection: Redis) -> bool:
+    """Queue the daily long-term renewal of signed PPs unless a worker did so in the last 24 h.
+
+    The guard is a Redis key set only when absent and expiring after a day: of many workers,
+    exactly one queues the job each day, and a Redis restarted empty only brings it forward.
+    """
+    if not connection.set(_LTV_RENEWAL_KEY, int(time.time()), nx=True, ex=LTV_RENEWAL_INTERVAL):
+        return False
+    try:
+        job = enqueue("maintenance", RENEW_LTV, connection=connection,
+                      job_id=f"ltv-renewal-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}")
+    except BaseException:
+        connection.delete(_LTV_RENEWAL_KEY)  # not queued: let the next round try again
+        raise
+    log.info("job %s: daily ltv renewal queued", job.id)
+    return True
+
+
 class ReconcilingWorker(Worker):
-    """An RQ worker that also reconciles, in its own main loop, every RECONCILE_INTERVAL.
+    """An RQ worker that also reconciles, in its own main loop, every RECONCILE_INTERVAL, and
+    queues the daily long-term renewal of signed PPs (:func:`schedule_ltv_renewal`).
 
     Not in a thread: a forking worker must not fork while another thread may hold a lock
     (logging, a connection), or the work horse can hang on it forever.
@@ -117,6 +148,10 @@ class ReconcilingWorker(Worker):
             else:
                 if requeued:
                     log.info("reconcile: %s upload(s) re-enqueued", requeued)
+            try:
+                schedule_ltv_renewal(self.connection)
+            except redis.exceptions.RedisError:
+                log.warning("ltv renewal not queued; retrying in %ss", RECONCILE_INTERVAL, exc_info=True)
 
 
 def _job_is_live(job, connection: Redis) -> bool:

@@ -71,7 +71,7 @@ class Agreement(BaseModel):
     kind = peewee.CharField(max_length=30, default="perjanjian_penempatan", choices=list(KINDS.items()))
     number = peewee.CharField(max_length=80, unique=True)
     status = peewee.CharField(
-        max_length=25, default="menunggu_verifikasi", choices=list(workflow.AGREEMENT_STATUSES.items())
+        max_length=25, default=workflow.AgreementStatus.MENUNGGU_VERIFIKASI, choices=list(workflow.AGREEMENT_STATUSES.items())
     )
     #: The P3MI's draft as uploaded (went through intake like every upload).
     draft = peewee.ForeignKeyField(Upload, null=True, backref="agreements", on_delete="RESTRICT")
@@ -120,3 +120,24 @@ class Signature(BaseModel):
 
     def __str__(self):
         return f"{self.official.name} ({self.level})"
+
+
+#: Why a signed file of an agreement exists: the signature itself, or a long-term renewal of it.
+VERSION_REASONS = {"signed": "Ditandatangani", "ltv-renewal": "Pembaruan cap waktu arsip (LTV)"}
+
+
+class SignedVersion(BaseModel):
+    """One signed file of an agreement: the file as signed, then each long-term (PAdES-LTA)
+    renewal of it. Every version stays stored and verifiable; ``Agreement.signed_sha256`` names
+    the newest, which downloads serve."""
+
+    agreement = peewee.ForeignKeyField(Agreement, backref="versions", on_delete="RESTRICT")
+    #: Store key (SHA-256) of the file; a file belongs to one agreement only.
+    sha256 = peewee.CharField(max_length=64, unique=True)
+    made_at = UTCDateTimeField(default=now)
+    reason = peewee.CharField(max_length=20, choices=list(VERSION_REASONS.items()))
+    #: PAdES level of the file ("B-LTA", "B-T", "B-B").
+    level = peewee.CharField(max_length=10, default="")
+
+    def __str__(self):
+        return f"{self.agreement.number} {VERSION_REASONS.get(self.reason, self.reason)} {self.made_at:%Y-%m-%d}"

@@ -21,7 +21,7 @@ class Dossier(BaseModel):
     destination_country = peewee.CharField(max_length=80, default="")
     employer_name = peewee.CharField(max_length=200, default="")
     job_title = peewee.CharField(max_length=120, default="")
-    status = peewee.CharField(max_length=20, default="diajukan", choices=list(workflow.DOSSIER_STATUSES.items()))
+    status = peewee.CharField(max_length=20, default=workflow.DossierStatus.DIAJUKAN, choices=list(workflow.DOSSIER_STATUSES.items()))
     cpmi_id = peewee.CharField(max_length=60, null=True, unique=True)
     assigned_to = peewee.ForeignKeyField(User, null=True, backref="assigned_dossiers", on_delete="SET NULL")
     submitted_at = UTCDateTimeField(default=now)
@@ -34,6 +34,10 @@ class Dossier(BaseModel):
     #: Findings for the officers, e.g. a declaration that contradicts the verified identity.
     findings = JSONField(null=True)
     created_at = UTCDateTimeField(default=now)
+
+    class Meta:
+        # The review queue: by status, nearest check deadline first.
+        indexes = ((("status", "check_due_at"), False), (("check_due_at",), False))
 
     @property
     def status_label(self) -> str:
@@ -63,7 +67,7 @@ class DocumentSlot(BaseModel):
     label = peewee.CharField(max_length=120)
     owner = peewee.CharField(max_length=10, default="cpmi")
     position = peewee.IntegerField(default=0)
-    status = peewee.CharField(max_length=20, default="kosong", choices=list(workflow.SLOT_STATUSES.items()))
+    status = peewee.CharField(max_length=20, default=workflow.SlotStatus.KOSONG, choices=list(workflow.SLOT_STATUSES.items()))
     reason = peewee.TextField(default="", help_text="Alasan penolakan yang dilihat CPMI/P3MI")
 
     class Meta:
@@ -92,7 +96,8 @@ class Upload(BaseModel):
     original_name = peewee.CharField(max_length=255, default="")
     uploaded_by = peewee.ForeignKeyField(User, null=True, backref="uploads", on_delete="SET NULL")
     uploaded_at = UTCDateTimeField(default=now)
-    state = peewee.CharField(max_length=10, default="queued", choices=list(workflow.UPLOAD_STATES.items()))
+    state = peewee.CharField(max_length=10, default=workflow.UploadState.QUEUED,
+                             choices=list(workflow.UPLOAD_STATES.items()))
     state_reason = peewee.TextField(default="")
     progress = peewee.IntegerField(default=0)
     job_id = peewee.CharField(max_length=60, null=True)
@@ -109,6 +114,10 @@ class Upload(BaseModel):
     #: Store keys of the derived images (normalised document, thumbnail with outline).
     normalised_key = peewee.CharField(max_length=64, null=True)
     thumbnail_key = peewee.CharField(max_length=64, null=True)
+
+    class Meta:
+        # The dashboard and the reconciler read uploads by state and time.
+        indexes = ((("state", "uploaded_at"), False), (("uploaded_at",), False))
 
     @property
     def state_label(self) -> str:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import peewee
 from playhouse.migrate import SchemaMigrator, migrate
 
-from pengesahan.records.agreements import Agreement, Delegation, Signature
+from pengesahan.records import audit
+from pengesahan.records.agreements import Agreement, Delegation, Signature, SignedVersion
 from pengesahan.records.audit import AuditEntry
-from pengesahan.records.base import BaseModel, db, is_sqlite
+from pengesahan.records.base import BaseModel, db, is_sqlite, now
 from pengesahan.records.catalogue import (
     CheckThreshold,
     DocumentType,
@@ -36,6 +37,8 @@ MODELS = [
 #: Tables added after v3. Kept out of MODELS: v3 adds columns to every table of MODELS, and on
 #: an installation upgraded from v2 these tables do not exist yet when v3 runs.
 WEBHOOK_MODELS = [Webhook, WebhookDelivery]
+#: Tables added by v6, kept out of MODELS for the same reason.
+VERSION_MODELS = [SignedVersion]
 
 
 class SchemaVersion(BaseModel):
@@ -109,6 +112,37 @@ def _v5_trust_boundary() -> None:
     # Session generations, SK confirmation, frozen verified data and public ids of agreements,
     # declared profiles and findings of dossiers: columns only, with defaults.
     _add_missing_columns()
+    # SKs that signatures already rest on were in force under the rules of their day (an SK on
+    # record sufficed): they count as confirmed from their entry, so those PPs keep verifying;
+    # every other SK stays a draft until its maker confirms it. Each is written in the audit log.
+    used = Delegation.select().join(Signature).where(Delegation.confirmed_at.is_null()).distinct()
+    for sk in used:
+        Delegation.update(confirmed_at=sk.created_at).where(Delegation.id == sk.id).execute()
+        audit.record("sistem", "delegation.confirmed_by_upgrade", f"delegation:{sk.id}", number=sk.number)
+
+
+def _v6_signed_versions() -> None:
+    # Every signed file of an agreement is kept as a version (long-term renewals add new ones);
+    # an agreement signed before v6 gets its one version, the file as signed.
+    db.create_tables(VERSION_MODELS, safe=True)
+    recorded = SignedVersion.select(SignedVersion.id).where(SignedVersion.agreement == Agreement.id)
+    signed = Agreement.select().where(Agreement.signed_sha256.is_null(False), ~peewee.fn.EXISTS(recorded))
+    for agreement in signed:
+        signature = (Signature.select().where(Signature.agreement == agreement.id)
+                     .order_by(Signature.signed_at.desc()).first())
+        SignedVersion.create(agreement=agreement, sha256=agreement.signed_sha256, reason="signed",
+                             made_at=agreement.signed_at or (signature.signed_at if signature else now()),
+                             level=signature.level if signature else "")
+
+
+def _v7_indexes() -> None:
+    # What a province's volume needs: uploads by state and time (dashboard, reconciler) and
+    # dossiers by status and deadline (review queue). The models declare them for new tables.
+    for table, name, columns in (("upload", "upload_state_uploaded_at", "state, uploaded_at"),
+                                 ("upload", "upload_uploaded_at", "uploaded_at"),
+                                 ("dossier", "dossier_status_check_due_at", "status, check_due_at"),
+                                 ("dossier", "dossier_check_due_at", "check_due_at")):
+        db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ({columns})')
 
 
 MIGRATIONS = [
@@ -117,6 +151,8 @@ MIGRATIONS = [
     (3, _v3_add_missing_columns),
     (4, _v4_webhooks),
     (5, _v5_trust_boundary),
+    (6, _v6_signed_versions),
+    (7, _v7_indexes),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -3,6 +3,7 @@ slows a guesser down without letting anyone lock another person out of their acc
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -40,7 +41,12 @@ _OFFICE_WORDS = ("disnaker", "dinas", "tenaga", "kerja", "naker", "pengesahan", 
 # Verifying against this hash costs what verifying a real one costs: an unknown user name
 # takes as long to refuse as a wrong password.
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("tidak-ada-pengguna-dengan-nama-ini")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Made on first use: hashing costs a quarter of a second every process need not pay at start.
+    return _hasher.hash("tidak-ada-pengguna-dengan-nama-ini")
 
 
 class TooManyAttempts(ServiceError):
@@ -166,7 +172,7 @@ def authenticate(username: str, password: str, address: str) -> User:
 
 def _verify_dummy(password: str) -> None:
     try:
-        _hasher.verify(_DUMMY_HASH, password)
+        _hasher.verify(_dummy_hash(), password)
     except Exception:  # noqa: BLE001 - always a mismatch; only the time spent matters
         pass
 

@@ -17,6 +17,8 @@ from pengesahan import workflow
 from pengesahan.records.agreements import Agreement
 from pengesahan.records.catalogue import sla_days
 from pengesahan.records.dossiers import DocumentSlot, Dossier, Upload
+from pengesahan.records.people import Candidate, Company, User
+from pengesahan.workflow import DossierStatus, SlotStatus, UploadState
 from processing.spec import CHECK_CODES
 
 #: The officer's words for the check codes of the shared vocabulary.
@@ -47,7 +49,7 @@ UNASSIGNED = "none"
 class QueueFilter:
     """What the officer narrowed the queue to; ``None`` means no narrowing."""
 
-    status: str | None = "diajukan"
+    status: str | None = DossierStatus.DIAJUKAN
     company_id: int | None = None
     #: A user id, :data:`UNASSIGNED`, or None for everyone's.
     officer: int | str | None = None
@@ -79,7 +81,13 @@ def is_overdue(due: dt.datetime | None, moment: dt.datetime, done: bool) -> bool
 
 def review_queue(filters: QueueFilter, moment: dt.datetime, *, limit: int = 200) -> list[QueueRow]:
     """Dossiers matching ``filters``, the nearest check deadline first."""
-    query = Dossier.select().order_by(Dossier.check_due_at.asc(nulls="LAST"), Dossier.id)
+    # The CPMI, the company and the officer come in the same query: the queue shows all three,
+    # and one query per row made 500 queries of a 200-row page.
+    query = (Dossier.select(Dossier, Candidate, Company, User)
+             .join(Candidate).switch(Dossier)
+             .join(Company).switch(Dossier)
+             .join(User, peewee.JOIN.LEFT_OUTER, on=(Dossier.assigned_to == User.id))
+             .order_by(Dossier.check_due_at.asc(nulls="LAST"), Dossier.id))
     if filters.status in workflow.DOSSIER_STATUSES:
         query = query.where(Dossier.status == filters.status)
     if filters.company_id:
@@ -99,17 +107,17 @@ def review_queue(filters: QueueFilter, moment: dt.datetime, *, limit: int = 200)
     states: dict[int, Counter] = defaultdict(Counter)
     for dossier_id, state in (Upload.select(DocumentSlot.dossier, Upload.state).join(DocumentSlot)
                               .where(DocumentSlot.dossier.in_(ids)
-                                     & (DocumentSlot.status == "diajukan")).tuples()):
+                                     & (DocumentSlot.status == SlotStatus.DIAJUKAN)).tuples()):
         states[dossier_id][state] += 1
     rows = []
     for d in dossiers:
-        verified = d.status == "terverifikasi"
+        verified = d.status == DossierStatus.TERVERIFIKASI
         # Only the current round of a slot matters, but older uploads of a Diajukan slot are
         # done or failed too; counting them all is close enough for a queue hint.
         rows.append(QueueRow(
             dossier=d,
             check_label=workflow.sla_label(d.check_due_at, moment, verified),
-            check_overdue=is_overdue(d.check_due_at, moment, verified or d.status == "ditolak"),
+            check_overdue=is_overdue(d.check_due_at, moment, verified or d.status == DossierStatus.DITOLAK),
             service_label=workflow.sla_label(d.service_due_at, moment, verified),
             service_overdue=is_overdue(d.service_due_at, moment, verified),
             slot_counts=dict(slots[d.id]),
@@ -128,12 +136,10 @@ class Counts:
 
     dossiers: dict[str, int]
     overdue: int
+    #: Placement agreements (PP) per status; passport recommendations are counted apart.
     agreements: dict[str, int]
     failed_uploads: int
-
-    @property
-    def dossier_total(self) -> int:
-        return sum(self.dossiers.values())
+    recommendations: dict[str, int] = field(default_factory=dict)
 
 
 def counts(moment: dt.datetime, company_id: int | None = None) -> Counts:
@@ -148,13 +154,15 @@ def counts(moment: dt.datetime, company_id: int | None = None) -> Counts:
     by_status = {code: 0 for code in workflow.DOSSIER_STATUSES}
     for status, n in dossiers.select(Dossier.status, peewee.fn.COUNT(Dossier.id)).group_by(Dossier.status).tuples():
         by_status[status] = n
-    by_agreement = {code: 0 for code in workflow.AGREEMENT_STATUSES}
-    for status, n in (agreements.select(Agreement.status, peewee.fn.COUNT(Agreement.id))
-                      .group_by(Agreement.status).tuples()):
-        by_agreement[status] = n
-    overdue = dossiers.where((Dossier.status == "diajukan") & (Dossier.check_due_at < moment)).count()
-    failed = uploads.where((Upload.state == "failed") & (DocumentSlot.status == "diajukan")).count()
-    return Counts(dossiers=by_status, overdue=overdue, agreements=by_agreement, failed_uploads=failed)
+    by_kind = {kind: {code: 0 for code in workflow.AGREEMENT_STATUSES}
+               for kind in ("perjanjian_penempatan", "rekomendasi_paspor")}
+    for kind, status, n in (agreements.select(Agreement.kind, Agreement.status, peewee.fn.COUNT(Agreement.id))
+                            .group_by(Agreement.kind, Agreement.status).tuples()):
+        by_kind.setdefault(kind, {})[status] = n
+    overdue = dossiers.where((Dossier.status == DossierStatus.DIAJUKAN) & (Dossier.check_due_at < moment)).count()
+    failed = uploads.where((Upload.state == UploadState.FAILED) & (DocumentSlot.status == SlotStatus.DIAJUKAN)).count()
+    return Counts(dossiers=by_status, overdue=overdue, agreements=by_kind["perjanjian_penempatan"],
+                  failed_uploads=failed, recommendations=by_kind["rekomendasi_paspor"])
 
 
 # --- weekly figures ------------------------------------------------------------------------------

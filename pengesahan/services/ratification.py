@@ -24,7 +24,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from pengesahan import workflow
-from pengesahan.config import Settings
+from pengesahan.config import Settings, zone_label
 from pengesahan.errors import Conflict, ServiceError, SigningError, SigningRefused, ValidationFailed
 from pengesahan.events import Event, fire
 from pengesahan.jobs.queue import SIGN_BATCH, enqueue, redis_connection
@@ -34,9 +34,12 @@ from pengesahan.records.base import now, write_transaction
 from pengesahan.records.catalogue import LetterTemplate, Setting
 from pengesahan.records.dossiers import DocumentSlot, Dossier
 from pengesahan.records.people import User
+from pengesahan.services import drafts
 from pengesahan.services.cpmi_id import format_cpmi_id
 from pengesahan.services.pki import signing_key, signing_services
+from pengesahan.services.uploads import enqueue_processing, store_upload, take_in
 from pengesahan.storage import file_store
+from pengesahan.workflow import AgreementStatus, DossierStatus
 from signing.assemble import (
     SIGNATURE_BOX,
     SIGNATURE_FIELD,
@@ -69,10 +72,13 @@ def _next_number(pattern: str, year: int, kind: str = "perjanjian_penempatan") -
 
 
 def submit_agreement(dossier: Dossier, *, employer_name: str | None, destination_country: str | None,
-                     job_title: str | None, contract_months: int, actor: User) -> Agreement:
+                     job_title: str | None, contract_months: int, actor: User,
+                     settings: Settings | None = None) -> Agreement:
     """The P3MI submits the placement agreement uploaded in the dossier's PP slot.
 
     Terms left empty are taken from the dossier; one known to neither is a validation error.
+    Given ``settings`` (to read the stored draft), a draft naming another CPMI or country than
+    the dossier is refused with a Conflict listing the differences, and nothing is recorded.
     """
     given = {"employer_name": employer_name, "destination_country": destination_country, "job_title": job_title}
     terms = {name: (value or "").strip() or getattr(dossier, name) for name, value in given.items()}
@@ -83,18 +89,20 @@ def submit_agreement(dossier: Dossier, *, employer_name: str | None, destination
                                                      terms["job_title"])
     with write_transaction():
         dossier = Dossier.get_by_id(dossier.id)
-        if dossier.status != "terverifikasi":
+        if dossier.status != DossierStatus.TERVERIFIKASI:
             raise Conflict("Berkas CPMI harus terverifikasi sebelum Perjanjian Penempatan diajukan.")
         slot = dossier.slots.where(DocumentSlot.doc_type == "perjanjian_penempatan").first()
         draft = slot.current_upload if slot else None
         if draft is None or draft.media_type != "application/pdf":
             raise Conflict("Unggah draf Perjanjian Penempatan (PDF) pada slot Perjanjian Penempatan terlebih dahulu.")
         open_ones = dossier.agreements.where(Agreement.kind == "perjanjian_penempatan",
-                                             Agreement.status != "dikembalikan")
+                                             Agreement.status != AgreementStatus.DIKEMBALIKAN)
         if open_ones.exists():
             raise Conflict("Perjanjian Penempatan untuk berkas ini sudah diajukan.")
         if not 1 <= contract_months <= 120:
             raise ServiceError("Masa kontrak harus antara 1 dan 120 bulan.")
+        if settings is not None:
+            refuse_mismatched_draft(settings, dossier, draft, destination_country)
         moment = now()
         agreement = Agreement.create(
             dossier=dossier, kind="perjanjian_penempatan", draft=draft,
@@ -103,6 +111,75 @@ def submit_agreement(dossier: Dossier, *, employer_name: str | None, destination
             job_title=job_title.strip(), contract_months=contract_months, submitted_at=moment,
         )
         audit.record(actor.username, "agreement.submit", f"agreement:{agreement.id}", number=agreement.number)
+    return agreement
+
+
+def refuse_mismatched_draft(settings: Settings, dossier: Dossier, draft, country: str) -> None:
+    """Raise Conflict when the draft upload names another CPMI (NIK, name) or country than the
+    dossier (its own country, else ``country`` of the agreement)."""
+    text = drafts.read_draft_text(file_store(settings).read(draft.sha256))
+    problems = drafts.draft_mismatches(
+        drafts.draft_facts(text), nik=dossier.candidate.nik, name=dossier.profile.name,
+        country=dossier.destination_country or country)
+    if problems:
+        raise Conflict("Draf Perjanjian Penempatan tidak sesuai dengan berkas: " + " ".join(problems)
+                       + " Perbaiki draf lalu unggah kembali.", details={"draft": problems})
+
+
+def resubmit_agreement(agreement: Agreement, actor: User, *, settings: Settings) -> Agreement:
+    """The P3MI submits the corrected draft of a returned agreement: same agreement and number,
+    the PP slot's newest upload as its draft, back to Menunggu Verifikasi.
+
+    The draft is checked against the dossier like a first submission (``settings`` reads the
+    stored file); the earlier draft stays recorded in the slot and in the audit entry.
+    """
+    with write_transaction():
+        agreement = Agreement.get_by_id(agreement.id)
+        if agreement.status != AgreementStatus.DIKEMBALIKAN:
+            raise Conflict(f"{agreement.number} tidak sedang dikembalikan; tidak ada yang perlu diperbaiki.")
+        dossier = agreement.dossier
+        slot = dossier.slots.where(DocumentSlot.doc_type == "perjanjian_penempatan").first()
+        draft = slot.current_upload if slot else None
+        if draft is None or draft.id == agreement.draft_id:
+            raise Conflict("Unggah draf Perjanjian Penempatan yang sudah diperbaiki terlebih dahulu.")
+        if draft.media_type != "application/pdf":
+            raise Conflict("Draf Perjanjian Penempatan harus berupa PDF.")
+        refuse_mismatched_draft(settings, dossier, draft, agreement.destination_country)
+        previous_draft, previous_reason = agreement.draft_id, agreement.return_reason
+        _set_status(agreement, AgreementStatus.MENUNGGU_VERIFIKASI)
+        agreement.draft = draft
+        agreement.return_reason = ""
+        agreement.save()
+        audit.record(actor.username, "agreement.resubmit", f"agreement:{agreement.id}", number=agreement.number,
+                     draft=draft.id, previous_draft=previous_draft, previous_reason=previous_reason)
+    return agreement
+
+
+def correct_agreement(settings: Settings, agreement: Agreement, stream, filename: str | None,
+                      actor: User) -> Agreement:
+    """Upload the corrected draft of a returned agreement and resubmit it, all or nothing.
+
+    A draft refused by intake or by the comparison with the dossier leaves no record (the
+    refusal is audited); an accepted one is queued for processing like every upload.
+    """
+    agreement = Agreement.get_by_id(agreement.id)
+    if agreement.status != AgreementStatus.DIKEMBALIKAN:
+        raise Conflict(f"{agreement.number} tidak sedang dikembalikan; tidak ada yang perlu diperbaiki.")
+    slot = agreement.dossier.slots.where(DocumentSlot.doc_type == "perjanjian_penempatan").first()
+    if slot is None:
+        raise Conflict("Berkas ini tidak memiliki slot Perjanjian Penempatan.")
+    data, result = take_in(slot, stream, filename, actor)
+    if result.media_type != "application/pdf":
+        raise Conflict("Draf Perjanjian Penempatan harus berupa PDF.")
+    try:
+        with write_transaction():
+            upload = store_upload(settings, slot, data, result, filename, actor)
+            agreement = resubmit_agreement(agreement, actor, settings=settings)
+    except Conflict as exc:
+        audit.record(actor.username, "agreement.resubmit_refused", f"agreement:{agreement.id}",
+                     reason=exc.message, sha256=result.sha256)
+        raise
+    enqueue_processing(upload)
     return agreement
 
 
@@ -115,7 +192,7 @@ def verify_agreement(agreement: Agreement, *, actor: User) -> Agreement:
     """The officer confirms the agreement; only a verified agreement can be signed."""
     with write_transaction():
         agreement = Agreement.get_by_id(agreement.id)
-        _set_status(agreement, "terverifikasi")
+        _set_status(agreement, AgreementStatus.TERVERIFIKASI)
         agreement.verified_by = actor
         agreement.verified_at = now()
         agreement.return_reason = ""
@@ -138,7 +215,7 @@ def _prepare_passport_recommendation(agreement: Agreement, actor: User) -> Agree
         return existing
     moment = now()
     letter = Agreement.create(
-        dossier=agreement.dossier, kind="rekomendasi_paspor", status="terverifikasi",
+        dossier=agreement.dossier, kind="rekomendasi_paspor", status=AgreementStatus.TERVERIFIKASI,
         number=_next_number(Setting.get_value("recommendation_number_pattern", "{seq:05d}/REK-PASPOR/{year}"),
                             moment.year, kind="rekomendasi_paspor"),
         employer_name=agreement.employer_name, destination_country=agreement.destination_country,
@@ -158,7 +235,7 @@ def return_agreement(agreement: Agreement, *, reason: str, actor: User) -> Agree
         raise ServiceError("Alasan pengembalian wajib diisi.")
     with write_transaction():
         agreement = Agreement.get_by_id(agreement.id)
-        _set_status(agreement, "dikembalikan")
+        _set_status(agreement, AgreementStatus.DIKEMBALIKAN)
         agreement.return_reason = reason
         agreement.save()
         audit.record(actor.username, "agreement.return", f"agreement:{agreement.id}", reason=reason)
@@ -298,7 +375,7 @@ def sign_agreement(settings: Settings, agreement_id: int, user: User, passphrase
         return SigningOutcome(agreement_id, False, "Perjanjian tidak ditemukan.")
     removed: tuple[str, ...] = ()
     try:
-        if agreement.status != "terverifikasi":
+        if agreement.status != AgreementStatus.TERVERIFIKASI:
             raise SigningRefused(f"{agreement.number} belum diverifikasi petugas; hanya PP terverifikasi "
                                  "yang dapat ditandatangani.")
         authority = signer_authority(user, kind=agreement.kind)
@@ -317,7 +394,8 @@ def sign_agreement(settings: Settings, agreement_id: int, user: User, passphrase
             signed = sign_document(
                 prepared, key, authority, field_name=SIGNATURE_FIELD, certify=True,
                 stamp=StampSpec(qr_url=f"{settings.public_base_url}/verifikasi/p/{agreement.public_id}",
-                                lines=(f"No. {agreement.number}",), short_hash=short_code),
+                                lines=(f"No. {agreement.number}",), short_hash=short_code,
+                                zone=(settings.office_timezone, zone_label(settings.office_timezone))),
                 services=signing_services(settings),
             )
     except (SigningRefused, ServiceError) as exc:
@@ -329,7 +407,7 @@ def sign_agreement(settings: Settings, agreement_id: int, user: User, passphrase
     signed_at = signed.timestamp_time or now()
     with write_transaction():
         current = Agreement.get_by_id(agreement_id)
-        _set_status(current, "ditandatangani")
+        _set_status(current, AgreementStatus.DITANDATANGANI)
         current.signed_sha256 = key_ref
         current.assembled_sha256 = hashlib.sha256(prepared).hexdigest()
         current.short_code = short_code
@@ -429,7 +507,10 @@ __all__ = [
     "SigningOutcome",
     "batch_progress",
     "claim_passphrase",
+    "correct_agreement",
     "draft_removals",
+    "refuse_mismatched_draft",
+    "resubmit_agreement",
     "return_agreement",
     "seal_passphrase",
     "sign_agreement",

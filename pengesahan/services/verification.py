@@ -7,7 +7,7 @@ import threading
 
 from pengesahan.config import Settings
 from pengesahan.errors import ServiceError
-from pengesahan.records.agreements import Agreement, Delegation
+from pengesahan.records.agreements import Agreement, Delegation, SignedVersion
 from pengesahan.services.pki import trust_root_paths
 from signing.delegation import Delegation as DelegationRule
 from signing.sign import load_trust_roots
@@ -38,14 +38,24 @@ def verifier(settings: Settings) -> Verifier:
 
 
 def registered_agreement(key: str) -> RegisteredAgreement | None:
-    """The issued agreement with this SHA-256 of its signed PDF, or with this number."""
+    """The issued agreement with this SHA-256 of its signed PDF (the newest version or an older
+    one, which the status then says), or with this number."""
     agreement = Agreement.get_or_none(Agreement.signed_sha256 == key)
+    older = None
+    if agreement is None:
+        older = SignedVersion.get_or_none(SignedVersion.sha256 == key)
+        agreement = older.agreement if older is not None else None
     if agreement is None:
         agreement = Agreement.get_or_none(Agreement.number == key)
     if agreement is None:
         return None
-    return RegisteredAgreement(number=agreement.number, sha256=agreement.signed_sha256, status=agreement.status,
-                               status_label=agreement.status_label, kind=agreement.kind,
+    label = agreement.status_label
+    if older is not None:
+        # Still the office's file and still valid; the public should know a newer one exists.
+        label += ("; berkas ini versi lama, versi yang lebih baru (pembaruan cap waktu arsip) "
+                  "sudah diterbitkan")
+    return RegisteredAgreement(number=agreement.number, sha256=older.sha256 if older else agreement.signed_sha256,
+                               status=agreement.status, status_label=label, kind=agreement.kind,
                                signed_at=agreement.signed_at, agreement_id=agreement.id,
                                public_id=agreement.public_id)
 

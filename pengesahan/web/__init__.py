@@ -10,8 +10,9 @@ import peewee
 from flask import Flask, jsonify, render_template, request
 from werkzeug.routing import IntegerConverter
 
+from pengesahan.config import zone_label
 from pengesahan.errors import ServiceError, Unavailable
-from pengesahan.web import api, auth, files, verify
+from pengesahan.web import api, auth, files, portal, verify
 
 __all__ = ["init_app"]
 
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(files.bp)
     app.register_blueprint(verify.bp)
+    app.register_blueprint(portal.bp)
     api.init_app(app)
     _register_time_filter(app, app.config["SETTINGS"].office_timezone)
     _register_error_handlers(app)
@@ -36,13 +38,12 @@ class RecordIdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-_ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
 
 def _register_time_filter(app: Flask, timezone: str) -> None:
     """``{{ moment|waktu }}``: a stored UTC time shown in the office's zone, e.g. 24-11-2026 09:41 WITA."""
     zone = ZoneInfo(timezone)
-    label = _ZONE_NAMES.get(timezone, timezone)
+    label = zone_label(timezone)
 
     @app.template_filter("waktu")
     def waktu(moment, fmt: str = "%d-%m-%Y %H:%M"):

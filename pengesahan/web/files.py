@@ -66,10 +66,11 @@ def agreement_pdf(agreement_id: int):
 def cpmi_download_token(agreement) -> str:
     """The secret part of the CPMI's download link of a signed agreement.
 
-    Derived, not stored: an HMAC of the agreement and the exact signed file under the app's
-    secret key, so it cannot be guessed from the agreement number and changes if the file does.
+    Derived, not stored: an HMAC of the agreement and its unguessable public id under the app's
+    secret key. It stays the same when the PP is renewed (a new archive timestamp makes a new
+    file), so a link handed to the CPMI keeps working and always serves the newest version.
     """
-    message = f"pp-cpmi:{agreement.id}:{agreement.signed_sha256}".encode()
+    message = f"pp-cpmi:{agreement.id}:{agreement.public_id}".encode()
     return hmac.new(current_app.config["SECRET_KEY"].encode(), message, hashlib.sha256).hexdigest()[:32]
 
 

@@ -221,3 +221,25 @@ def test_cpmi_downloads_the_signed_pp_through_its_link_only(pki_app):
     assert response.status_code == 200 and response.data == signed
     assert client.get(path[:-1] + ("0" if path[-1] != "0" else "1")).status_code == 404
     assert client.get(path.replace(f"/pp/{agreement.id}/", f"/pp/{agreement.id + 1}/")).status_code == 404
+
+
+def test_the_stamp_shows_the_signing_time_in_the_office_zone(pki_app):
+    """The stamp and the ratification page tell the same day: the time is printed in WITA."""
+    from pypdf import PdfReader
+
+    from pengesahan.records.agreements import Agreement
+    from pengesahan.services import ratification
+
+    settings = pki_app.config["SETTINGS"]
+    with db.connection_context():
+        agreement, _ = submitted_agreement(settings)
+        ratification.verify_agreement(agreement, actor=user("pelaksana"))
+        assert ratification.sign_agreement(settings, agreement.id, user("kadin"), PASSPHRASE).ok
+        signed = ratification.signed_pdf(settings, Agreement.get_by_id(agreement.id))
+    widget = next(a.get_object() for a in PdfReader(io.BytesIO(signed)).pages[0]["/Annots"]
+                  if a.get_object().get("/FT") == "/Sig")
+    appearance = widget["/AP"]["/N"].get_object()
+    text = appearance.get_data() + b"".join(
+        x.get_object().get_data() for x in appearance["/Resources"]["/XObject"].values()
+        if hasattr(x.get_object(), "get_data"))
+    assert b"WITA" in text and b"UTC" not in text

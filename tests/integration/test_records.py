@@ -31,9 +31,9 @@ def test_upgrade_adds_columns_an_older_installation_lacks(conn):
     db.execute_sql('ALTER TABLE "user" DROP COLUMN nip')
     SchemaVersion.delete().where(SchemaVersion.version >= 3).execute()
     assert "nip" not in {c.name for c in db.get_columns("user")}
-    assert upgrade() == [3, 4, 5]  # v4 (webhook tables) and v5 are pending as well
+    assert upgrade() == [3, 4, 5, 6, 7]  # v4 (webhook tables) and later are pending as well
     assert "nip" in {c.name for c in db.get_columns("user")}
-    assert current_version() == 5
+    assert current_version() == 7
     User.create(username="baru", password_hash="x", role="pelaksana", nip="199001012020011001")
 
 
@@ -189,3 +189,33 @@ def test_file_store_is_content_addressed_and_read_only(tmp_path):
         store.read("../../etc/passwd")
     with pytest.raises(NotFound):
         store.read("0" * 64)
+
+
+def test_upgrade_to_v5_keeps_sks_that_signatures_rest_on(conn):
+    """Before v5 an SK on record sufficed: SKs already used for signatures count as confirmed
+    from their entry (audited); unused ones stay drafts for their maker to confirm."""
+    import datetime as dt
+
+    from pengesahan.records.agreements import Agreement, Delegation, Signature
+    from pengesahan.records.audit import AuditEntry
+    from pengesahan.records.people import Candidate, Company, Official
+    from pengesahan.records.schema import SchemaVersion, upgrade
+    from pengesahan.services.dossiers import open_dossier
+
+    start = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    kadis = Official.create(name="Kadis", nip="1", rank="IV/b", position="kepala_dinas")
+    sekdis = Official.create(name="Sekdis", nip="2", rank="IV/a", position="sekretaris_dinas")
+    used = Delegation.create(number="SK/1", date=start.date(), delegating=kadis, delegated=sekdis,
+                             valid_from=start, created_at=start)
+    unused = Delegation.create(number="SK/2", date=start.date(), delegating=kadis, delegated=sekdis,
+                               valid_from=start)
+    dossier = open_dossier(Candidate.create(nik="6309055708980002", name="X", sex="P",
+                                            birth_date=dt.date(1998, 8, 17)), Company.create(name="PT"), actor=None)
+    agreement = Agreement.create(dossier=dossier, number="PP/1", status="ditandatangani")
+    Signature.create(agreement=agreement, official=sekdis, delegation=used, field_name="f", level="B-LTA",
+                     signed_at=start + dt.timedelta(days=3), result_sha256="a" * 64)
+    SchemaVersion.delete().where(SchemaVersion.version >= 5).execute()
+    assert upgrade() == [5, 6, 7]
+    assert Delegation.get_by_id(used.id).confirmed_at == start
+    assert Delegation.get_by_id(unused.id).confirmed_at is None
+    assert AuditEntry.select().where(AuditEntry.action == "delegation.confirmed_by_upgrade").count() == 1

@@ -415,6 +415,6 @@ def test_upgrade_v4_creates_the_webhook_tables_of_an_older_installation(app):
     with db.connection_context():
         db.drop_tables([WebhookDelivery, Webhook])
         SchemaVersion.delete().where(SchemaVersion.version >= 4).execute()
-        assert upgrade() == [4, 5] and current_version() == 5
+        assert upgrade() == [4, 5, 6, 7] and current_version() == 7
         assert Webhook.table_exists() and WebhookDelivery.table_exists()
         assert upgrade() == []

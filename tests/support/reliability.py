@@ -219,7 +219,7 @@ class WorkerProcess:
         RQ's work horse calls setsid(), so it leaves the worker's process group: its pid is
         found among the worker's children instead.
         """
-        victims = [self.process.pid, *_descendants(self.process.pid)]
+        victims = [self.process.pid, *descendants(self.process.pid)]
         for pid in victims:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
@@ -251,7 +251,7 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace")[-4000:]
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
     """Pids of every live descendant of ``pid`` (read from /proc; Linux)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():

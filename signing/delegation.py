@@ -326,6 +326,9 @@ def delegation_state(
         message = problem
     else:
         message = f"{delegation.reference} berlaku pada saat penandatanganan."
+        if delegation.confirmed_at is not None:
+            message += (f" SK dikonfirmasi {delegation.delegating.title} ({delegation.delegating.name}) dengan "
+                        f"tanda tangan elektroniknya pada {format_date(delegation.confirmed_at.date())}.")
     if revoked:
         message += f" SK tersebut kemudian dicabut pada {format_date(min(revoked).date())}."
     return DelegationState(in_force=problem is None, revoked_since=bool(revoked), message=message)

@@ -9,11 +9,12 @@ from pengesahan.config import Settings
 from pengesahan.errors import ServiceError
 from pengesahan.records.agreements import Agreement, Delegation, SignedVersion
 from pengesahan.services.pki import trust_root_paths
+from pengesahan.storage import file_store
 from signing.delegation import Delegation as DelegationRule
 from signing.sign import load_trust_roots
 from signing.verify import RegisteredAgreement, VerificationReport, Verifier
 
-__all__ = ["registered_agreement", "sk_pendelegasian", "verifier", "verify_document"]
+__all__ = ["confirmed_sk_record", "registered_agreement", "sk_pendelegasian", "verifier", "verify_document"]
 
 _lock = threading.Lock()
 _cached: tuple[tuple, Verifier] | None = None
@@ -64,6 +65,14 @@ def sk_pendelegasian(number: str) -> DelegationRule | None:
     """The SK pendelegasian with this number as the signing rules see it, if registered."""
     record = Delegation.get_or_none(Delegation.number == number)
     return record.to_rule() if record is not None else None
+
+
+def confirmed_sk_record(settings: Settings, number: str) -> bytes | None:
+    """The SK record its maker signed to confirm the SK, for anyone checking a delegated PP."""
+    record = Delegation.get_or_none(Delegation.number == number)
+    if record is None or record.confirmed_at is None or not record.confirmation_sha256:
+        return None
+    return file_store(settings).read(record.confirmation_sha256)
 
 
 def verify_document(settings: Settings, data: bytes, *, xml: bool = False) -> VerificationReport:

@@ -33,7 +33,7 @@ from pengesahan.errors import ServiceError, VerificationError
 from pengesahan.extensions import csrf
 from pengesahan.jobs.queue import redis_connection
 from pengesahan.records.agreements import Agreement, Signature
-from pengesahan.services.verification import verify_document
+from pengesahan.services.verification import confirmed_sk_record, verify_document
 from signing.verify import VerificationReport
 
 __all__ = ["bp"]
@@ -174,6 +174,18 @@ def agreement_page(public_id: str):
         agreement=agreement,
         signatures=_public_signatures(agreement),
     )
+
+
+@bp.route("/verifikasi/sk/<path:number>")
+def sk_record(number: str):
+    """The SK record its maker signed to confirm the SK a delegated PP rests on (public, as the
+    SK itself is): anyone can check that the Kepala Dinas, not an administrator, granted it."""
+    data = confirmed_sk_record(current_app.config["SETTINGS"], number) if len(number) <= 120 else None
+    if data is None:
+        abort(404)
+    safe = "".join(ch if ch.isalnum() else "-" for ch in number)
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="sk-{safe}.pdf"'})
 
 
 @bp.route("/verifikasi/laporan/<token>.json")

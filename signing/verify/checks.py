@@ -1006,6 +1006,7 @@ def _check_delegation(
         state.in_force,
         state.revoked_since,
         message,
+        confirmed_at=sk.confirmed_at,
     )
 
 

@@ -116,6 +116,8 @@ class DelegationCheck:
     revoked_since: bool
     #: Explanation in Bahasa Indonesia.
     message: str
+    #: When the delegating official confirmed the SK with their own signature.
+    confirmed_at: datetime | None = None
 
 
 #: ETSI EN 319 102-1 main indications, worst last.

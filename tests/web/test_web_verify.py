@@ -249,3 +249,21 @@ def test_broken_pdfs_get_a_report_never_a_500(client, records, signed, damage):
     api = _upload(client, "/api/v1/verify", data)
     assert api.status_code == 200 and api.get_json()["status"] != "valid"
     assert api.get_json()["indication"]["indication"] != "TOTAL_PASSED"
+
+
+def test_the_report_shows_the_sk_confirmation_and_serves_its_signed_record(client, settings, records, signed):
+    """Anyone checking a delegated PP sees that the SK's maker confirmed it, and can download the
+    record the maker signed."""
+    from pengesahan.records.agreements import Delegation
+    from pengesahan.records.base import db
+    from pengesahan.storage import file_store
+
+    record = b"%PDF-1.7 catatan SK bertanda tangan"
+    with db.connection_context():
+        Delegation.update(confirmation_sha256=file_store(settings).put(record)).where(
+            Delegation.number == SK.number).execute()
+    html = _upload(client, "/verifikasi", signed.data).get_data(as_text=True)
+    assert "SK dikonfirmasi Kepala Dinas" in html and "/verifikasi/sk/" in html
+    download = client.get(f"/verifikasi/sk/{SK.number}")
+    assert download.status_code == 200 and download.data == record
+    assert client.get("/verifikasi/sk/800-tidak-ada").status_code == 404

@@ -39,10 +39,11 @@ from pengesahan.config import Settings
 from pengesahan.errors import ValidationFailed
 from pengesahan.events import Event, subscribe
 from pengesahan.jobs.queue import DELIVER_WEBHOOK, enqueue
+from pengesahan.records import audit
 from pengesahan.records.agreements import Agreement
 from pengesahan.records.base import now, write_transaction
 from pengesahan.records.dossiers import DocumentSlot
-from pengesahan.records.people import Company
+from pengesahan.records.people import Company, User
 from pengesahan.records.webhooks import Webhook, WebhookDelivery
 
 __all__ = [
@@ -173,9 +174,10 @@ def _address_allowed(address: str, allow_loopback: bool) -> bool:
 # --- registration ---------------------------------------------------------------------------------
 
 
-def register(settings: Settings, company: Company, url: str) -> tuple[Webhook, str, bool]:
+def register(settings: Settings, company: Company, url: str, *, actor: User | None = None) -> tuple[Webhook, str, bool]:
     """Register or replace ``company``'s webhook; returns it, its new secret (shown once) and
-    whether it is new. The URL must pass :func:`check_url`."""
+    whether it is new. The URL must pass :func:`check_url`, resolved before the transaction
+    so that a slow DNS answer never holds the database's write lock."""
     url = check_url(url, allow_loopback=settings.webhook_allow_loopback)
     secret = Webhook.new_secret()
     with write_transaction():
@@ -186,13 +188,17 @@ def register(settings: Settings, company: Company, url: str) -> tuple[Webhook, s
         else:
             Webhook.update(url=url, secret=secret).where(Webhook.id == webhook.id).execute()
             webhook = Webhook.get_by_id(webhook.id)
+        audit.record(actor.username if actor else "sistem", "webhook.register" if created else "webhook.replace",
+                     f"webhook:{webhook.id}", company=company.id, url=url)
     return webhook, secret, created
 
 
-def unregister(webhook: Webhook) -> None:
+def unregister(webhook: Webhook, *, actor: User | None = None) -> None:
     """Delete a company's webhook; deliveries still pending are cancelled on their next attempt."""
     with write_transaction():
         Webhook.delete().where(Webhook.id == webhook.id).execute()
+        audit.record(actor.username if actor else "sistem", "webhook.delete", f"webhook:{webhook.id}",
+                     company=webhook.company_id)
 
 
 # --- signing --------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The P3MI's portal: its dossiers, a new dossier from the SIAPkerja data, the document
-checklist with uploads and their live checks, and the placement agreement (PP).
+checklist with uploads and their live checks, the placement agreement (PP), and the company's
+own administration (its logins, API tokens and webhook; services.companies says who may).
 
 Thin like every door: each view scopes the record to the user's company (another company's id
 answers 404, never 403), calls a service and renders what it returns. Errors are shown beside
@@ -25,9 +26,10 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
+    EqualTo,
     InputRequired,
     Length,
     NumberRange,
@@ -43,7 +45,7 @@ from pengesahan.records.base import now
 from pengesahan.records.catalogue import DocumentType
 from pengesahan.records.dossiers import DocumentSlot, Dossier, Upload
 from pengesahan.records.people import Company
-from pengesahan.services import dashboard, dossiers, ratification
+from pengesahan.services import companies, dashboard, dossiers, ratification
 from pengesahan.services.uploads import accept_upload
 from pengesahan.web.auth import roles_required
 from pengesahan.web.files import send_signed_pdf
@@ -208,6 +210,33 @@ class AgreementForm(FlaskForm):
     job_title = _text("Jabatan", 120, required=True)
     contract_months = IntegerField("Masa kontrak (bulan)", default=24, validators=[
         InputRequired("Wajib diisi."), NumberRange(1, 120, "Masa kontrak harus antara 1 dan 120 bulan.")])
+
+
+class UserForm(FlaskForm):
+    """A new P3MI login of the company."""
+
+    username = StringField("Nama pengguna", validators=[
+        DataRequired("Wajib diisi."),
+        Regexp(r"^[A-Za-z0-9._-]{3,80}$", message="3–80 karakter: huruf, angka, titik, garis bawah atau tanda hubung.")])
+    full_name = _text("Nama lengkap", 200, required=True)
+    password = PasswordField("Kata sandi", validators=[DataRequired("Wajib diisi."), Length(max=200)],
+                             description="Minimal 10 karakter dan tidak mudah ditebak.",
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("Ulangi kata sandi", validators=[EqualTo("password", "Kata sandi tidak sama.")],
+                            render_kw={"autocomplete": "new-password"})
+
+
+class TokenForm(FlaskForm):
+    name = _text("Nama token (mis. sistem yang memakainya)", 100, required=True)
+
+
+class WebhookForm(FlaskForm):
+    url = StringField("Alamat webhook", validators=[DataRequired("Wajib diisi."), Length(max=500)],
+                      description="Alamat https:// yang menerima POST JSON.")
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only its CSRF token."""
 
 
 # --- lookups scoped to the company -----------------------------------------------------------------
@@ -439,3 +468,119 @@ def agreement_pdf(agreement_id: int):
     if not agreement.signed_sha256:
         abort(404)
     return send_signed_pdf(agreement)
+
+
+# --- the company's own administration ----------------------------------------------------------------
+
+
+def _render_company(status: int = 200, *, user_form: UserForm | None = None, token_form: TokenForm | None = None,
+                    webhook_form: WebhookForm | None = None, revealed: dict | None = None):
+    """The company page; ``revealed`` (a new token or webhook secret) is in this answer only
+    (every page is ``Cache-Control: private, no-store``, so no cache keeps it either)."""
+    company = _company()
+    webhook = companies.company_webhook(company)
+    return render_template(
+        "portal/company.html", company=company, users=companies.company_users(company),
+        tokens=companies.company_tokens(company), webhook=webhook,
+        user_form=user_form or UserForm(formdata=None), token_form=token_form or TokenForm(formdata=None),
+        webhook_form=webhook_form or WebhookForm(formdata=None, url=webhook.url if webhook else ""),
+        confirm_form=ConfirmForm(formdata=None), revealed=revealed), status
+
+
+def _back(anchor: str):
+    return redirect(url_for(".company", _anchor=anchor), 303)
+
+
+@bp.route("/perusahaan")
+def company():
+    """The company's logins, API tokens and webhook."""
+    return _render_company()
+
+
+@bp.route("/perusahaan/pengguna", methods=["POST"])
+def add_user():
+    """A new P3MI login of the company."""
+    form = UserForm()
+    if not form.validate_on_submit():
+        flash("Periksa isian pengguna baru.", "error")
+        return _render_company(422, user_form=form)
+    try:
+        user = companies.add_user(_company(), username=form.username.data, full_name=form.full_name.data,
+                                  password=form.password.data, actor=current_user._get_current_object())
+    except ServiceError as exc:
+        field = form.password if "password" in exc.details else form.username
+        field.errors = [*field.errors, exc.message]
+        return _render_company(exc.status, user_form=form)
+    flash(f"Pengguna {user.username} ditambahkan.", "success")
+    return _back("pengguna")
+
+
+@bp.route("/perusahaan/pengguna/<int:user_id>/nonaktifkan", methods=["POST"])
+def deactivate_user(user_id: int):
+    """Deactivate a login of the company; its sessions end at once."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        user = companies.deactivate_user(_company(), user_id, actor=current_user._get_current_object())
+    except ServiceError as exc:
+        if exc.status == 404:
+            abort(404)
+        flash(exc.message, "error")
+        return _render_company(exc.status)
+    flash(f"Pengguna {user.username} dinonaktifkan; semua sesinya diakhiri.", "success")
+    return _back("pengguna")
+
+
+@bp.route("/perusahaan/token", methods=["POST"])
+def issue_token():
+    """A new API token, shown in this answer only."""
+    form = TokenForm()
+    if not form.validate_on_submit():
+        flash("Periksa isian token.", "error")
+        return _render_company(422, token_form=form)
+    record, token = companies.issue_token(_company(), form.name.data, actor=current_user._get_current_object())
+    return _render_company(201, revealed={"kind": "token", "label": f"Token API {record.name}", "value": token})
+
+
+@bp.route("/perusahaan/token/<int:token_id>/cabut", methods=["POST"])
+def revoke_token(token_id: int):
+    """Revoke one of the company's API tokens."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        token = companies.revoke_token(_company(), token_id, actor=current_user._get_current_object())
+    except ServiceError as exc:
+        abort(exc.status)
+    flash(f"Token {token.name} ({token.prefix}…) dicabut; sistem yang memakainya akan ditolak.", "success")
+    return _back("token")
+
+
+@bp.route("/perusahaan/webhook", methods=["POST"])
+def register_webhook():
+    """Register or replace the company's webhook; the new secret is shown in this answer only."""
+    form = WebhookForm()
+    if not form.validate_on_submit():
+        flash("Periksa alamat webhook.", "error")
+        return _render_company(422, webhook_form=form)
+    try:
+        webhook, secret, created = companies.register_webhook(
+            current_app.config["SETTINGS"], _company(), form.url.data, actor=current_user._get_current_object())
+    except ServiceError as exc:
+        form.url.errors = [*form.url.errors, exc.message]
+        return _render_company(exc.status, webhook_form=form)
+    label = "Webhook didaftarkan" if created else "Webhook diganti; kunci rahasia lama tidak berlaku lagi"
+    return _render_company(201 if created else 200,
+                           revealed={"kind": "webhook", "label": f"{label}. Kunci rahasia", "value": secret})
+
+
+@bp.route("/perusahaan/webhook/hapus", methods=["POST"])
+def delete_webhook():
+    """Delete the company's webhook."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        companies.remove_webhook(_company(), actor=current_user._get_current_object())
+    except ServiceError as exc:
+        abort(exc.status)
+    flash("Webhook dihapus; peristiwa berikutnya tidak dikirim lagi.", "success")
+    return _back("webhook")

@@ -364,6 +364,43 @@ def test_agreement_needs_employer_when_the_dossier_has_none(api):
     assert "employer_name" in error["details"]["json"]
 
 
+def _draft(nik: str = NIK, country: str = "Taiwan") -> bytes:
+    """A PP draft whose identity block names the CPMI of PROFILE (or ``nik``) and ``country``."""
+    return text_pdf(1, lines=("PERJANJIAN PENEMPATAN PEKERJA MIGRAN INDONESIA", "Pihak Kedua",
+                              f"Nama Lengkap : {PROFILE['name']}", f"NIK : {nik}",
+                              f"Negara Penempatan : {country}", "Pemberi Kerja : Chen Family"))
+
+
+def test_a_returned_agreement_is_corrected_with_a_new_draft(api, other, make_user):
+    from pengesahan.records.agreements import Agreement
+    from pengesahan.services import ratification
+
+    dossier = _verified_dossier_with_draft(api)
+    agreement = api.post(f"/dossiers/{dossier['id']}/agreements", json={"contract_months": 24}).get_json()
+    path = f"/agreements/{agreement['id']}/draft"
+    # Not returned: nothing to correct.
+    error_of(api.upload(path, _draft(), name="pp.pdf"), 409, "conflict")
+    officer, _ = make_user("pelaksana")
+    with db.connection_context():
+        ratification.return_agreement(Agreement.get_by_id(agreement["id"]), reason="Gaji belum dicantumkan.",
+                                      actor=officer)
+
+    error_of(other.upload(path, _draft(), name="pp.pdf"), 404, "not_found")
+    error_of(api.post(path, data={}, content_type="multipart/form-data"), 422, "validation_failed")
+    mismatch = error_of(api.upload(path, _draft(nik="6309055708980003", country="Hong Kong"), name="pp.pdf"),
+                        409, "conflict")
+    assert "6309055708980003" in mismatch["message"] and mismatch["details"]["draft"]
+    assert api.get(f"/agreements/{agreement['id']}").get_json()["status"] == "dikembalikan"
+
+    response = api.upload(path, _draft(), name="pp-perbaikan.pdf")
+    assert response.status_code == 200, response.get_json()
+    corrected = response.get_json()
+    assert corrected["id"] == agreement["id"] and corrected["number"] == agreement["number"]
+    assert corrected["status"] == "menunggu_verifikasi" and not corrected.get("return_reason")
+    # Submitted again: a second correction is refused until the officer returns it again.
+    error_of(api.upload(path, _draft(), name="pp.pdf"), 409, "conflict")
+
+
 def test_list_agreements_paginated_and_filtered(api, other):
     from pengesahan.records.agreements import Agreement
 

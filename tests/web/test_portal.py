@@ -1,6 +1,6 @@
 """The P3MI portal with the real app: a dossier from the SIAPkerja form, uploads into its slots
-and their live status, company scoping, and the placement agreement's submission and correction
-(with the draft checked against the dossier)."""
+and their live status, company scoping, the placement agreement's submission and correction
+(with the draft checked against the dossier), and the company's own users, tokens and webhook."""
 
 from __future__ import annotations
 
@@ -349,3 +349,133 @@ def test_the_signed_pp_is_downloaded_once_signed(client, p3mi, settings, make_us
     assert f"/portal/pp/{agreement.id}.pdf" in page
     response = client.get(f"/portal/pp/{agreement.id}.pdf")
     assert response.status_code == 200 and hashlib.sha256(response.data).hexdigest() == key
+
+
+# --- the company's own administration ------------------------------------------------------------
+
+GOOD_PASSWORD = "lumbung-padi-biru-senja-42"
+
+
+def _audited(action: str, subject: str):
+    from pengesahan.records.audit import AuditEntry
+
+    with db.connection_context():
+        return AuditEntry.get_or_none((AuditEntry.action == action) & (AuditEntry.subject == subject))
+
+
+def _colleague(make_user, p3mi, username: str = "rekan"):
+    from pengesahan.records.people import Company
+
+    with db.connection_context():
+        company = Company.get_by_id(p3mi.company_id)
+    return make_user("p3mi", username=username, company=company)
+
+
+def test_the_company_page_lists_its_users_and_adds_one(client, p3mi, make_user, login):
+    from pengesahan.records.people import User
+
+    outsider, _ = make_user("p3mi", username="p3mi_lain")
+    page = client.get("/portal/perusahaan")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f'data-user="{p3mi.id}"' in html and f'data-user="{outsider.id}"' not in html
+
+    weak = client.post("/portal/perusahaan/pengguna", data={
+        "username": "staf2", "full_name": "Staf Dua", "password": "password123", "confirm": "password123"})
+    assert weak.status_code == 422 and 'data-error-for="password"' in weak.get_data(as_text=True)
+    taken = client.post("/portal/perusahaan/pengguna", data={
+        "username": outsider.username, "full_name": "Staf Dua", "password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD})
+    assert taken.status_code == 409 and "sudah dipakai" in taken.get_data(as_text=True)
+    response = client.post("/portal/perusahaan/pengguna", data={
+        "username": "staf2", "full_name": "Staf Dua", "password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    with db.connection_context():
+        added = User.get(User.username == "staf2")
+        assert added.company_id == p3mi.company_id and added.role == "p3mi" and added.active
+    assert _audited("user.create", f"user:{added.id}").actor == p3mi.username
+    client.post("/keluar")
+    login("staf2", GOOD_PASSWORD)
+    assert client.get("/portal/perusahaan").status_code == 200
+
+
+def test_an_api_token_is_shown_once_works_and_can_be_revoked(client, p3mi):
+    response = client.post("/portal/perusahaan/token", data={"name": "Sistem HRD"})
+    assert response.status_code == 201 and "no-store" in response.headers["Cache-Control"]
+    token = re.search(r'value="(pp_[^"]+)"', response.get_data(as_text=True)).group(1)
+    assert token not in client.get("/portal/perusahaan").get_data(as_text=True)
+
+    bearer = {"Authorization": f"Bearer {token}"}
+    listed = client.get("/api/v1/dossiers", headers=bearer)
+    assert listed.status_code == 200 and listed.get_json()["total"] == 0
+    _create(client)
+    assert client.get("/api/v1/dossiers", headers=bearer).get_json()["total"] == 1
+
+    from pengesahan.records.people import ApiToken
+
+    with db.connection_context():
+        record = ApiToken.get(ApiToken.company == p3mi.company_id)
+    assert _audited("token.issue", f"token:{record.id}").actor == p3mi.username
+    assert client.post(f"/portal/perusahaan/token/{record.id}/cabut").status_code == 303
+    assert client.get("/api/v1/dossiers", headers=bearer).status_code == 401
+    assert _audited("token.revoke", f"token:{record.id}") is not None
+
+
+def test_another_companys_token_and_user_are_not_found(client, p3mi, make_user):
+    from pengesahan.records.people import ApiToken, Company, User
+
+    outsider, _ = make_user("p3mi", username="p3mi_lain")
+    with db.connection_context():
+        other_token, _ = ApiToken.issue(Company.get_by_id(outsider.company_id), "milik lain")
+    assert client.post(f"/portal/perusahaan/pengguna/{outsider.id}/nonaktifkan").status_code == 404
+    assert client.post(f"/portal/perusahaan/token/{other_token.id}/cabut").status_code == 404
+    with db.connection_context():
+        assert User.get_by_id(outsider.id).active
+        assert ApiToken.get_by_id(other_token.id).revoked_at is None
+
+
+def test_deactivating_a_colleague_ends_their_sessions(app, client, p3mi, make_user):
+    from pengesahan.records.people import User
+
+    colleague, password = _colleague(make_user, p3mi)
+    theirs = app.test_client()
+    theirs.post("/masuk", data={"username": colleague.username, "password": password})
+    assert theirs.get("/portal/").status_code == 200
+
+    assert client.post(f"/portal/perusahaan/pengguna/{p3mi.id}/nonaktifkan").status_code == 409
+    response = client.post(f"/portal/perusahaan/pengguna/{colleague.id}/nonaktifkan")
+    assert response.status_code == 303
+    with db.connection_context():
+        assert not User.get_by_id(colleague.id).active
+    assert theirs.get("/portal/").status_code == 302
+    assert _audited("user.deactivate", f"user:{colleague.id}").actor == p3mi.username
+    assert 'badge-secondary">Nonaktif' in client.get("/portal/perusahaan").get_data(as_text=True)
+
+
+def test_the_webhook_is_registered_replaced_and_deleted(app, client, p3mi):
+    from pengesahan.records.webhooks import Webhook
+
+    refused = client.post("/portal/perusahaan/webhook", data={"url": "https://10.0.0.5/hook"})
+    assert refused.status_code == 422 and 'data-error-for="url"' in refused.get_data(as_text=True)
+
+    app.config["SETTINGS"] = app.config["SETTINGS"].replace(webhook_allow_loopback=True)
+    response = client.post("/portal/perusahaan/webhook", data={"url": "http://127.0.0.1:8765/hook"})
+    assert response.status_code == 201 and "no-store" in response.headers["Cache-Control"]
+    secret = re.search(r'value="(whsec_[^"]+)"', response.get_data(as_text=True)).group(1)
+    with db.connection_context():
+        webhook = Webhook.get(Webhook.company == p3mi.company_id)
+        assert webhook.secret == secret and webhook.url == "http://127.0.0.1:8765/hook"
+    page = client.get("/portal/perusahaan").get_data(as_text=True)
+    assert secret not in page and 'data-webhook-url="http://127.0.0.1:8765/hook"' in page
+    assert _audited("webhook.register", f"webhook:{webhook.id}").actor == p3mi.username
+
+    replaced = client.post("/portal/perusahaan/webhook", data={"url": "http://localhost:8765/baru"})
+    assert replaced.status_code == 200
+    new_secret = re.search(r'value="(whsec_[^"]+)"', replaced.get_data(as_text=True)).group(1)
+    assert new_secret != secret
+    assert _audited("webhook.replace", f"webhook:{webhook.id}") is not None
+
+    assert client.post("/portal/perusahaan/webhook/hapus").status_code == 303
+    with db.connection_context():
+        assert not Webhook.select().where(Webhook.company == p3mi.company_id).exists()
+    assert _audited("webhook.delete", f"webhook:{webhook.id}") is not None
+    assert client.post("/portal/perusahaan/webhook/hapus").status_code == 404

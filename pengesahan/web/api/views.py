@@ -236,6 +236,21 @@ def get_agreement(agreement_id: int):
     return _agreement(agreement_id)
 
 
+@bp.route("/agreements/<int(max=2147483647):agreement_id>/draft", methods=["POST"])
+@idempotent
+@bp.doc(parameters=[_IDEMPOTENCY_PARAMETER])
+@bp.arguments(schemas.FileSchema, location="files")
+@bp.response(200, schemas.AgreementSchema, description="Draf perbaikan diterima; PP diajukan kembali dengan "
+                                                       "nomor yang sama dan menunggu verifikasi petugas")
+@_errors(404, 409, 413)
+def correct_agreement(files: dict, agreement_id: int):
+    """Perbaiki PP yang dikembalikan: unggah draf PDF yang sudah diperbaiki dan ajukan kembali (409 bila PP
+    tidak sedang dikembalikan atau draf menyebut CPMI, NIK atau negara lain daripada berkas)."""
+    file = files["file"]
+    return ratification.correct_agreement(current_app.config["SETTINGS"], _agreement(agreement_id), file.stream,
+                                          file.filename, current_actor())
+
+
 @bp.route("/agreements/<int(max=2147483647):agreement_id>/pdf", methods=["GET"])
 @bp.response(200, description="PDF Perjanjian Penempatan yang sudah disahkan dan ditandatangani",
               content_type="application/pdf")

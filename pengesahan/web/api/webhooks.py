@@ -12,7 +12,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from pengesahan.errors import NotFound
 from pengesahan.records.webhooks import DELIVERY_STATES, EVENTS, Webhook, WebhookDelivery
 from pengesahan.services import webhooks
-from pengesahan.web.api.auth import current_company
+from pengesahan.web.api.auth import current_actor, current_company
 from pengesahan.web.api.views import _errors, bp
 
 __all__ = ["WebhookCreatedSchema", "WebhookRegisterSchema", "WebhookSchema"]
@@ -82,7 +82,8 @@ def _webhook() -> Webhook:
 @_errors()
 def register_webhook(body: dict):
     """Daftarkan (atau ganti) alamat webhook perusahaan; jawaban memuat kunci rahasia baru, sekali saja."""
-    webhook, secret, created = webhooks.register(current_app.config["SETTINGS"], current_company(), body["url"])
+    webhook, secret, created = webhooks.register(current_app.config["SETTINGS"], current_company(), body["url"],
+                                                 actor=current_actor())
     return {"url": webhook.url, "events": list(EVENTS), "created_at": webhook.created_at, "secret": secret}, \
         (201 if created else 200)
 
@@ -104,4 +105,4 @@ def get_webhook():
 @_errors(404)
 def delete_webhook():
     """Hapus webhook perusahaan; peristiwa berikutnya tidak dikirim lagi."""
-    webhooks.unregister(_webhook())
+    webhooks.unregister(_webhook(), actor=current_actor())

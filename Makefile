@@ -45,6 +45,12 @@ clean:
 
 # Scan triage on the real-scan calibration set (images fetched into the ignored
 # bench/real/images/ by `$(PY) -m bench.real.materialize`; pass NIK_TRUTH=private file).
+# The pages and the API with years of records behind them (SCALE=regency|province; DATABASE_URL
+# for PostgreSQL). Figures join bench/results.json.
+.PHONY: bench-scale
+bench-scale: $(STAMP)
+	$(PY) -m bench scale
+
 .PHONY: bench-real
 bench-real: $(STAMP)
 	$(PY) -m bench.real.score $(if $(NIK_TRUTH),--nik-truth $(NIK_TRUTH))

@@ -8,6 +8,7 @@ Each bench module exposes ``run() -> list[dict]`` with figures shaped as
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import platform
@@ -16,11 +17,13 @@ import time
 from pathlib import Path
 
 MODULES = ("signing", "verification", "processing", "ocr")
+#: Run only when named (minutes of seeding): ``python -m bench scale`` (make bench-scale).
+ON_REQUEST = ("scale",)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Jalankan benchmark dan tulis bench/results.json.")
-    parser.add_argument("only", nargs="*", help=f"hanya modul ini ({', '.join(MODULES)})")
+    parser.add_argument("only", nargs="*", help=f"hanya modul ini ({', '.join(MODULES + ON_REQUEST)})")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.json"))
     args = parser.parse_args(argv)
     figures: list[dict] = []
@@ -51,6 +54,12 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(f.get("ratio"), (int, float)):
             line += f"  ratio {f['ratio']:.3f}"
         print(line)
+    # Figures of the benches not run this time are kept: the file holds the latest of each.
+    ran = {f["bench"] for f in figures}
+    if args.out.exists():
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            kept = [f for f in json.loads(args.out.read_text())["figures"] if f.get("bench") not in ran]
+            figures = kept + figures
     args.out.write_text(json.dumps({"machine": platform.platform(), "python": platform.python_version(),
                                     "figures": figures}, indent=2, ensure_ascii=False, default=str))
     print(f"Ditulis: {args.out}")

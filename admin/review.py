@@ -6,7 +6,16 @@ slot's status and the reason a document was returned.
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, jsonify, redirect, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    jsonify,
+    redirect,
+    request,
+    url_for,
+)
 from flask_admin import expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -27,7 +36,12 @@ from pengesahan.records.dossiers import (
 )
 from pengesahan.records.people import Company, User
 from pengesahan.services import dashboard, ratification
-from pengesahan.services.dossiers import assign_dossier, review_slot, verify_dossier
+from pengesahan.services.dossiers import (
+    accept_clean_slots,
+    assign_dossier,
+    review_slot,
+    verify_dossier,
+)
 from pengesahan.services.uploads import accept_upload, reprocess_upload
 from pengesahan.workflow import DossierStatus
 
@@ -121,6 +135,13 @@ def field_rows(slot: DocumentSlot, dossier: Dossier, fields: dict | None) -> lis
     return sorted(rows, key=lambda r: r["state"] != "beda")
 
 
+def mismatched_fields(slot: DocumentSlot, dossier: Dossier) -> list[str]:
+    """Labels of the fields read from the slot's current upload that differ from the form."""
+    upload = slot.current_upload
+    rows = field_rows(slot, dossier, upload.fields) if upload else []
+    return [r["label"] for r in rows if r["state"] == "beda"]
+
+
 def sorted_checks(upload: Upload | None) -> list[dict]:
     """The upload's check results, failed first, with the officer's label for each."""
     checks = [dict(c, label=dashboard.CHECK_LABELS.get(c["name"], c["name"])) for c in (upload.checks or [])] \
@@ -138,6 +159,28 @@ def slot_state(slot: DocumentSlot) -> dict:
             "state_reason": up.state_reason,
         },
     }
+
+
+#: Flash category of a message about one slot: ``slot:<id>:<kind>``; the dossier page shows it
+#: inside that slot's card rather than at the top.
+SLOT_FLASH = "slot:"
+
+
+def _flash_slot(slot: DocumentSlot, message: str, kind: str) -> None:
+    flash(message, f"{SLOT_FLASH}{slot.id}:{kind}")
+
+
+def _split_flashes() -> tuple[list[tuple[str, str]], dict[int, list[tuple[str, str]]]]:
+    """This request's flashes: the page's own, and per slot id those meant for one slot."""
+    general: list[tuple[str, str]] = []
+    per_slot: dict[int, list[tuple[str, str]]] = {}
+    for category, message in get_flashed_messages(with_categories=True):
+        slot_id, _, kind = category.removeprefix(SLOT_FLASH).partition(":")
+        if category.startswith(SLOT_FLASH) and slot_id.isdigit():
+            per_slot.setdefault(int(slot_id), []).append((kind, message))
+        else:
+            general.append((category, message))
+    return general, per_slot
 
 
 def _reviewers() -> list[User]:
@@ -191,7 +234,8 @@ class ReviewDesk(SecureView):
             (t.text, t.text) for t in RejectionTemplate.select().order_by(RejectionTemplate.code)]
         return {"form": form, "action_form": ActionForm(), "may_review": current_user.role in REVIEWERS,
                 "type_names": {t.code: t.name for t in DocumentType.select()},
-                "field_rows": field_rows, "sorted_checks": sorted_checks, "dossier": dossier}
+                "field_rows": field_rows, "sorted_checks": sorted_checks, "dossier": dossier,
+                "mismatched_fields": mismatched_fields, "slot_notices": {}}
 
     @expose("/berkas/<int:dossier_id>")
     def dossier(self, dossier_id: int):
@@ -205,6 +249,9 @@ class ReviewDesk(SecureView):
             (str(u.id), u.full_name or u.username) for u in _reviewers()]
         moment = now()
         done = dossier.status == DossierStatus.TERVERIFIKASI
+        page_messages, slot_notices = _split_flashes()
+        context = self._slot_context(dossier)
+        context["slot_notices"] = slot_notices
         return self.render(
             "review/dossier.html", slots=slots, agreement_form=agreement_form, assign_form=assign_form,
             agreements=list(dossier.agreements),
@@ -215,7 +262,7 @@ class ReviewDesk(SecureView):
             check_label=workflow.sla_label(dossier.check_due_at, moment, done),
             check_overdue=dashboard.is_overdue(dossier.check_due_at, moment, done or dossier.status == DossierStatus.DITOLAK),
             events=list(dossier.events.order_by(ReviewEvent.id.desc()).limit(50)),
-            **self._slot_context(dossier))
+            page_messages=page_messages, **context)
 
     @expose("/berkas/<int:dossier_id>/status.json")
     def status(self, dossier_id: int):
@@ -263,14 +310,14 @@ class ReviewDesk(SecureView):
         slot = DocumentSlot.get_or_none(DocumentSlot.id == slot_id) or abort(404)
         file = request.files.get("file")
         if file is None or not file.filename:
-            flash("Pilih berkas untuk diunggah.", "error")
+            _flash_slot(slot, "Pilih berkas untuk diunggah.", "error")
         else:
             try:
                 accept_upload(current_app.config["SETTINGS"], slot, file.stream, file.filename,
                               current_user._get_current_object())
-                flash("Berkas diterima dan masuk antrean pemrosesan.", "success")
+                _flash_slot(slot, "Berkas diterima dan masuk antrean pemrosesan.", "success")
             except ServiceError as exc:
-                flash(exc.message, "error")
+                _flash_slot(slot, exc.message, "error")
         return self._back(slot)
 
     @expose("/slot/<int:slot_id>/tinjau", methods=["POST"])
@@ -281,18 +328,37 @@ class ReviewDesk(SecureView):
         form.template.choices = []
         if form.validate_on_submit():
             accept = request.form.get("decision") == "terima"
-            # A typed reason wins; the picked template is the reason when nothing was typed.
-            reason = (form.reason.data or "").strip() or (form.template.data or "")
+            # A typed reason wins; the picked template is the reason when nothing was typed. On
+            # acceptance only a typed reason counts: a template is a reason to return.
+            reason = (form.reason.data or "").strip() or ("" if accept else form.template.data or "")
             try:
-                review_slot(slot, accept=accept, reason="" if accept else reason,
-                            actor=current_user._get_current_object())
-                flash(f"{slot.label}: diterima." if accept else f"{slot.label}: dikembalikan dengan alasan.",
-                      "success")
+                review_slot(slot, accept=accept, reason=reason, actor=current_user._get_current_object(),
+                            mismatched_fields=mismatched_fields(slot, slot.dossier) if accept else ())
+                _flash_slot(slot, ("Diterima dengan alasan." if reason else "Diterima.") if accept
+                            else "Dikembalikan dengan alasan.", "success")
             except ServiceError as exc:
-                flash(f"{slot.label}: {exc.message}", "error")
+                _flash_slot(slot, exc.message, "error")
+        else:
+            _flash_slot(slot, "Formulir tidak sah; muat ulang halaman.", "error")
+        return self._back(slot)
+
+    @expose("/berkas/<int:dossier_id>/terima-lolos", methods=["POST"])
+    def accept_clean(self, dossier_id: int):
+        """Accept at once every slot whose upload passed every check and agrees with the form."""
+        self._reviewer_or_403()
+        dossier = self._dossier(dossier_id)
+        if ActionForm().validate_on_submit():
+            differing = {s.id for s in dossier.slots if mismatched_fields(s, dossier)}
+            try:
+                count = accept_clean_slots(dossier, current_user._get_current_object(), skip=differing)
+                flash(f"{count} dokumen yang lolos semua pemeriksaan diterima." if count
+                      else "Tidak ada dokumen yang lolos semua pemeriksaan untuk diterima.",
+                      "success" if count else "info")
+            except ServiceError as exc:
+                flash(exc.message, "error")
         else:
             flash("Formulir tidak sah; muat ulang halaman.", "error")
-        return self._back(slot)
+        return redirect(url_for(".dossier", dossier_id=dossier.id))
 
     @expose("/berkas/<int:dossier_id>/verifikasi", methods=["POST"])
     def verify(self, dossier_id: int):
@@ -312,7 +378,7 @@ class ReviewDesk(SecureView):
         upload = Upload.get_or_none(Upload.id == upload_id) or abort(404)
         if ActionForm().validate_on_submit():
             reprocess_upload(upload, actor=current_user._get_current_object())
-            flash("Berkas dimasukkan kembali ke antrean.", "success")
+            _flash_slot(upload.slot, "Berkas dimasukkan kembali ke antrean.", "success")
         return self._back(upload.slot)
 
     @expose("/berkas/<int:dossier_id>/pp", methods=["POST"])

@@ -17,6 +17,16 @@
     if (text && select.value) { text.value = select.value; text.focus(); }
   });
 
+  // After a slot action the page opens at #slot-N with the outcome inside that card: move focus
+  // there, to the reason box when a reason is what is missing, else to the message itself.
+  var target = /^#slot-\d+$/.test(window.location.hash) && document.getElementById(window.location.hash.slice(1));
+  var notice = target && target.querySelector("[data-slot-notice]");
+  if (notice) {
+    var reasonBox = notice.getAttribute("data-slot-notice") === "error" &&
+      target.querySelector("form[data-needs-reason] .reason-text");
+    (reasonBox || notice).focus();
+  }
+
   // Click on a normalised image opens it large in a <dialog> instead of a new tab.
   var viewer = document.getElementById("image-viewer");
   document.addEventListener("click", function (event) {

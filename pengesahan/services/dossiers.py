@@ -3,6 +3,8 @@ decisions. Every status change writes its ReviewEvent and audit entry here, in o
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+
 import peewee
 
 from pengesahan import workflow
@@ -14,9 +16,10 @@ from pengesahan.records.base import now, write_transaction
 from pengesahan.records.catalogue import Requirement, sla_days
 from pengesahan.records.dossiers import DocumentSlot, Dossier, ReviewEvent, Upload
 from pengesahan.records.people import Candidate, Company, User
-from pengesahan.workflow import AgreementStatus, DossierStatus, SlotStatus
+from pengesahan.workflow import AgreementStatus, DossierStatus, SlotStatus, UploadState
 
 __all__ = [
+    "accept_clean_slots",
     "actor_name",
     "add_upload",
     "assign_dossier",
@@ -222,20 +225,62 @@ def _set_dossier_status(dossier: Dossier, target: str, actor: User | None, reaso
     ReviewEvent.create(dossier=dossier, actor=actor, from_status=previous, to_status=target, reason=reason)
 
 
-def review_slot(slot: DocumentSlot, *, accept: bool, reason: str, actor: User) -> None:
-    """An officer accepts a slot's document or rejects it with a reason the CPMI/P3MI sees."""
+def _failed_checks(upload: Upload | None) -> list[str]:
+    """Names of the automatic checks ``upload`` did not pass (empty when none ran or all passed)."""
+    return [c.get("name", "") for c in ((upload.checks or []) if upload else []) if not c.get("ok")]
+
+
+def review_slot(slot: DocumentSlot, *, accept: bool, reason: str, actor: User,
+                mismatched_fields: Sequence[str] = ()) -> None:
+    """An officer accepts a slot's document or rejects it with a reason the CPMI/P3MI sees.
+
+    Accepting a document that failed an automatic check, or whose fields differ from the form
+    (``mismatched_fields``, as the desk compares them), is an override: it needs a reason, which
+    the ReviewEvent and the audit entry keep with what was overridden.
+    """
     reason = reason.strip()
     if not accept and not reason:
         raise ServiceError("Alasan penolakan wajib diisi.")
     with write_transaction():
         slot = DocumentSlot.get_by_id(slot.id)
+        overridden = [*_failed_checks(slot.current_upload), *mismatched_fields] if accept else []
+        if overridden and not reason:
+            raise ServiceError("Dokumen ini tidak lolos pemeriksaan otomatis atau datanya berbeda dengan "
+                               "formulir. Tulis alasan Anda menerimanya, atau kembalikan dokumen.")
         _set_slot_status(slot, SlotStatus.TERVERIFIKASI if accept else SlotStatus.DITOLAK, actor, reason)
+        if accept and slot.reason:
+            # An override's reason is the office's own: the ReviewEvent and the audit entry keep
+            # it; slot.reason is what the P3MI reads as the reason a document was returned.
+            slot.reason = ""
+            slot.save()
         if not accept and slot.dossier.status == DossierStatus.DIAJUKAN:
             _set_dossier_status(slot.dossier, DossierStatus.DITOLAK, actor, f"{slot.label}: {reason}")
+        details = {"overridden": overridden} if overridden else {}
         audit.record(actor.username, "slot.accept" if accept else "slot.reject",
-                     f"slot:{slot.id}", reason=reason)
+                     f"slot:{slot.id}", reason=reason, **details)
     if not accept:
         fire(Event.SLOT_REJECTED, slot_id=slot.id)
+
+
+def accept_clean_slots(dossier: Dossier, actor: User, *, skip: Collection[int] = ()) -> int:
+    """Accept every submitted slot whose current upload is processed and passed every check.
+
+    ``skip`` holds slot ids the caller wants an officer to look at anyway (the desk passes the
+    slots whose fields differ from the form). Each acceptance gets its ReviewEvent and audit
+    entry as a single one would; returns how many slots were accepted.
+    """
+    accepted = 0
+    with write_transaction():
+        for slot in Dossier.get_by_id(dossier.id).slots.order_by(DocumentSlot.position):
+            upload = slot.current_upload
+            clean = (upload is not None and upload.state == UploadState.DONE and bool(upload.checks)
+                     and not _failed_checks(upload))
+            if slot.status != SlotStatus.DIAJUKAN or slot.id in skip or not clean:
+                continue
+            _set_slot_status(slot, SlotStatus.TERVERIFIKASI, actor, "")
+            audit.record(actor.username, "slot.accept", f"slot:{slot.id}", reason="", bulk=True)
+            accepted += 1
+    return accepted
 
 
 def verify_dossier(dossier: Dossier, *, actor: User) -> None:

@@ -161,7 +161,12 @@ def test_officer_review_and_signer_batch(pki_app, server, browser, tmp_path):
     card.locator("button[value=tolak]").click()
     page.wait_for_selector(f"#slot-{ktp.id}[data-status=ditolak] [data-reason]")
     assert template in page.locator(f"#slot-{ktp.id} [data-reason]").inner_text()
-    # Accept the family card.
+    # Accept the family card. When its checks flagged it, the desk first asks why (shown in the
+    # card, focus in the reason box), and accepts with the officer's reason.
+    if page.locator(f"#slot-{kk.id} form[data-needs-reason]").count():
+        page.locator(f"#slot-{kk.id} button[value=terima]").click()
+        page.wait_for_selector(f"#slot-{kk.id} >> text=Tulis alasan Anda menerimanya")
+        page.locator(f"#slot-{kk.id} textarea.reason-text").fill("Nomor KK dicocokkan dengan dokumen asli.")
     page.locator(f"#slot-{kk.id} button[value=terima]").click()
     page.wait_for_selector(f"#slot-{kk.id}[data-status=terverifikasi]")
     _shot(page, "06-berkas-setelah-keputusan")

@@ -1,15 +1,17 @@
 """The P3MI API, ``/api/v1``: token-authenticated JSON for placement companies.
 
 The OpenAPI document (``/api/v1/openapi.json``) and its browsable page (``/api/v1/docs``) are
-generated from the code by flask-smorest; requests are limited per token by Flask-Limiter on
+generated from the code by flask-smorest, the page's Swagger UI served from the swagger-ui-bundle
+package under ``/api/v1/docs/static/`` (no CDN: the office network may not reach one); requests are limited per token by Flask-Limiter on
 the queues' Redis. ``init_app`` wires both; the blueprint must be exempt from CSRF (no cookies).
 """
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Blueprint, Flask, request
 from flask_limiter import Limiter
 from flask_smorest import Api
+from swagger_ui_bundle import swagger_ui_path
 
 from pengesahan.extensions import csrf
 from pengesahan.records.people import hash_token
@@ -23,6 +25,12 @@ __all__ = ["DEFAULT_RATE_LIMIT", "bp", "init_app"]
 
 #: Requests per token unless API_RATE_LIMIT says otherwise (Flask-Limiter notation).
 DEFAULT_RATE_LIMIT = "120/minute"
+
+#: Where the Swagger UI's own files (JS, CSS) are served, from the installed package.
+SWAGGER_UI_STATIC = "/api/v1/docs/static"
+
+swagger_ui = Blueprint("swagger_ui", __name__, static_folder=str(swagger_ui_path),
+                       static_url_path=SWAGGER_UI_STATIC)
 
 
 class _Api(Api):
@@ -60,8 +68,11 @@ def init_app(app: Flask) -> Api:
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        OPENAPI_SWAGGER_UI_URL=f"{SWAGGER_UI_STATIC}/",
+        # Swagger UI would otherwise fetch a badge from validator.swagger.io on every visit.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
     )
+    app.register_blueprint(swagger_ui)
     api = _Api(app, spec_kwargs={
         "info": {"description": "Berkas CPMI, dokumen P3MI dan Perjanjian Penempatan. Autentikasi: "
                                 "`Authorization: Bearer <token>` (token API perusahaan)."},

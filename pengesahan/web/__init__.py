@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 
 from pengesahan.config import zone_label
 from pengesahan.errors import ServiceError, Unavailable
+from pengesahan.timefmt import format_moment
 from pengesahan.web import api, auth, files, portal, verify
 from pengesahan.web.api.errors import handle_http_exception
 
@@ -44,14 +45,17 @@ class RecordIdConverter(IntegerConverter):
 
 
 def _register_time_filter(app: Flask, timezone: str) -> None:
-    """``{{ moment|waktu }}``: a stored UTC time shown in the office's zone, e.g. 24-11-2026 09:41 WITA."""
+    """``{{ moment|waktu }}``: a stored UTC time in the office's zone, as every screen writes it
+    (``30 Nov 2026 02.41 WITA``); ``waktu('%d-%m-%Y')`` for a compact form where space is short."""
     zone = ZoneInfo(timezone)
     label = zone_label(timezone)
 
     @app.template_filter("waktu")
-    def waktu(moment, fmt: str = "%d-%m-%Y %H:%M"):
+    def waktu(moment, fmt: str | None = None):
         if moment is None:
             return "-"
+        if fmt is None:
+            return format_moment(moment, timezone)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.UTC)
         return f"{moment.astimezone(zone).strftime(fmt)} {label}"

@@ -136,4 +136,4 @@ def test_times_are_shown_in_the_office_zone(app, client, make_user, login):
     login("pelaksana", password)
     page = client.get(f"/admin/pemeriksaan/berkas/{dossier.id}").get_data(as_text=True)
     # 02:30 UTC is 10:30 in Tabalong (WITA, UTC+8).
-    assert "24-11-2026 10:30 WITA" in page
+    assert "24 Nov 2026 10.30 WITA" in page

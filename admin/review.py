@@ -60,6 +60,9 @@ class AgreementForm(FlaskForm):
     destination_country = StringField("Negara penempatan", validators=[DataRequired(), Length(max=80)])
     job_title = StringField("Jabatan", validators=[DataRequired(), Length(max=120)])
     contract_months = IntegerField("Masa kontrak (bulan)", default=24, validators=[DataRequired()])
+    override_reason = StringField("Alasan bila draf tidak sesuai dengan berkas", validators=[Length(max=500)],
+                                  description="Diisi hanya bila petugas menerima draf yang datanya berbeda "
+                                              "dengan berkas; tercatat di log audit.")
 
 
 class AssignForm(FlaskForm):
@@ -391,7 +394,8 @@ class ReviewDesk(SecureView):
                 ratification.submit_agreement(
                     dossier, employer_name=form.employer_name.data, destination_country=form.destination_country.data,
                     job_title=form.job_title.data, contract_months=form.contract_months.data,
-                    actor=current_user._get_current_object(), settings=current_app.config["SETTINGS"])
+                    actor=current_user._get_current_object(), settings=current_app.config["SETTINGS"],
+                    override_reason=form.override_reason.data or "")
                 flash("Perjanjian Penempatan diajukan dan menunggu verifikasi.", "success")
             except ServiceError as exc:
                 flash(exc.message, "error")

@@ -73,12 +73,13 @@ def _next_number(pattern: str, year: int, kind: str = "perjanjian_penempatan") -
 
 def submit_agreement(dossier: Dossier, *, employer_name: str | None, destination_country: str | None,
                      job_title: str | None, contract_months: int, actor: User,
-                     settings: Settings | None = None) -> Agreement:
+                     settings: Settings | None = None, override_reason: str = "") -> Agreement:
     """The P3MI submits the placement agreement uploaded in the dossier's PP slot.
 
     Terms left empty are taken from the dossier; one known to neither is a validation error.
     Given ``settings`` (to read the stored draft), a draft naming another CPMI or country than
-    the dossier is refused with a Conflict listing the differences, and nothing is recorded.
+    the dossier is refused with a Conflict listing the differences, and nothing is recorded,
+    unless an officer overrides it with a reason (kept with the differences in the audit log).
     """
     given = {"employer_name": employer_name, "destination_country": destination_country, "job_title": job_title}
     terms = {name: (value or "").strip() or getattr(dossier, name) for name, value in given.items()}
@@ -101,8 +102,14 @@ def submit_agreement(dossier: Dossier, *, employer_name: str | None, destination
             raise Conflict("Perjanjian Penempatan untuk berkas ini sudah diajukan.")
         if not 1 <= contract_months <= 120:
             raise ServiceError("Masa kontrak harus antara 1 dan 120 bulan.")
+        overridden: list[str] = []
         if settings is not None:
-            refuse_mismatched_draft(settings, dossier, draft, destination_country)
+            try:
+                refuse_mismatched_draft(settings, dossier, draft, destination_country)
+            except Conflict as exc:
+                if not override_reason.strip() or actor.role == "p3mi":
+                    raise
+                overridden = list(exc.details.get("draft", []))
         moment = now()
         agreement = Agreement.create(
             dossier=dossier, kind="perjanjian_penempatan", draft=draft,
@@ -111,6 +118,9 @@ def submit_agreement(dossier: Dossier, *, employer_name: str | None, destination
             job_title=job_title.strip(), contract_months=contract_months, submitted_at=moment,
         )
         audit.record(actor.username, "agreement.submit", f"agreement:{agreement.id}", number=agreement.number)
+        if overridden:
+            audit.record(actor.username, "agreement.draft_mismatch_overridden", f"agreement:{agreement.id}",
+                         reason=override_reason.strip(), differences=overridden)
     return agreement
 
 

@@ -479,3 +479,30 @@ def test_the_webhook_is_registered_replaced_and_deleted(app, client, p3mi):
         assert not Webhook.select().where(Webhook.company == p3mi.company_id).exists()
     assert _audited("webhook.delete", f"webhook:{webhook.id}") is not None
     assert client.post("/portal/perusahaan/webhook/hapus").status_code == 404
+
+
+def test_an_officer_may_accept_a_mismatched_draft_only_with_a_reason(app, client, p3mi, settings, make_user):
+    """The P3MI cannot get past the comparison; an officer can, with a reason kept in the audit log."""
+    from pengesahan.records.agreements import Agreement
+    from pengesahan.records.audit import AuditEntry
+
+    dossier_id = _create(client)
+    _verified_with_draft(settings, dossier_id, draft_pdf(name="SITI RAHAYU"))
+    refused = client.post(f"/portal/berkas/{dossier_id}/pp", data={
+        "employer_name": "Chen Family", "destination_country": "Taiwan", "job_title": "Pengasuh lansia",
+        "contract_months": "24", "override_reason": "saya P3MI"})
+    assert refused.status_code == 409
+    _, password = make_user("pelaksana")
+    officer = app.test_client()
+    officer.post("/masuk", data={"username": "pelaksana", "password": password})
+    form = {"employer_name": "Chen Family", "destination_country": "Taiwan", "job_title": "Pengasuh lansia",
+            "contract_months": "24"}
+    officer.post(f"/admin/pemeriksaan/berkas/{dossier_id}/pp", data=form)
+    with db.connection_context():
+        assert Agreement.select().count() == 0  # no reason: still refused
+    officer.post(f"/admin/pemeriksaan/berkas/{dossier_id}/pp",
+                 data={**form, "override_reason": "Nama di draf memakai nama panggilan; NIK sama."})
+    with db.connection_context():
+        agreement = Agreement.get()
+        entry = AuditEntry.get(AuditEntry.action == "agreement.draft_mismatch_overridden")
+    assert entry.subject == f"agreement:{agreement.id}" and "panggilan" in str(entry.details)

@@ -208,12 +208,18 @@ def run_worker(*, burst: bool = False, queues: list[str] | None = None) -> int:
     connection = redis_connection()
     requeued = _start_up(connection)
     while True:
+        worker = ReconcilingWorker(queues or list(QUEUES), connection=connection)
         try:
-            ReconcilingWorker(queues or list(QUEUES), connection=connection).work(
-                burst=burst, with_scheduler=True, logging_level="INFO")
-            return requeued
+            worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
         except redis.exceptions.ConnectionError:
             # RQ gives up when Redis vanishes at some moments (e.g. while registering); the
             # jobs are safe in the database, so wait for Redis and start a fresh worker.
             log.warning("Redis tidak terjangkau; worker dimulai ulang dalam 2 detik")
             time.sleep(2)
+            continue
+        # RQ also leaves work() quietly on an unexpected error (Redis gone while a job runs):
+        # only a burst run or a stop asked for by a signal ends the worker.
+        if burst or worker._shutdown_requested_date is not None:  # set by RQ on SIGTERM/SIGINT
+            return requeued
+        log.warning("worker berhenti tanpa diminta; dimulai ulang dalam 2 detik")
+        time.sleep(2)

@@ -12,7 +12,7 @@ import redis
 from tests.support.app import PG_URL, fresh_pg_schema, prepared_app
 
 # Fixtures shared by several test packages live in tests/support; registered here once.
-pytest_plugins = ["tests.support.signing", "tests.support.agreements"]
+pytest_plugins = ["tests.support.signing", "tests.support.agreements", "tests.support.browser"]
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
@@ -64,7 +63,7 @@ class HomeView(AccessRules, AdminIndexView):
             return self.render("admin/home.html", counts=dashboard.counts(moment, current_user.company_id),
                                returned=list(returned))
         return self.render("admin/home.html", counts=dashboard.counts(moment),
-                           ltv_due=ltv.due_count(current_app.config["SETTINGS"]),
+                           ltv_due=ltv.recorded_due_count(),
                            times=dashboard.verification_times(moment),
                            failures=dashboard.check_failures(moment), check_labels=dashboard.CHECK_LABELS,
                            dossier_statuses=workflow.DOSSIER_STATUSES,

@@ -21,7 +21,7 @@ from wtforms import fields, widgets
 from wtforms.validators import DataRequired, Optional, StopValidation
 
 from pengesahan.records.catalogue import DocumentType
-from pengesahan.timefmt import format_day, format_moment, office_day
+from pengesahan.timefmt import format_day, format_moment, office_day, parse_day
 
 __all__ = [
     "DETAIL_TYPE_FORMATTERS",
@@ -79,24 +79,7 @@ def format_yes_no(value: bool | None) -> str:
     return "Ya" if value else "Tidak"
 
 
-_DAY = re.compile(r"(\d{2})-(\d{2})-(\d{4})")
 _MOMENT = re.compile(r"(\d{2})-(\d{2})-(\d{4})(?: (\d{2})\.(\d{2}))?")
-
-
-def parse_day(text: str) -> dt.date:
-    """``dd-mm-yyyy`` and nothing else, as a date; ValueError (message in Indonesian) otherwise.
-
-    No other order is guessed: ``2025-01-02`` or ``2-1-25`` are refused rather than read one
-    way when the officer meant another.
-    """
-    match = _DAY.fullmatch(text.strip())
-    if not match:
-        raise ValueError("Tulis tanggal sebagai hh-bb-tttt, mis. 02-01-2025 untuk 2 Januari 2025.")
-    day, month, year = (int(part) for part in match.groups())
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        raise ValueError(f"Tanggal {text.strip()} tidak ada di kalender.") from None
 
 
 def parse_moment(text: str, zone: str) -> dt.datetime:

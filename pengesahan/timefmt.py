@@ -5,11 +5,12 @@ screen: the officers' admin, the desk, the portal and the public pages."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 from pengesahan.config import zone_label
 
-__all__ = ["format_day", "format_moment", "office_day"]
+__all__ = ["format_day", "format_moment", "office_day", "parse_day"]
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
 
@@ -39,3 +40,22 @@ def format_moment(moment: dt.datetime | None, zone: str) -> str:
         moment = moment.replace(tzinfo=dt.UTC)
     local = moment.astimezone(ZoneInfo(zone))
     return f"{format_day(local.date())} {local:%H.%M} {zone_label(zone)}"
+
+
+_DAY = re.compile(r"(\d{2})-(\d{2})-(\d{4})")
+
+
+def parse_day(text: str) -> dt.date:
+    """``dd-mm-yyyy`` and nothing else, as a date; ValueError (message in Indonesian) otherwise.
+
+    No other order is guessed: ``2025-01-02`` or ``2-1-25`` are refused rather than read one
+    way when the officer meant another.
+    """
+    match = _DAY.fullmatch(text.strip())
+    if not match:
+        raise ValueError("Tulis tanggal sebagai hh-bb-tttt, mis. 02-01-2025 untuk 2 Januari 2025.")
+    day, month, year = (int(part) for part in match.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise ValueError(f"Tanggal {text.strip()} tidak ada di kalender.") from None

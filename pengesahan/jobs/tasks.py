@@ -72,6 +72,7 @@ def renew_ltv(before_days: int = ltv.DEFAULT_BEFORE_DAYS) -> list[dict]:
     job_id = job.id if job else "-"
     with job_database():
         outcomes = ltv.renew(settings(), before_days=before_days)
+        ltv.record_due_count(settings())
     failed = [o for o in outcomes if not o.ok]
     renewed = sum(o.state == ltv.RENEWED for o in outcomes)
     log.info("job %s: ltv renewal: %s renewed, %s failed, %s checked", job_id, renewed, len(failed), len(outcomes))

@@ -20,8 +20,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import redis
+
 from pengesahan.config import Settings
 from pengesahan.errors import ServiceError
+from pengesahan.jobs.queue import redis_connection
 from pengesahan.records import audit
 from pengesahan.records.agreements import Agreement, Signature, SignedVersion
 from pengesahan.records.base import now, write_transaction
@@ -38,6 +41,8 @@ __all__ = [
     "RENEWED",
     "RenewalOutcome",
     "due_count",
+    "record_due_count",
+    "recorded_due_count",
     "renew",
     "renew_agreement",
 ]
@@ -197,3 +202,26 @@ def due_count(settings: Settings, before_days: int = DEFAULT_BEFORE_DAYS) -> int
         if state.lapses_at is None or state.lapses_at <= deadline:
             count += 1
     return count
+
+
+_DUE_KEY = "pengesahan:ltv:due"
+
+
+def record_due_count(settings: Settings) -> int:
+    """Count the PPs due (reading each signed file) and keep the figure for the dashboard.
+
+    Run by the daily renewal, where the files are read anyway: the dashboard only reads the
+    figure, so opening it never parses every signed PP of the office.
+    """
+    count = due_count(settings)
+    redis_connection().set(_DUE_KEY, count, ex=2 * 24 * 3600)
+    return count
+
+
+def recorded_due_count() -> int | None:
+    """The figure of the last daily renewal; None when none ran in the last two days."""
+    try:
+        value = redis_connection().get(_DUE_KEY)
+    except redis.exceptions.RedisError:
+        return None
+    return int(value) if value is not None else None

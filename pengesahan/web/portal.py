@@ -10,7 +10,6 @@ the field or slot that caused them, with the service error's HTTP status.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from flask import (
     Blueprint,
@@ -47,6 +46,7 @@ from pengesahan.records.dossiers import DocumentSlot, Dossier, Upload
 from pengesahan.records.people import Company
 from pengesahan.services import companies, dashboard, dossiers, ratification
 from pengesahan.services.uploads import accept_upload
+from pengesahan.timefmt import parse_day
 from pengesahan.web.auth import roles_required
 from pengesahan.web.files import send_signed_pdf
 from pengesahan.workflow import AgreementStatus, DossierStatus, SlotStatus, UploadState
@@ -88,12 +88,7 @@ class StrictDateField(StringField):
         self.raw = (valuelist[0] if valuelist else "").strip()
         if not self.raw:
             return
-        if not re.fullmatch(r"\d{2}-\d{2}-\d{4}", self.raw):
-            raise ValueError("Tulis tanggal sebagai hh-bb-tttt, mis. 17-08-1998.")
-        try:
-            self.data = dt.datetime.strptime(self.raw, "%d-%m-%Y").date()
-        except ValueError as exc:
-            raise ValueError(f"Tanggal {self.raw} tidak ada di kalender.") from exc
+        self.data = parse_day(self.raw)  # the one strict dd-mm-yyyy rule; its ValueError is the message
 
     def _value(self):
         if self.data:

@@ -154,6 +154,8 @@ def test_a_pp_not_due_is_left_alone(pki_app):
                                              & (AuditEntry.subject == f"agreement:{agreement.id}")).exists()
         assert ltv.due_count(settings, 0) == 0
         assert ltv.due_count(settings, 36500) >= 1
+        # The dashboard reads the figure the daily renewal recorded, never the files themselves.
+        assert ltv.record_due_count(settings) == ltv.due_count(settings) == ltv.recorded_due_count()
 
 
 def test_validation_years_ahead(pki_app, demo_pki):

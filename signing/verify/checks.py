@@ -52,12 +52,14 @@ from signing.verify.reading import (
     _info_changed_since,
     _name_part,
     _open_pdf,
+    _raw_signatures_broken,
     _read_revinfo,
     _reader,
     _Revinfo,
     _sha1_subfilter_intact,
     _signer_info,
     _token_time,
+    _unsupported_algorithm,
 )
 from signing.verify.report import (
     INDETERMINATE,
@@ -200,6 +202,13 @@ class _FileContexts:
         return context
 
 
+_RAW_HASH_FAILURE = Problem(
+    "hash_failure",
+    "Berkas PDF rusak, dan bagian yang ditandatangani tidak lagi utuh: sebagian isinya hilang "
+    "atau berubah setelah ditandatangani.",
+)
+
+
 class Verifier:
     """Verifies PDFs against fixed trust roots; build once, use for many files (thread-safe)."""
 
@@ -236,6 +245,11 @@ class Verifier:
                     INDETERMINATE_INDICATION,
                     None if problem.code == "encrypted" else AdESFailure.FORMAT_FAILURE.name,
                 )
+                if problem.code == "unreadable" and _raw_signatures_broken(data):
+                    # Unreadable, but a signature's own byte range shows signed bytes gone or
+                    # altered: that settles it, as EU DSS says of such files.
+                    problem = _RAW_HASH_FAILURE
+                    ades = AdESIndication(TOTAL_FAILED, AdESFailure.HASH_FAILURE.name)
                 return _report(
                     sha256, data, (), (), registered, (problem,), now, self, (), ades, ()
                 )
@@ -308,6 +322,10 @@ class Verifier:
                 continue
             if item.subfilter not in _SUPPORTED_SUBFILTERS:
                 checks.append(_unsupported_signature(item, data))
+                continue
+            algorithm = _unsupported_algorithm(sig)
+            if algorithm is not None:
+                checks.append(_unsupported_algorithm_check(item, algorithm))
                 continue
             poe = _proof_of_existence(
                 sig, doc_timestamps, timestamps[: len(doc_timestamps)], ts_statuses
@@ -725,6 +743,21 @@ def _unsupported_signature(item: _Found, data: bytes) -> SignatureCheck:
         )
         ades = AdESIndication(INDETERMINATE_INDICATION, AdESFailure.FORMAT_FAILURE.name)
     return _bare_check(item.field_name, ades, problem, f"SubFilter {item.subfilter}", sig)
+
+
+def _unsupported_algorithm_check(item: _Found, algorithm: str) -> SignatureCheck:
+    """A signature made with an algorithm this verifier cannot check: undecided, not broken."""
+    return _bare_check(
+        item.field_name,
+        AdESIndication(INDETERMINATE_INDICATION, AdESIndeterminate.CRYPTO_CONSTRAINTS_FAILURE.name),
+        Problem(
+            "unsupported_format",
+            f"Tanda tangan memakai algoritma {algorithm} yang tidak dapat diperiksa oleh "
+            "pemeriksa ini; keabsahannya tidak dapat dipastikan.",
+        ),
+        f"algoritma {algorithm}",
+        item.sig,
+    )
 
 
 def _bare_check(

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
 
+from asn1crypto import cms, x509
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
-from asn1crypto import x509
 from pyhanko.pdf_utils.crypt import AuthStatus
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -77,6 +77,55 @@ def _open_pdf(data: bytes) -> _Opened:
     if reader.encrypted:
         notes.append("Berkas terenkripsi tanpa kata sandi pembuka; dibuka untuk diperiksa.")
     return _Opened(reader, None, tuple(notes))
+
+
+#: A signature dictionary's byte range, found in the raw bytes when no parser reads the file.
+_RAW_BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]")
+
+
+def _raw_signatures_broken(data: bytes) -> bool | None:
+    """For a file no parser reads: whether a signature's own byte range proves bytes changed.
+
+    True when a byte range reaches past the end of the file or its digest no longer matches the
+    one the signer signed (bytes were removed or altered: the signature is broken, whatever else
+    is wrong with the file); False when every signature found still matches its bytes; None when
+    no signature can be examined this way (no byte range, a malformed one, no signed digest).
+    """
+    verdicts = [_raw_range_broken(data, m) for m in _RAW_BYTE_RANGE.finditer(data)]
+    known = [v for v in verdicts if v is not None]
+    if not known:
+        return None
+    return any(known)
+
+
+def _raw_range_broken(data: bytes, match: re.Match) -> bool | None:
+    start1, length1, start2, length2 = (int(n) for n in match.groups())
+    if start2 + length2 > len(data):
+        return True  # the signed bytes reach past the end: part of the file was cut off
+    if start1 != 0 or start2 < length1:
+        return None  # a malformed range is a format failure, not evidence of a change
+    try:
+        der = bytes.fromhex(data[length1:start2].strip().strip(b"<>").decode("ascii"))
+        signed_data = cms.ContentInfo.load(der, strict=False)["content"]
+        encapsulated = signed_data["encap_content_info"]
+        if encapsulated["content_type"].native == "tst_info":
+            # A document timestamp signs its TSTInfo, which holds the document's digest.
+            imprint = encapsulated["content"].parsed["message_imprint"]
+            digest = imprint["hashed_message"].native
+            algorithm = imprint["hash_algorithm"]["algorithm"].native
+        else:
+            signer = signed_data["signer_infos"][0]
+            digest = next(
+                attr["values"][0].native
+                for attr in signer["signed_attrs"]
+                if attr["type"].native == "message_digest"
+            )
+            algorithm = signer["digest_algorithm"]["algorithm"].native
+        signed = data[:length1] + data[start2 : start2 + length2]
+        computed = hashlib.new(algorithm, signed).digest()
+    except Exception:  # noqa: BLE001 - no signed digest to compare (odd CMS): unknown
+        return None
+    return computed != digest
 
 
 class _Encrypted(Exception):
@@ -163,6 +212,24 @@ def _collect_signatures(reader: PdfFileReader) -> list[_Found]:
         found.append(_Found(name, kind, subfilter, sig, None, revision))
     found.sort(key=lambda item: item.revision)
     return found
+
+
+#: Signature algorithms pyHanko cannot check, by OID: BSI TR-03111 "plain" ECDSA (r||s rather
+#: than DER). Re-encoding the value would not do: the signed CMS algorithm-protection attribute
+#: names the plain OID, so such a signature stays undecided here rather than "broken".
+_UNSUPPORTED_ALGORITHMS = {
+    f"0.4.0.127.0.7.1.1.4.1.{n}": f"ECDSA polos BSI TR-03111 ({digest})"
+    for n, digest in ((1, "SHA-1"), (2, "SHA-224"), (3, "SHA-256"), (4, "SHA-384"), (5, "SHA-512"))
+}
+
+
+def _unsupported_algorithm(sig: EmbeddedPdfSignature) -> str | None:
+    """The name of the signature's algorithm when this verifier cannot check it, else None."""
+    try:
+        oid = sig.signer_info["signature_algorithm"]["algorithm"].dotted
+    except Exception:  # noqa: BLE001 - an odd CMS: left to the validation to judge
+        return None
+    return _UNSUPPORTED_ALGORITHMS.get(oid)
 
 
 #: SubFilters pyHanko validates; anything else is reported, not silently skipped.

@@ -12,7 +12,6 @@ from flask.cli import with_appcontext
 
 from pengesahan.cli.database import prepare_database
 from pengesahan.records.dossiers import Dossier
-from pengesahan.services.scans import analyse_scan, scan_context
 
 __all__ = ["classify_command"]
 
@@ -24,6 +23,9 @@ __all__ = ["classify_command"]
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @with_appcontext
 def classify_command(as_json: bool, dossier_id: int | None, slot_type: str | None, files: tuple[Path, ...]):
+    # OpenCV and the OCR engines load only for this command, not for every `flask` call.
+    from pengesahan.services.scans import analyse_scan, scan_context
+
     prepare_database()
     dossier = None
     if dossier_id is not None:

@@ -11,7 +11,6 @@ from flask.cli import with_appcontext
 
 from pengesahan.records.base import db
 from pengesahan.services.verification import registered_agreement, sk_pendelegasian, verifier
-from signing.verify import verify_main
 
 __all__ = ["verify_command"]
 
@@ -22,6 +21,9 @@ __all__ = ["verify_command"]
 @click.argument("file", type=click.Path(path_type=Path))
 @with_appcontext
 def verify_command(as_json: bool, file: Path):
+    # pyHanko's validation stack loads only for this command, not for every `flask` call.
+    from signing.verify import verify_main
+
     db.connect(reuse_if_open=True)
     code, text = verify_main(file, as_json=as_json, trust_roots=verifier(current_app.config["SETTINGS"]).trust_roots,
                              registry_lookup=registered_agreement, delegation_lookup=sk_pendelegasian)

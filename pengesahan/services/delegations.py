@@ -14,11 +14,8 @@ from pengesahan.records.agreements import Delegation
 from pengesahan.records.base import now, write_transaction
 from pengesahan.records.catalogue import Setting
 from pengesahan.records.people import User
-from pengesahan.services.pki import signing_key, signing_services
 from pengesahan.storage import file_store
-from signing.assemble import SIGNATURE_BOX, SIGNATURE_FIELD, SIGNATURE_PAGE, render_sk_record
 from signing.delegation import SigningAuthority
-from signing.sign import SignatureFieldSpec, StampSpec, add_signature_fields, sign_document
 
 __all__ = ["awaiting_confirmation", "confirm", "revoke"]
 
@@ -39,6 +36,12 @@ def confirm(settings: Settings, sk: Delegation, user: User, passphrase: str) -> 
     Only that official may (an administrator who entered the SK cannot); the signed record is
     stored and the SK is in force from the signature's trusted time.
     """
+    # The assembly and signing stack (reportlab, pyHanko) loads when an SK is confirmed, not
+    # when a web or CLI process starts.
+    from pengesahan.services.pki import signing_key, signing_services
+    from signing.assemble import SIGNATURE_BOX, SIGNATURE_FIELD, SIGNATURE_PAGE, render_sk_record
+    from signing.sign import SignatureFieldSpec, StampSpec, add_signature_fields, sign_document
+
     sk = Delegation.get_by_id(sk.id)
     if user.official_id is None or user.official_id != sk.delegating_id:
         raise SigningRefused(f"Hanya {sk.delegating.name} (pemberi delegasi) yang dapat mengonfirmasi "

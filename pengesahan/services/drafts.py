@@ -12,8 +12,6 @@ import logging
 import re
 from dataclasses import dataclass
 
-import pypdfium2 as pdfium
-
 from processing.fields import parse_nik
 
 __all__ = ["DraftFacts", "Person", "draft_facts", "draft_mismatches", "read_draft_text", "same_country", "same_name"]
@@ -61,6 +59,9 @@ class DraftFacts:
 
 def read_draft_text(data: bytes) -> str:
     """The text layer of a PDF, pages joined by form feeds; "" when the PDF cannot be read."""
+    # pdfium loads when a draft is first read, not when a web or CLI process starts.
+    import pypdfium2 as pdfium
+
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError:

@@ -16,6 +16,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -36,21 +37,13 @@ from pengesahan.records.dossiers import DocumentSlot, Dossier
 from pengesahan.records.people import User
 from pengesahan.services import drafts
 from pengesahan.services.cpmi_id import format_cpmi_id
-from pengesahan.services.pki import signing_key, signing_services
 from pengesahan.services.uploads import enqueue_processing, store_upload, take_in
 from pengesahan.storage import file_store
 from pengesahan.workflow import AgreementStatus, DossierStatus
-from signing.assemble import (
-    SIGNATURE_BOX,
-    SIGNATURE_FIELD,
-    SIGNATURE_PAGE,
-    AgreementData,
-    assemble_agreement,
-    render_passport_recommendation,
-    sanitise,
-)
 from signing.delegation import SigningAuthority, authorise
-from signing.sign import SignatureFieldSpec, StampSpec, add_signature_fields, sign_document
+
+if TYPE_CHECKING:
+    from signing.assemble import AgreementData
 
 log = logging.getLogger(__name__)
 
@@ -334,6 +327,10 @@ def verified_snapshot(dossier: Dossier) -> dict:
 
 
 def _agreement_data(agreement: Agreement, authority: SigningAuthority) -> AgreementData:
+    # The assembly and signing stack (reportlab, pyHanko) loads when a PP is signed, not when a
+    # web or CLI process starts.
+    from signing.assemble import AgreementData
+
     dossier = agreement.dossier
     # Frozen at verification; agreements verified before snapshots existed read the records.
     frozen = agreement.verified_snapshot or verified_snapshot(dossier)
@@ -380,6 +377,17 @@ def _agreement_data(agreement: Agreement, authority: SigningAuthority) -> Agreem
 
 def sign_agreement(settings: Settings, agreement_id: int, user: User, passphrase: str) -> SigningOutcome:
     """Assemble and sign one verified agreement as ``user``; refusals are audited, not raised."""
+    # Loaded on first signature, not at start-up (see _agreement_data).
+    from pengesahan.services.pki import signing_key, signing_services
+    from signing.assemble import (
+        SIGNATURE_BOX,
+        SIGNATURE_FIELD,
+        SIGNATURE_PAGE,
+        assemble_agreement,
+        render_passport_recommendation,
+    )
+    from signing.sign import SignatureFieldSpec, StampSpec, add_signature_fields, sign_document
+
     agreement = Agreement.get_or_none(Agreement.id == agreement_id)
     if agreement is None:
         return SigningOutcome(agreement_id, False, "Perjanjian tidak ditemukan.")
@@ -444,6 +452,9 @@ def draft_removals(settings: Settings, agreement: Agreement) -> tuple[str, ...]:
         return tuple(agreement.removed_content)
     if agreement.draft_id is None:
         return ()
+    # pikepdf loads when a draft is first examined, not at start-up.
+    from signing.assemble import sanitise
+
     try:
         removed = sanitise(file_store(settings).read(agreement.draft.sha256)).removed
     except ServiceError as exc:

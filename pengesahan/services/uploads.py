@@ -4,7 +4,7 @@ store the file once, record it, queue its processing."""
 from __future__ import annotations
 
 import logging
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import redis
 
@@ -18,7 +18,9 @@ from pengesahan.records.people import User
 from pengesahan.services.dossiers import actor_name, add_upload, display_name
 from pengesahan.storage import file_store
 from pengesahan.workflow import UploadState
-from processing.intake import IntakeResult, inspect_upload, read_limited
+
+if TYPE_CHECKING:
+    from processing.intake import IntakeResult
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,10 @@ def accept_upload(settings: Settings, slot: DocumentSlot, stream: BinaryIO, file
 def take_in(slot: DocumentSlot, stream: BinaryIO, filename: str | None,
             actor: User | None) -> tuple[bytes, IntakeResult]:
     """Read and check one file meant for ``slot``; a refusal is audited, nothing is stored."""
+    # The PDF and image readers (pikepdf, pdfium, Pillow) load with the first upload, not when
+    # a web or CLI process starts.
+    from processing.intake import inspect_upload, read_limited
+
     try:
         data = read_limited(stream)
         result = inspect_upload(data, declared_name=filename)

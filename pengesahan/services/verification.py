@@ -4,15 +4,17 @@ issued agreements and the SKs pendelegasian. The checks themselves are ``signing
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from pengesahan.config import Settings
 from pengesahan.errors import ServiceError
 from pengesahan.records.agreements import Agreement, Delegation, SignedVersion
-from pengesahan.services.pki import trust_root_paths
 from pengesahan.storage import file_store
 from signing.delegation import Delegation as DelegationRule
-from signing.sign import load_trust_roots
-from signing.verify import RegisteredAgreement, VerificationReport, Verifier
+from signing.verify import RegisteredAgreement, VerificationReport
+
+if TYPE_CHECKING:
+    from signing.verify import Verifier
 
 __all__ = ["confirmed_sk_record", "registered_agreement", "sk_pendelegasian", "verifier", "verify_document"]
 
@@ -22,6 +24,11 @@ _cached: tuple[tuple, Verifier] | None = None
 
 def verifier(settings: Settings) -> Verifier:
     """The office's verifier, rebuilt only when the trust-root files change."""
+    # pyHanko's validation stack loads on the first verification, not when a process starts.
+    from pengesahan.services.pki import trust_root_paths
+    from signing.sign import load_trust_roots
+    from signing.verify import Verifier
+
     global _cached
     files = trust_root_paths(settings)
     # A stat per call is cheap; parsing the roots and building the trust manager is done once

@@ -22,9 +22,8 @@ The modules, by concern:
 - :mod:`signing.verify.render`: the text and JSON output for a terminal, :func:`verify_main`.
 """
 
-from signing.verify.checks import Verifier, verify_pdf
-from signing.verify.render import format_text as format_text
-from signing.verify.render import verify_main
+import importlib
+
 from signing.verify.report import INDETERMINATE as INDETERMINATE
 from signing.verify.report import INVALID as INVALID
 from signing.verify.report import VALID as VALID
@@ -58,3 +57,19 @@ __all__ = [
 
 # ``format_text``, ``AdESIndication`` and the status constants were public names of the single
 # module without being in its ``__all__``; they are re-exported above (``X as X``) the same way.
+
+#: Names whose modules load pyHanko's validation stack: resolved on first use (PEP 562), so a
+#: process that only reads reports (the web pages, the dashboard) starts without it.
+_VALIDATION_NAMES = {
+    "Verifier": "signing.verify.checks",
+    "verify_pdf": "signing.verify.checks",
+    "verify_main": "signing.verify.render",
+    "format_text": "signing.verify.render",
+}
+
+
+def __getattr__(name: str):
+    module = _VALIDATION_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -109,6 +109,7 @@ def submit_agreement(dossier: Dossier, *, employer_name: str | None, destination
             number=_next_number(Setting.get_value("agreement_number_pattern", "PP/{seq:05d}/{year}"), moment.year),
             employer_name=employer_name.strip(), destination_country=destination_country.strip(),
             job_title=job_title.strip(), contract_months=contract_months, submitted_at=moment,
+            removed_content=_removals_of(settings, draft) if settings is not None else None,
         )
         audit.record(actor.username, "agreement.submit", f"agreement:{agreement.id}", number=agreement.number)
         if overridden:
@@ -151,6 +152,7 @@ def resubmit_agreement(agreement: Agreement, actor: User, *, settings: Settings)
         previous_draft, previous_reason = agreement.draft_id, agreement.return_reason
         _set_status(agreement, AgreementStatus.MENUNGGU_VERIFIKASI)
         agreement.draft = draft
+        agreement.removed_content = _removals_of(settings, draft)
         agreement.return_reason = ""
         agreement.save()
         audit.record(actor.username, "agreement.resubmit", f"agreement:{agreement.id}", number=agreement.number,
@@ -430,6 +432,8 @@ def sign_agreement(settings: Settings, agreement_id: int, user: User, passphrase
         current.assembled_sha256 = hashlib.sha256(prepared).hexdigest()
         current.short_code = short_code
         current.signed_at = signed_at
+        if current.kind == "perjanjian_penempatan":
+            current.removed_content = list(removed)
         current.save()
         Signature.create(
             agreement=current, official=user.official,
@@ -447,20 +451,26 @@ def sign_agreement(settings: Settings, agreement_id: int, user: User, passphrase
 
 
 def draft_removals(settings: Settings, agreement: Agreement) -> tuple[str, ...]:
-    """What signing will remove from the P3MI's draft (active content), kept on the agreement."""
+    """What signing will remove from the P3MI's draft (active content).
+
+    Recorded when the draft is submitted; for an agreement submitted before that, worked out
+    here without writing (a page view changes nothing).
+    """
     if agreement.removed_content is not None:
         return tuple(agreement.removed_content)
     if agreement.draft_id is None:
         return ()
+    return tuple(_removals_of(settings, agreement.draft))
+
+
+def _removals_of(settings: Settings, draft) -> list[str]:
     # pikepdf loads when a draft is first examined, not at start-up.
     from signing.assemble import sanitise
 
     try:
-        removed = sanitise(file_store(settings).read(agreement.draft.sha256)).removed
+        return list(sanitise(file_store(settings).read(draft.sha256)).removed)
     except ServiceError as exc:
-        return (exc.message,)
-    Agreement.update(removed_content=list(removed)).where(Agreement.id == agreement.id).execute()
-    return removed
+        return [exc.message]
 
 
 def signed_pdf(settings: Settings, agreement: Agreement) -> bytes:

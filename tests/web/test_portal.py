@@ -506,3 +506,51 @@ def test_an_officer_may_accept_a_mismatched_draft_only_with_a_reason(app, client
         agreement = Agreement.get()
         entry = AuditEntry.get(AuditEntry.action == "agreement.draft_mismatch_overridden")
     assert entry.subject == f"agreement:{agreement.id}" and "panggilan" in str(entry.details)
+
+
+def _with_link(pdf: bytes) -> bytes:
+    """``pdf`` with a link annotation on its first page: active content signing removes."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        link = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[72, 700, 300, 720],
+                                  A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String("https://contoh.invalid")))
+        document.pages[0].Annots = document.make_indirect(pikepdf.Array([link]))
+        out = io.BytesIO()
+        document.save(out)
+        return out.getvalue()
+
+
+def test_what_signing_removes_is_recorded_for_each_submitted_draft_and_a_page_view_writes_nothing(
+        app, client, p3mi, settings, make_user, login):
+    from pengesahan.records.agreements import Agreement
+    from pengesahan.services import ratification
+
+    dossier_id = _create(client)
+    _verified_with_draft(settings, dossier_id, _with_link(draft_pdf()))
+    response = client.post(f"/portal/berkas/{dossier_id}/pp", data={
+        "employer_name": "Chen Family", "destination_country": "Taiwan", "job_title": "Pengasuh lansia",
+        "contract_months": "24"})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    officer, password = make_user("pelaksana")
+    with db.connection_context():
+        agreement = Agreement.get(Agreement.dossier == dossier_id)
+        assert any("tautan" in item for item in agreement.removed_content)
+        ratification.return_agreement(agreement, reason="Tautan tidak boleh ada.", actor=officer)
+
+    # The corrected draft has no link: what the officer is told signing removes follows it.
+    response = client.post(f"/portal/pp/{agreement.id}/perbaiki",
+                           data={"file": (io.BytesIO(draft_pdf(country="Taiwan (R.O.C.)")), "pp-baru.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    with db.connection_context():
+        assert Agreement.get_by_id(agreement.id).removed_content == []
+        # An agreement submitted before removals were recorded: the officer's page shows them
+        # without storing anything.
+        Agreement.update(removed_content=None).where(Agreement.id == agreement.id).execute()
+
+    officer_client = app.test_client()
+    officer_client.post("/masuk", data={"username": officer.username, "password": password})
+    assert officer_client.get(f"/admin/pemeriksaan/berkas/{dossier_id}").status_code == 200
+    with db.connection_context():
+        assert Agreement.get_by_id(agreement.id).removed_content is None

@@ -1,9 +1,11 @@
-"""Several processes, one product: two web processes share what a visitor made in one, and
-``flask up`` brings back a worker that died."""
+"""Several processes, one product: two web processes share what a visitor made in one, ``flask
+up`` brings back a worker that died, and its worker processes what many clients send while
+everything is still starting."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -11,12 +13,20 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.support.reliability import ROOT, descendants, free_port, process_env, wait_until
+from tests.support.reliability import (
+    ROOT,
+    descendants,
+    free_port,
+    process_env,
+    scan_png,
+    wait_until,
+)
 from tests.support.signing import make_agreement_pdf
 
 
@@ -87,11 +97,71 @@ def test_up_brings_back_a_worker_that_died(settings, redis_url, tmp_path):
         assert restarted
         assert "dijalankan ulang" in log.read_text(errors="replace")
     finally:
-        up.send_signal(signal.SIGINT)
-        try:
-            up.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(up.pid, signal.SIGKILL)
-            raise
+        _stop(up)
     time.sleep(0.5)
     assert not descendants(up.pid)
+
+
+def _stop(up: subprocess.Popen) -> None:
+    up.send_signal(signal.SIGINT)
+    try:
+        up.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(up.pid, signal.SIGKILL)
+        raise
+
+
+def _client(base: str, token: str, number: int) -> list[int]:
+    """One P3MI system: a dossier, then three KTP scans, sent as fast as the server answers."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with requests.Session() as session:
+        created = session.post(f"{base}/api/v1/dossiers", headers=headers, timeout=60, json={
+            "candidate": {"nik": f"63090557089801{number:02d}", "name": f"CPMI SERENTAK {number}", "sex": "P",
+                          "birth_date": "1998-08-17"},
+            "destination_country": "Taiwan"})
+        assert created.status_code == 201, created.text
+        dossier = created.json()
+        ktp = next(slot for slot in dossier["slots"] if slot["doc_type"] == "ktp")
+        uploads = []
+        for seed in range(3):
+            sent = session.post(f"{base}/api/v1/dossiers/{dossier['id']}/slots/{ktp['id']}/uploads",
+                                headers=headers, timeout=60,
+                                files={"file": (f"ktp-{number}-{seed}.png", scan_png(number * 10 + seed))})
+            assert sent.status_code == 202, sent.text
+            uploads.append(sent.json()["id"])
+        return uploads
+
+
+@pytest.mark.slow
+def test_the_worker_of_up_processes_what_many_clients_send_while_it_starts(settings, redis_url, tmp_path):
+    port = free_port()
+    # The clients and the polling below are one token's traffic: lift the per-token limit.
+    env = process_env(settings, redis_url, PORT=str(port), DEMO_PKI_PORT=str(free_port()),
+                      API_RATE_LIMIT="100000/minute")
+    log = tmp_path / "up.log"
+    with log.open("ab") as out:
+        up = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "up"], cwd=ROOT, env=env,
+                              stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        # The first answer of the web is the start: the worker is starting at the same moment.
+        wait_until(lambda: _answers(base), 240, 0.05, f"up to serve; log: {log}")
+        token = json.loads((settings.data_dir / "demo" / "credentials.json").read_text())["p3mi_token"]
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            sent = [upload for uploads in pool.map(lambda n: _client(base, token, n), range(10))
+                    for upload in uploads]
+        assert len(sent) == 30
+
+        def all_processed() -> bool:
+            headers = {"Authorization": f"Bearer {token}"}
+            answers = [requests.get(f"{base}/api/v1/uploads/{upload}", headers=headers, timeout=30)
+                       for upload in sent]
+            assert all(answer.status_code == 200 for answer in answers), answers[0].text
+            states = [answer.json()["state"] for answer in answers]
+            assert "failed" not in states
+            return all(state == "done" for state in states)
+
+        wait_until(all_processed, 300, 1.0, f"every upload processed; log: {log}")
+        assert "Traceback" not in log.read_text(errors="replace")
+    finally:
+        _stop(up)

@@ -84,15 +84,33 @@ class ChainReport:
         return self.first_broken_id is None
 
 
+#: Rows read per query while the chain is verified.
+CHAIN_BATCH = 5000
+
+
+def _chain_rows():
+    """Every audit row in id order, a batch at a time (keyset), so memory stays flat however long
+    the chain: a plain cursor would have PostgreSQL's driver load the whole table at once.
+
+    Raw rows: the stored text of ``at`` is what was hashed, so no round trip through Python.
+    """
+    last, mark, batch = 0, db.param, CHAIN_BATCH
+    while True:
+        rows = db.execute_sql(
+            'SELECT id, at, actor, action, subject, details, prev_hash, hash FROM "audit_entry" '
+            f"WHERE id > {mark} ORDER BY id LIMIT {mark}", (last, batch)
+        ).fetchall()
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = rows[-1][0]
+
+
 def verify_chain() -> ChainReport:
     """Recompute every hash in order; report the first entry that does not match."""
     prev_hash = GENESIS
     count = 0
-    # Raw rows: the stored text of ``at`` is what was hashed, so no round trip through Python.
-    cursor = db.execute_sql(
-        'SELECT id, at, actor, action, subject, details, prev_hash, hash FROM "audit_entry" ORDER BY id'
-    )
-    for entry_id, at, actor, action, subject, details, stored_prev, stored_hash in cursor:
+    for entry_id, at, actor, action, subject, details, stored_prev, stored_hash in _chain_rows():
         count += 1
         if stored_prev != prev_hash:
             return ChainReport(count, entry_id, "Tautan ke entri sebelumnya tidak cocok (entri dihapus atau disisipkan).")

@@ -93,6 +93,20 @@ def test_audit_chain_detects_a_deleted_entry(conn):
     assert report.first_broken_id == second.id + 1
 
 
+def test_audit_chain_is_verified_batch_by_batch_across_the_batch_boundaries(conn, monkeypatch):
+    from pengesahan.records import audit
+
+    monkeypatch.setattr(audit, "CHAIN_BATCH", 3)
+    for i in range(7):
+        audit.record("pelaksana", "slot.accept", f"slot:{i}")
+    report = audit.verify_chain()
+    assert report.ok and report.entries == 7
+    fifth = audit.AuditEntry.select().order_by(audit.AuditEntry.id).offset(4).first()
+    _drop_audit_guards()
+    db.execute_sql(_sql("UPDATE audit_entry SET actor = ? WHERE id = ?"), ("orang lain", fifth.id))
+    assert audit.verify_chain().first_broken_id == fifth.id
+
+
 def _dossier(married: bool = False):
     from pengesahan.records.people import Candidate, Company
     from pengesahan.services.dossiers import open_dossier

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from pengesahan.cli import database, ltv, maintenance, run, scans, verify
+from pengesahan.cli import database, ltv, maintenance, pki, run, scans, verify
 
 __all__ = ["init_app"]
 
@@ -15,5 +15,6 @@ __all__ = ["init_app"]
 def init_app(app: Flask) -> None:
     for command in (database.db_group, database.audit_group, run.demo_command, run.worker_command,
                     run.up_command, scans.classify_command, verify.verify_command,
-                    maintenance.backup_command, maintenance.restore_command, ltv.ltv_group):
+                    maintenance.backup_command, maintenance.restore_command, ltv.ltv_group,
+                    pki.pki_group):
         app.cli.add_command(command)

@@ -138,6 +138,10 @@ class SignedVersion(BaseModel):
     reason = peewee.CharField(max_length=20, choices=list(VERSION_REASONS.items()))
     #: PAdES level of the file ("B-LTA", "B-T", "B-B").
     level = peewee.CharField(max_length=10, default="")
+    #: When the newest timestamp in the file stops proving anything (its TSA certificate, or one
+    #: above it, expires): renew before then. Set on signing and on each renewal, so what is due
+    #: is one query; None while unknown (files recorded before v8 until the next renewal run).
+    lapses_at = UTCDateTimeField(null=True, index=True)
 
     def __str__(self):
         return f"{self.agreement.number} {VERSION_REASONS.get(self.reason, self.reason)} {self.made_at:%Y-%m-%d}"

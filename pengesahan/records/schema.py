@@ -145,6 +145,21 @@ def _v7_indexes() -> None:
         db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ({columns})')
 
 
+def _v8_signed_version_lapse() -> None:
+    # When each signed file's newest timestamp lapses, so that renewal and the dashboard find
+    # what is due with one query. The column starts empty and NULL counts as due: the next
+    # `ltv renew` (daily on the worker) reads each such file once and fills it in. Files are not
+    # read here: records/ reaches neither the file store nor the settings, and reading every PP
+    # of an office inside one migration transaction would hold the write lock for minutes.
+    table = SignedVersion._meta.table_name
+    if "lapses_at" not in {column.name for column in db.get_columns(table)}:
+        migrator = SchemaMigrator.from_database(db.obj)
+        migrate(migrator.add_column(table, "lapses_at", SignedVersion.lapses_at))
+    # Agreements signed after v6 have no version (signing recorded none until v8): record the
+    # file as signed, as v6 did, so that every signed agreement's current file has its row.
+    _v6_signed_versions()
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_audit_append_only),
@@ -153,6 +168,7 @@ MIGRATIONS = [
     (5, _v5_trust_boundary),
     (6, _v6_signed_versions),
     (7, _v7_indexes),
+    (8, _v8_signed_version_lapse),
 ]
 
 LATEST = MIGRATIONS[-1][0]

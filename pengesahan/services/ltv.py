@@ -6,29 +6,33 @@ data of that timestamp and a new document timestamp over everything; the renewed
 version of the PP (:class:`SignedVersion`), the agreement points to it (downloads serve it) and
 every older version stays stored and verifiable.
 
-One renewal cannot carry a PP past the expiry of the TSA certificate it was stamped with: when the
-last renewal did not extend the file's life (the TSA still signs with the same certificate), a
-further one is refused and reported, so that nobody piles up versions that add nothing while
-the TSA needs a new certificate.
+Each version records when it lapses (``SignedVersion.lapses_at``, set on signing and on each
+renewal), so what is due is one query: a run reads only the files it renews, and the dashboard
+counts without reading any. A version whose lapse is unknown (recorded before v8) counts as due
+and is read once by the next run.
+
+A renewal only carries a PP further if the TSA signs with a newer certificate than the one
+that stamped it last. The demo PKI's TSA is rolled over here when its certificate is a year old
+(:func:`pengesahan.services.pki.ensure_current_tsa`); with another TSA (TSA_URL) that is its
+provider's business, and a renewal that would add nothing is refused and reported, so that
+nobody piles up versions that add nothing while the TSA needs a new certificate.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import redis
+from peewee import JOIN
 
 from pengesahan.config import Settings
 from pengesahan.errors import ServiceError
-from pengesahan.jobs.queue import redis_connection
 from pengesahan.records import audit
 from pengesahan.records.agreements import Agreement, Signature, SignedVersion
 from pengesahan.records.base import now, write_transaction
-from pengesahan.services.pki import signing_services
+from pengesahan.services.pki import ensure_current_tsa, signing_services
 from pengesahan.services.verification import verifier
 from pengesahan.storage import file_store
 from signing.sign import ArchiveState, archive_state, renew_archive_timestamp
@@ -41,6 +45,7 @@ __all__ = [
     "RENEWED",
     "RenewalOutcome",
     "due_count",
+    "lapse_of",
     "record_due_count",
     "recorded_due_count",
     "renew",
@@ -79,29 +84,33 @@ class RenewalOutcome:
         return self.state != FAILED
 
 
-# Files are content-addressed and never change, so what a file says about its timestamps holds
-# for good: the dashboard's count parses each file once per process.
-_states: dict[str, ArchiveState] = {}
-_states_lock = threading.Lock()
+def _archive_state(settings: Settings, data: bytes) -> ArchiveState:
+    return archive_state(data, signing_services(settings).trust_roots)
 
 
-def _archive_state(settings: Settings, sha256: str, data: bytes | None = None) -> ArchiveState:
-    with _states_lock:
-        known = _states.get(sha256)
-    if known is not None:
-        return known
-    data = file_store(settings).read(sha256) if data is None else data
-    state = archive_state(data, signing_services(settings).trust_roots)
-    with _states_lock:
-        _states[sha256] = state
-    return state
+def lapse_of(settings: Settings, data: bytes) -> datetime | None:
+    """When the newest timestamp of the signed file ``data`` lapses; None when unreadable
+    (the version then counts as due, and the next renewal run looks at it)."""
+    try:
+        return _archive_state(settings, data).lapses_at
+    except ServiceError as exc:
+        log.warning("lapse of a signed file not known: %s", exc.message)
+        return None
 
 
-def _signed_agreements(agreement_ids: Iterable[int] | None = None):
-    query = Agreement.select().where(Agreement.signed_sha256.is_null(False)).order_by(Agreement.id)
+def _current_versions(agreement_ids: Iterable[int] | None = None):
+    """(id, number, lapses_at) of every signed agreement (or those of ``agreement_ids``), with
+    the lapse recorded for its current file (None when unknown)."""
+    query = (Agreement.select(Agreement.id, Agreement.number, SignedVersion.lapses_at)
+             .join(SignedVersion, JOIN.LEFT_OUTER, on=(SignedVersion.sha256 == Agreement.signed_sha256))
+             .where(Agreement.signed_sha256.is_null(False)).order_by(Agreement.id))
     if agreement_ids is not None:
         query = query.where(Agreement.id.in_(list(agreement_ids)))
-    return query
+    return list(query.tuples())
+
+
+def _is_due(lapses_at: datetime | None, deadline: datetime) -> bool:
+    return lapses_at is None or lapses_at <= deadline
 
 
 def _day(moment: datetime) -> str:
@@ -114,9 +123,7 @@ def _assess(agreement: Agreement, state: ArchiveState, deadline: datetime) -> Re
         return RenewalOutcome(agreement.id, agreement.number, FAILED,
                               "Berkas bertanda tangan tidak memuat tanda tangan yang dapat dibaca.")
     if state.lapses_at > deadline:
-        return RenewalOutcome(agreement.id, agreement.number, NOT_DUE,
-                              f"Belum perlu diperbarui: cap waktu terbaru berlaku sampai {_day(state.lapses_at)}.",
-                              state.lapses_at)
+        return _not_due(agreement.id, agreement.number, state.lapses_at)
     if state.previous_lapses_at is not None and state.previous_lapses_at >= state.lapses_at:
         return RenewalOutcome(
             agreement.id, agreement.number, FAILED,
@@ -126,15 +133,27 @@ def _assess(agreement: Agreement, state: ArchiveState, deadline: datetime) -> Re
     return None
 
 
+def _not_due(agreement_id: int, number: str, lapses_at: datetime) -> RenewalOutcome:
+    return RenewalOutcome(agreement_id, number, NOT_DUE,
+                          f"Belum perlu diperbarui: cap waktu terbaru berlaku sampai {_day(lapses_at)}.",
+                          lapses_at)
+
+
 def renew_agreement(settings: Settings, agreement_id: int, *, before_days: int = DEFAULT_BEFORE_DAYS,
                     dry_run: bool = False) -> RenewalOutcome:
-    """Renew one signed PP if its newest timestamp lapses within ``before_days``."""
+    """Renew one signed PP if its newest timestamp lapses within ``before_days`` (reading the
+    file; :func:`renew` reads only the files whose recorded lapse says they are due)."""
     agreement = Agreement.get_by_id(agreement_id)
     old_sha256 = agreement.signed_sha256
     deadline = now() + timedelta(days=before_days)
     try:
         data = file_store(settings).read(old_sha256)
-        state = _archive_state(settings, old_sha256, data)
+        state = _archive_state(settings, data)
+        if not dry_run and state.lapses_at is not None:
+            # Known from now on, whatever happens next (a version recorded before v8).
+            with write_transaction():
+                (SignedVersion.update(lapses_at=state.lapses_at)
+                 .where((SignedVersion.sha256 == old_sha256) & SignedVersion.lapses_at.is_null()).execute())
         skipped = _assess(agreement, state, deadline)
         if skipped is not None or dry_run:
             return skipped or RenewalOutcome(
@@ -144,7 +163,7 @@ def renew_agreement(settings: Settings, agreement_id: int, *, before_days: int =
         report = verifier(settings).verify(renewed.data)
         if report.status == "invalid":
             raise ServiceError(f"Berkas hasil pembaruan tidak lolos verifikasi: {report.verdict}")
-        new_state = _archive_state(settings, renewed.sha256, renewed.data)
+        new_state = _archive_state(settings, renewed.data)
         key = file_store(settings).put(renewed.data)
     except ServiceError as exc:
         log.warning("ltv renewal of agreement %s failed: %s", agreement_id, exc.message)
@@ -154,9 +173,9 @@ def renew_agreement(settings: Settings, agreement_id: int, *, before_days: int =
         if current.signed_sha256 != old_sha256:
             return RenewalOutcome(agreement.id, agreement.number, NOT_DUE,
                                   "Sudah diperbarui oleh proses lain.", None, current.signed_sha256)
-        _record_signed_version(current)
+        _record_signed_version(current, state.lapses_at)
         SignedVersion.create(agreement=current, sha256=key, made_at=renewed.timestamp_time or now(),
-                             reason="ltv-renewal", level=renewed.level)
+                             reason="ltv-renewal", level=renewed.level, lapses_at=new_state.lapses_at)
         current.signed_sha256 = key
         current.save()
         audit.record("sistem", "agreement.ltv_renew", f"agreement:{agreement_id}", number=current.number,
@@ -168,60 +187,58 @@ def renew_agreement(settings: Settings, agreement_id: int, *, before_days: int =
     return RenewalOutcome(agreement.id, agreement.number, RENEWED, message, new_state.lapses_at, key)
 
 
-def _record_signed_version(agreement: Agreement) -> None:
-    """The file as signed, as the first version, if signing did not record it (before v6 the
-    migration did; ``sign_agreement`` records none)."""
+def _record_signed_version(agreement: Agreement, lapses_at: datetime | None) -> None:
+    """The file as signed, as the first version, if nothing recorded it (signing does since
+    v8, and the v6 and v8 migrations did for the agreements signed before)."""
     if SignedVersion.select().where(SignedVersion.sha256 == agreement.signed_sha256).exists():
         return
     signature = (Signature.select().where(Signature.agreement == agreement.id)
                  .order_by(Signature.signed_at.desc()).first())
     SignedVersion.create(agreement=agreement, sha256=agreement.signed_sha256, reason="signed",
                          made_at=agreement.signed_at or (signature.signed_at if signature else now()),
-                         level=signature.level if signature else "")
+                         level=signature.level if signature else "", lapses_at=lapses_at)
 
 
 def renew(settings: Settings, *, before_days: int = DEFAULT_BEFORE_DAYS, dry_run: bool = False,
           agreement_ids: Iterable[int] | None = None) -> list[RenewalOutcome]:
     """Renew every signed PP (or those of ``agreement_ids``) whose newest timestamp lapses within
-    ``before_days``; one failure does not stop the rest. ``dry_run`` only says which are due."""
-    ids = [a.id for a in _signed_agreements(agreement_ids)]
-    return [renew_agreement(settings, agreement_id, before_days=before_days, dry_run=dry_run)
-            for agreement_id in ids]
+    ``before_days``; one failure does not stop the rest. ``dry_run`` only says which are due.
 
-
-def due_count(settings: Settings, before_days: int = DEFAULT_BEFORE_DAYS) -> int:
-    """How many signed PPs need renewing within ``before_days`` ("PP perlu diperbarui")."""
-    deadline = now() + timedelta(days=before_days)
-    count = 0
-    for agreement in _signed_agreements():
+    Files not due by their recorded lapse are not read. First the demo TSA gets a new
+    certificate if its current one is a year old, so that new timestamps last.
+    """
+    if not dry_run:
         try:
-            state = _archive_state(settings, agreement.signed_sha256)
-        except ServiceError:
-            count += 1  # unreadable or missing: someone must look at it
-            continue
-        if state.lapses_at is None or state.lapses_at <= deadline:
-            count += 1
-    return count
+            rolled = ensure_current_tsa(settings)
+        except ServiceError as exc:  # renew what can be; the refusals below will say why not
+            log.warning("ltv renewal: demo TSA not rolled over: %s", exc.message)
+        else:
+            if rolled is not None:
+                log.info("ltv renewal: %s", rolled.message)
+    deadline = now() + timedelta(days=before_days)
+    return [renew_agreement(settings, agreement_id, before_days=before_days, dry_run=dry_run)
+            if _is_due(lapses_at, deadline) else _not_due(agreement_id, number, lapses_at)
+            for agreement_id, number, lapses_at in _current_versions(agreement_ids)]
 
 
-_DUE_KEY = "pengesahan:ltv:due"
+def due_count(settings: Settings | None = None, before_days: int = DEFAULT_BEFORE_DAYS) -> int:
+    """How many signed PPs need renewing within ``before_days`` ("PP perlu diperbarui"): one
+    SQL count over the recorded lapses (unknown ones count as due). ``settings`` is unused and
+    kept for the callers that pass it."""
+    deadline = now() + timedelta(days=before_days)
+    return (Agreement.select(Agreement.id)
+            .join(SignedVersion, JOIN.LEFT_OUTER, on=(SignedVersion.sha256 == Agreement.signed_sha256))
+            .where(Agreement.signed_sha256.is_null(False)
+                   & (SignedVersion.lapses_at.is_null() | (SignedVersion.lapses_at <= deadline)))
+            .count())
 
 
 def record_due_count(settings: Settings) -> int:
-    """Count the PPs due (reading each signed file) and keep the figure for the dashboard.
-
-    Run by the daily renewal, where the files are read anyway: the dashboard only reads the
-    figure, so opening it never parses every signed PP of the office.
-    """
-    count = due_count(settings)
-    redis_connection().set(_DUE_KEY, count, ex=2 * 24 * 3600)
-    return count
+    """The figure the daily renewal reports; the lapses it recorded are what the dashboard
+    counts (kept for the job that calls it)."""
+    return due_count(settings)
 
 
-def recorded_due_count() -> int | None:
-    """The figure of the last daily renewal; None when none ran in the last two days."""
-    try:
-        value = redis_connection().get(_DUE_KEY)
-    except redis.exceptions.RedisError:
-        return None
-    return int(value) if value is not None else None
+def recorded_due_count() -> int:
+    """What the dashboard shows: PPs due within the default window, counted in SQL."""
+    return due_count()

@@ -1,21 +1,35 @@
 """The office's keys, trust anchors and signing services: where each official's key is, which
-roots the office trusts, and the one SigningServices per configuration that signing uses."""
+roots the office trusts, the one SigningServices per configuration that signing uses, and the
+rollover of the demo PKI's TSA certificate."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 from pengesahan.config import Settings
 from pengesahan.errors import SigningError
+from pengesahan.records import audit
+from pengesahan.records.base import now, write_transaction
 from pengesahan.records.people import Official
 from signing.demo_pki import DemoPKI
 from signing.sign import SigningKey, SigningServices, load_signing_key, load_trust_roots
 from signing.token import token_signing_key
 
-__all__ = ["key_path", "signing_key", "signing_services", "trust_root_paths", "tsa_url"]
+__all__ = [
+    "TsaRollover",
+    "ensure_current_tsa",
+    "key_path",
+    "rollover_tsa",
+    "signing_key",
+    "signing_services",
+    "trust_root_paths",
+    "tsa_url",
+]
 
 
 @contextlib.contextmanager
@@ -52,20 +66,93 @@ def trust_root_paths(settings: Settings) -> list[Path]:
     return paths
 
 
+def _demo_pki(settings: Settings) -> DemoPKI | None:
+    """The installation's demo PKI when it exists and no other TSA is configured."""
+    if settings.tsa_url or not (settings.demo_pki_dir / "pki.json").exists():
+        return None
+    return DemoPKI.open(settings.demo_pki_dir)
+
+
 def tsa_url(settings: Settings) -> str | None:
     """The time-stamping authority: TSA_URL, else the demo PKI's when it exists."""
     if settings.tsa_url:
         return settings.tsa_url
-    if (settings.demo_pki_dir / "pki.json").exists():
-        return DemoPKI.open(settings.demo_pki_dir).tsa_url
-    return None
+    pki = _demo_pki(settings)
+    return pki.tsa_url if pki is not None else None
 
 
 @lru_cache(maxsize=4)
-def _services(tsa: str | None, roots: tuple[Path, ...]) -> SigningServices:
+def _services(tsa: str | None, roots: tuple[Path, ...], _version: tuple) -> SigningServices:
     return SigningServices(tsa, load_trust_roots(roots), allow_fetching=True)
 
 
 def signing_services(settings: Settings) -> SigningServices:
-    """One SigningServices per process and configuration: its caches are what make it fast."""
-    return _services(tsa_url(settings), tuple(trust_root_paths(settings)))
+    """One SigningServices per process and configuration: its caches are what make it fast.
+
+    Made anew when a trust-root file or the demo PKI changes (a rollover): the time-stamper
+    caches a token of the TSA's old certificate, and the roots are parsed once.
+    """
+    roots = tuple(trust_root_paths(settings))
+    state = settings.demo_pki_dir / "pki.json"
+    version = tuple(path.stat().st_mtime_ns for path in (*roots, state) if path.exists())
+    return _services(tsa_url(settings), roots, version)
+
+
+@dataclass(frozen=True)
+class TsaRollover:
+    """A new certificate of the demo TSA."""
+
+    #: Label of the new certificate in the demo PKI ("tsa-2"...).
+    label: str
+    #: Its validity.
+    valid_from: datetime
+    valid_until: datetime
+    #: Common name of the root that issued it.
+    root: str
+    #: Whether that root is a generation made by this rollover (added to the trust roots).
+    new_root: bool
+
+    @property
+    def message(self) -> str:
+        """One sentence in Bahasa Indonesia for the operator."""
+        text = (f"Sertifikat TSA baru ({self.label}) berlaku {self.valid_from:%Y-%m-%d} sampai "
+                f"{self.valid_until:%Y-%m-%d}, diterbitkan oleh {self.root}.")
+        if self.new_root:
+            text += " Root CA generasi baru ditambahkan ke akar kepercayaan; root lama tetap dipercaya."
+        return text
+
+
+def rollover_tsa(settings: Settings, actor: str, *, at: datetime | None = None,
+                 if_due: bool = False) -> TsaRollover | None:
+    """Give the demo TSA a new certificate now (and a new root when the current one would not
+    outlive it), audited; with ``if_due`` only when it is due (None when not). Refused when the
+    TSA is another's (TSA_URL)."""
+    if settings.tsa_url:
+        raise SigningError("TSA_URL dikonfigurasi: sertifikat TSA dikelola oleh penyedia TSA tersebut, "
+                           "bukan oleh aplikasi ini.")
+    pki = _demo_pki(settings)
+    if pki is None:
+        raise SigningError("PKI demo belum dibuat; tidak ada TSA yang dapat diperbarui sertifikatnya.")
+    before = pki.root_labels
+    rolled = pki.rollover_tsa(at or now(), if_due=if_due)
+    if rolled.tsa_label == pki.tsa_label:
+        return None
+    cert = rolled.tsa_certificate()
+    outcome = TsaRollover(label=rolled.tsa_label, valid_from=cert.not_valid_before,
+                          valid_until=cert.not_valid_after,
+                          root=cert.issuer.native.get("common_name", ""),
+                          new_root=rolled.root_labels != before)
+    with write_transaction():
+        audit.record(actor, "pki.tsa_rollover", f"tsa:{outcome.label}", valid_from=outcome.valid_from,
+                     valid_until=outcome.valid_until, root=outcome.root, new_root=outcome.new_root)
+    return outcome
+
+
+def ensure_current_tsa(settings: Settings, *, at: datetime | None = None) -> TsaRollover | None:
+    """Roll the demo TSA over when it has signed with its certificate for a year (or the
+    certificate lapsed), so that timestamps added from now on last four years at least; None
+    when nothing was due or the TSA is not the demo PKI's."""
+    pki = _demo_pki(settings)
+    if pki is None or not pki.tsa_rollover_due(at or now()):
+        return None  # the usual case, decided without the lock
+    return rollover_tsa(settings, "sistem", at=at, if_due=True)

@@ -30,13 +30,14 @@ from pengesahan.errors import Conflict, ServiceError, SigningError, SigningRefus
 from pengesahan.events import Event, fire
 from pengesahan.jobs.queue import SIGN_BATCH, enqueue, redis_connection
 from pengesahan.records import audit
-from pengesahan.records.agreements import Agreement, Delegation, Signature
+from pengesahan.records.agreements import Agreement, Delegation, Signature, SignedVersion
 from pengesahan.records.base import now, write_transaction
 from pengesahan.records.catalogue import LetterTemplate, Setting
 from pengesahan.records.dossiers import DocumentSlot, Dossier
 from pengesahan.records.people import User
 from pengesahan.services import drafts
 from pengesahan.services.cpmi_id import format_cpmi_id
+from pengesahan.services.ltv import lapse_of
 from pengesahan.services.uploads import enqueue_processing, store_upload, take_in
 from pengesahan.storage import file_store
 from pengesahan.workflow import AgreementStatus, DossierStatus
@@ -425,6 +426,7 @@ def sign_agreement(settings: Settings, agreement_id: int, user: User, passphrase
         return SigningOutcome(agreement_id, False, exc.message)
     key_ref = store.put(signed.data)
     signed_at = signed.timestamp_time or now()
+    lapses_at = lapse_of(settings, signed.data)
     with write_transaction():
         current = Agreement.get_by_id(agreement_id)
         _set_status(current, AgreementStatus.DITANDATANGANI)
@@ -442,6 +444,9 @@ def sign_agreement(settings: Settings, agreement_id: int, user: User, passphrase
             signed_by=user, field_name=SIGNATURE_FIELD, capacity=authority.capacity,
             level=signed.level, signed_at=signed_at, result_sha256=key_ref,
         )
+        # The file as signed is the first version; its lapse makes the renewal's due list a query.
+        SignedVersion.create(agreement=current, sha256=key_ref, reason="signed", made_at=signed_at,
+                             level=signed.level, lapses_at=lapses_at)
         fire(Event.AGREEMENT_RATIFIED, agreement_id=agreement_id, public_base_url=settings.public_base_url)
         audit.record(user.username, "agreement.sign", f"agreement:{agreement_id}", number=current.number,
                      removed=list(removed),

@@ -26,14 +26,14 @@ def test_upgrade_is_versioned_and_idempotent(conn):
 
 def test_upgrade_adds_columns_an_older_installation_lacks(conn):
     from pengesahan.records.people import User
-    from pengesahan.records.schema import SchemaVersion, current_version, upgrade
+    from pengesahan.records.schema import LATEST, SchemaVersion, current_version, upgrade
 
     db.execute_sql('ALTER TABLE "user" DROP COLUMN nip')
     SchemaVersion.delete().where(SchemaVersion.version >= 3).execute()
     assert "nip" not in {c.name for c in db.get_columns("user")}
-    assert upgrade() == [3, 4, 5, 6, 7]  # v4 (webhook tables) and later are pending as well
+    assert upgrade() == list(range(3, LATEST + 1))  # v4 (webhook tables) and later are pending as well
     assert "nip" in {c.name for c in db.get_columns("user")}
-    assert current_version() == 7
+    assert current_version() == LATEST
     User.create(username="baru", password_hash="x", role="pelaksana", nip="199001012020011001")
 
 
@@ -213,7 +213,7 @@ def test_upgrade_to_v5_keeps_sks_that_signatures_rest_on(conn):
     from pengesahan.records.agreements import Agreement, Delegation, Signature
     from pengesahan.records.audit import AuditEntry
     from pengesahan.records.people import Candidate, Company, Official
-    from pengesahan.records.schema import SchemaVersion, upgrade
+    from pengesahan.records.schema import LATEST, SchemaVersion, upgrade
     from pengesahan.services.dossiers import open_dossier
 
     start = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
@@ -229,7 +229,7 @@ def test_upgrade_to_v5_keeps_sks_that_signatures_rest_on(conn):
     Signature.create(agreement=agreement, official=sekdis, delegation=used, field_name="f", level="B-LTA",
                      signed_at=start + dt.timedelta(days=3), result_sha256="a" * 64)
     SchemaVersion.delete().where(SchemaVersion.version >= 5).execute()
-    assert upgrade() == [5, 6, 7]
+    assert upgrade() == list(range(5, LATEST + 1))
     assert Delegation.get_by_id(used.id).confirmed_at == start
     assert Delegation.get_by_id(unused.id).confirmed_at is None
     assert AuditEntry.select().where(AuditEntry.action == "delegation.confirmed_by_upgrade").count() == 1

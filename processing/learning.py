@@ -190,6 +190,7 @@ def train(examples: Iterable[Example], *, seed: int = 0, now: datetime | None = 
 
 
 def _pipeline(seed: int):
+    # scikit-learn loads with the first training (see train).
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import SGDClassifier
     from sklearn.pipeline import Pipeline

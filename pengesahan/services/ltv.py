@@ -24,6 +24,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from peewee import JOIN
 
@@ -35,7 +36,9 @@ from pengesahan.records.base import now, write_transaction
 from pengesahan.services.pki import ensure_current_tsa, signing_services
 from pengesahan.services.verification import verifier
 from pengesahan.storage import file_store
-from signing.sign import ArchiveState, archive_state, renew_archive_timestamp
+
+if TYPE_CHECKING:
+    from signing.sign import ArchiveState
 
 __all__ = [
     "DEFAULT_BEFORE_DAYS",
@@ -85,6 +88,10 @@ class RenewalOutcome:
 
 
 def _archive_state(settings: Settings, data: bytes) -> ArchiveState:
+    # pyHanko loads when a signed file is read, not when a process starts (the dashboard
+    # imports this module for its count).
+    from signing.sign import archive_state
+
     return archive_state(data, signing_services(settings).trust_roots)
 
 
@@ -159,6 +166,9 @@ def renew_agreement(settings: Settings, agreement_id: int, *, before_days: int =
             return skipped or RenewalOutcome(
                 agreement.id, agreement.number, DUE,
                 f"Akan diperbarui: cap waktu terbaru berlaku sampai {_day(state.lapses_at)}.", state.lapses_at)
+        # Loaded with the first renewal (see _archive_state).
+        from signing.sign import renew_archive_timestamp
+
         renewed = renew_archive_timestamp(data, signing_services(settings))
         report = verifier(settings).verify(renewed.data)
         if report.status == "invalid":

@@ -10,15 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pengesahan.config import Settings
 from pengesahan.errors import SigningError
 from pengesahan.records import audit
 from pengesahan.records.base import now, write_transaction
 from pengesahan.records.people import Official
-from signing.demo_pki import DemoPKI
-from signing.sign import SigningKey, SigningServices, load_signing_key, load_trust_roots
-from signing.token import token_signing_key
+
+if TYPE_CHECKING:
+    from signing.demo_pki import DemoPKI
+    from signing.sign import SigningKey, SigningServices
 
 __all__ = [
     "TsaRollover",
@@ -34,6 +36,10 @@ __all__ = [
 
 @contextlib.contextmanager
 def signing_key(settings: Settings, official: Official, secret: str) -> Iterator[SigningKey]:
+    # pyHanko's signing stack loads when a key is opened, not when a process starts.
+    from signing.sign import load_signing_key
+    from signing.token import token_signing_key
+
     """The official's key: on the configured PKCS#11 token when its alias says ``pkcs11:<label>``
     (``secret`` is the PIN), else the PKCS#12 file (``secret`` is its passphrase)."""
     if official.key_alias.startswith("pkcs11:"):
@@ -70,6 +76,9 @@ def _demo_pki(settings: Settings) -> DemoPKI | None:
     """The installation's demo PKI when it exists and no other TSA is configured."""
     if settings.tsa_url or not (settings.demo_pki_dir / "pki.json").exists():
         return None
+    # certomancer loads only where the demo PKI exists and is used.
+    from signing.demo_pki import DemoPKI
+
     return DemoPKI.open(settings.demo_pki_dir)
 
 
@@ -83,6 +92,9 @@ def tsa_url(settings: Settings) -> str | None:
 
 @lru_cache(maxsize=4)
 def _services(tsa: str | None, roots: tuple[Path, ...], _version: tuple) -> SigningServices:
+    # pyHanko's signing stack loads with the first signature, not when a process starts.
+    from signing.sign import SigningServices, load_trust_roots
+
     return SigningServices(tsa, load_trust_roots(roots), allow_fetching=True)
 
 

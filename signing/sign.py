@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import textwrap
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,9 +32,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from asn1crypto import cms, pem, x509
+from pyhanko.pdf_utils import layout
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.ades.api import CAdESSignedAttrSpec, SignerAttrSpec
 from pyhanko.sign.general import SigningError as PyHankoSigningError
@@ -69,6 +72,7 @@ __all__ = [
     "SignedDocument",
     "SigningKey",
     "SigningServices",
+    "StampLayout",
     "StampSpec",
     "add_signature_fields",
     "archive_state",
@@ -76,7 +80,9 @@ __all__ = [
     "load_trust_roots",
     "renew_archive_timestamp",
     "sign_document",
+    "stamp_layout",
     "stamp_lines",
+    "stamp_style",
     "trusted_time",
 ]
 
@@ -135,7 +141,7 @@ def load_signing_key(p12_path: Path | str, passphrase: str) -> SigningKey:
         # cryptography says the same for a wrong passphrase and for a corrupt file; the
         # passphrase itself must never reach a message or a log.
         raise WrongPassphrase(
-            "Frasa sandi kunci penandatanganan salah, atau berkas PKCS#12 rusak."
+            "Frasa sandi kunci penandatanganan salah, atau berkas kunci tanda tangan (.p12) rusak."
         ) from exc
     cert = signer.signing_cert
     chain = tuple(c for c in signer.cert_registry if c.sha256 != cert.sha256)
@@ -317,6 +323,132 @@ def _stamp_time(zone: tuple[str, str] | None) -> str:
     return f"{datetime.now(ZoneInfo(name)).strftime('%d-%m-%Y %H:%M')} {label}"
 
 
+#: Stamp text sizes tried in turn, largest first. Never below 6 pt, which stays legible printed
+#: and scanned at 150 dpi (pyHanko scaled long stamps down to about 4 pt); pyHanko writes font
+#: sizes as whole points.
+STAMP_FONT_SIZES = (8, 7, 6)
+#: Smallest QR code (pt, about 16 mm) given up to the text before it is set more densely.
+_STAMP_MIN_QR = 46
+#: pyHanko's stamp font is Courier (standard, monospaced): every character advances 0.6 em.
+_COURIER_ADVANCE = 0.6
+#: Space around the QR code, and between the text and the stamp's edge (pt). pyHanko puts the
+#: last baseline on the text box's bottom edge: the bottom margin holds Courier's descenders
+#: (0.16 em); the first line's leading already leaves room above it.
+_STAMP_INNSEP = 3
+_STAMP_MARGIN_X = 3
+_STAMP_MARGIN_TOP = 0
+_STAMP_MARGIN_BOTTOM = 2
+
+
+@dataclass(frozen=True)
+class StampLayout:
+    """How the stamp's text is set in its box, chosen so nothing is scaled down."""
+
+    #: Font size of every line (pt).
+    font_size: int
+    #: Distance between baselines (pt).
+    leading: int
+    #: The text, wrapped to the width left beside the QR code.
+    lines: tuple[str, ...]
+    #: Side of the QR code (pt).
+    qr_size: int
+
+
+def _compacted(lines: list[str], level: int, columns: int) -> list[str]:
+    """The stamp's lines with fewer breaks, as much as ``level`` (0 to 3) allows: "u.b." on the
+    line of the official it introduces, then the NIP after the rank and the time after the
+    code when the joined line still fits in ``columns``."""
+    out: list[str] = []
+    for line in lines:
+        previous = out[-1] if out else ""
+        joined = None
+        if level >= 1 and previous == "u.b.":
+            joined = f"u.b. {line}"
+        elif level >= 2 and line.startswith("NIP ") and out:
+            joined = f"{previous}, {line}"
+        elif level >= 3 and line.startswith("Waktu: ") and previous.startswith("Kode verifikasi: "):
+            joined = f"Kode {previous.removeprefix('Kode verifikasi: ')}, {line.removeprefix('Waktu: ')}"
+        if joined is not None and (previous == "u.b." or len(joined) <= columns):
+            out[-1] = joined
+        else:
+            out.append(line)
+    return out
+
+
+def stamp_layout(lines: Sequence[str], width: float, height: float) -> StampLayout:
+    """Set ``lines`` in a stamp of ``width`` x ``height`` pt beside its QR code: the largest
+    font of :data:`STAMP_FONT_SIZES` at which the wrapped text fits, wrapping long names and SK
+    citations between words rather than shrinking them; lines are joined and the QR code made
+    smaller before the font. A word longer than a line (an SK number) is cut only at 6 pt. Only
+    text that fits nowhere at 6 pt (never the case for the office's positions and a
+    60-character name) is left to pyHanko to scale."""
+    usable_height = height - 1  # the border
+    biggest_qr = max(_STAMP_MIN_QR, int(usable_height) - 2 * _STAMP_INNSEP)
+    qr_sizes = sorted({*range(biggest_qr, _STAMP_MIN_QR, -4), _STAMP_MIN_QR}, reverse=True)
+    smallest = STAMP_FONT_SIZES[-1]
+    densest = None
+    for size in STAMP_FONT_SIZES:
+        for level in range(4):
+            for leading in (size + 1, size):
+                for qr in qr_sizes:
+                    text_width = width - 1 - (qr + 2 * _STAMP_INNSEP) - 2 * _STAMP_MARGIN_X
+                    columns = max(1, int(text_width // (_COURIER_ADVANCE * size)))
+                    logical = _compacted(list(lines), level, columns)
+                    wrapped = [part for line in logical
+                               for part in textwrap.wrap(line, columns, break_on_hyphens=False,
+                                                         break_long_words=size == smallest) or [""]]
+                    candidate = StampLayout(size, leading, tuple(wrapped), qr)
+                    fits = (len(wrapped) * leading + _STAMP_MARGIN_TOP + _STAMP_MARGIN_BOTTOM <= usable_height
+                            and max(map(len, wrapped)) <= columns)
+                    if fits:
+                        return candidate
+                    densest = candidate
+    logger.warning("Teks cap tanda tangan tidak muat pada %s pt; pyHanko akan mengecilkannya", smallest)
+    return densest
+
+
+def stamp_style(authority: SigningAuthority, stamp: StampSpec, box: tuple[float, float] | None,
+                *, with_time: bool = True) -> QRStampStyle:
+    """The visible stamp of a signature in a field of ``box`` (width, height in pt): QR code at
+    the left, the text beside it at 6 pt or more (see :func:`stamp_layout`)."""
+    lines = stamp_lines(authority, stamp)
+    if with_time:
+        lines.append(f"Waktu: {_stamp_time(stamp.zone)}")
+    if box is None:  # no field to measure: pyHanko's own layout
+        return QRStampStyle(stamp_text="\n".join(_escape(line) for line in lines), border_width=1)
+    chosen = stamp_layout(lines, *box)
+    return QRStampStyle(
+        stamp_text="\n".join(_escape(line) for line in chosen.lines),
+        border_width=1,
+        innsep=_STAMP_INNSEP,
+        qr_inner_size=chosen.qr_size,
+        text_box_style=TextBoxStyle(
+            font_size=chosen.font_size,
+            leading=chosen.leading,
+            box_layout_rule=layout.SimpleBoxLayoutRule(
+                x_align=layout.AxisAlignment.ALIGN_MIN,
+                y_align=layout.AxisAlignment.ALIGN_MID,
+                margins=layout.Margins(left=_STAMP_MARGIN_X, right=_STAMP_MARGIN_X,
+                                       top=_STAMP_MARGIN_TOP, bottom=_STAMP_MARGIN_BOTTOM),
+            ),
+        ),
+    )
+
+
+def _field_box(writer: IncrementalPdfFileWriter, field_name: str) -> tuple[float, float] | None:
+    """Width and height (pt) of the signature field ``field_name``'s widget, if it has one."""
+    for name, _value, field_ref in fields.enumerate_sig_fields(writer, with_name=field_name):
+        if name != field_name:
+            continue
+        widget = field_ref.get_object()
+        if "/Rect" not in widget and "/Kids" in widget:
+            widget = widget["/Kids"][0].get_object()
+        if "/Rect" in widget:
+            x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
+            return abs(x2 - x1), abs(y2 - y1)
+    return None
+
+
 def _claimed_role(authority: SigningAuthority) -> cms.AttCertAttribute:
     """A CAdES claimed role: the capacity as role name, the SK (if any) as role authority."""
     signer = authority.signer
@@ -407,15 +539,11 @@ def _sign_once(
             )
         ),
     )
-    style = QRStampStyle(
-        stamp_text="\n".join(_escape(line) for line in stamp_lines(authority, stamp))
-        + (f"\nWaktu: {_escape(_stamp_time(stamp.zone))}" if timestamper else ""),
-        border_width=1,
-    )
+    writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+    style = stamp_style(authority, stamp, _field_box(writer, field_name), with_time=timestamper is not None)
     pdf_signer = signers.PdfSigner(
         meta, signer=key.signer, timestamper=timestamper, stamp_style=style
     )
-    writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     reserved = _bytes_reserved(key, level, services)
     try:
         out = pdf_signer.sign_pdf(
@@ -453,7 +581,7 @@ def _translate(exc: Exception, level: str) -> SigningError:
     causes = list(_causes(exc))
     if any(isinstance(c, RevokedError) for c in causes):
         return SigningRefused(
-            "Sertifikat penandatangan telah dicabut (revoked); dokumen tidak dapat "
+            "Sertifikat penandatangan telah dicabut oleh penerbitnya; dokumen tidak dapat "
             "ditandatangani dengan sertifikat ini."
         )
     if any(isinstance(c, ExpiredError | NotYetValidError) for c in causes):
@@ -463,13 +591,16 @@ def _translate(exc: Exception, level: str) -> SigningError:
         )
     if any(isinstance(c, PathError | PathValidationError) for c in causes):
         return SigningRefused(
-            "Sertifikat penandatangan tidak dapat divalidasi terhadap akar kepercayaan (root CA)."
+            "Sertifikat penandatangan tidak berasal dari penerbit sertifikat yang dipercaya kantor."
         )
     if level != LEVEL_B_B and any(isinstance(c, TimestampRequestError) for c in causes):
         return SigningError(
-            "Layanan cap waktu (TSA) tidak dapat dihubungi atau menolak permintaan."
+            "Layanan cap waktu tepercaya tidak dapat dihubungi atau menolak permintaan; coba lagi "
+            "beberapa saat lagi."
         )
-    return SigningError(f"Penandatanganan gagal ({level}): {type(exc).__name__}.")
+    # The officer reads plain words; the cause stays on the exception chain for the log.
+    return SigningError("Penandatanganan gagal karena gangguan teknis; coba lagi, atau hubungi "
+                        "administrator bila terulang.")
 
 
 def _is_revinfo_unavailable(exc: Exception) -> bool:

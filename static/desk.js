@@ -3,6 +3,12 @@
 (function () {
   "use strict";
 
+  // Flask-Admin's row checkboxes (which only work with JS: its actions post by script) are named
+  // by a tooltip alone; screen readers get the same words as their name.
+  document.querySelectorAll("input[type=checkbox][title]:not([aria-label])").forEach(function (box) {
+    box.setAttribute("aria-label", box.title);
+  });
+
   // Queue filters apply as soon as they change; the "Terapkan" button stays for no-JS use.
   document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
     form.querySelectorAll(".js-hide").forEach(function (el) { el.hidden = true; });

@@ -5,7 +5,16 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -59,20 +68,25 @@ def login():
     if current_user.is_authenticated:
         return redirect(_home_of(current_user))
     form = LoginForm()
-    status = 200
+    status, retry_after = 200, None
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(form.username.data, form.password.data, request.remote_addr or "")
         except ServiceError as exc:
+            # A throttled login says how long to wait ("Coba lagi dalam 15 detik."), to people
+            # and, through Retry-After, to browsers and scripts.
             flash(exc.message, "error")
-            status = exc.status
+            status, retry_after = exc.status, exc.details.get("retry_after")
         else:
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or _home_of(user))
     elif request.method == "POST":
         flash("Isi nama pengguna dan kata sandi.", "error")
         status = 400
-    return render_template("auth/login.html", form=form), status
+    response = make_response(render_template("auth/login.html", form=form), status)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @bp.route("/keluar", methods=["POST"])

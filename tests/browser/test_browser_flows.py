@@ -5,7 +5,8 @@ page pick up the processing results without a reload, returns one document with 
 the templates and accepts another, and verifies a placement agreement; the P3MI reads the
 reason; the Kepala Dinas batch-signs two agreements and follows the progress bar; the signed
 PDF is downloaded and checked on the public verification page. A screenshot of each screen is
-kept under tests/artifacts/browser/ (gitignored).
+kept under tests/artifacts/browser/ (gitignored); the screens only a flow reaches (the dossier
+after decisions, the batch progress) are checked with axe-core as well.
 
 The server is the installation of tests/test_ratification.py (demo data, demo PKI) served by
 werkzeug in a thread; jobs run in this process (processing directly, signing on an RQ
@@ -22,7 +23,7 @@ import pytest
 from pengesahan.records.base import db
 from tests.support.agreements import submitted_agreement, user
 from tests.support.app import ARTIFACTS
-from tests.support.browser import VIEWPORT
+from tests.support.browser import VIEWPORT, accessibility_problems
 from tests.support.signing import PASSPHRASE
 
 SHOTS = ARTIFACTS / "browser"
@@ -70,7 +71,7 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_officer_review_and_signer_batch(pki_app, server, browser, tmp_path):
+def test_officer_review_and_signer_batch(pki_app, server, browser, axe, tmp_path):
     from pengesahan.jobs import queue, tasks
     from pengesahan.records.agreements import Agreement
     from pengesahan.records.dossiers import DocumentSlot, Dossier, Upload
@@ -140,6 +141,7 @@ def test_officer_review_and_signer_batch(pki_app, server, browser, tmp_path):
     page.locator(f"#slot-{kk.id} button[value=terima]").click()
     page.wait_for_selector(f"#slot-{kk.id}[data-status=terverifikasi]")
     _shot(page, "06-berkas-setelah-keputusan")
+    problems = accessibility_problems(axe, page, "06-berkas-setelah-keputusan", SHOTS)
 
     # Verify the second agreement from its dossier page.
     page.goto(f"{server}/admin/pemeriksaan/berkas/{second.dossier_id}")
@@ -177,6 +179,8 @@ def test_officer_review_and_signer_batch(pki_app, server, browser, tmp_path):
     kadin.wait_for_selector("[data-summary]:not([hidden])")
     assert "2 dari 2 dokumen ditandatangani" in kadin.locator("[data-summary]").inner_text()
     _shot(kadin, "09-kemajuan-tanda-tangan")
+    problems += accessibility_problems(axe, kadin, "09-kemajuan-tanda-tangan", SHOTS)
+    assert not problems, "axe-core:\n" + "\n".join(problems)
 
     # --- the signed PDF, downloaded and checked on the public page ----------------------------
     with db.connection_context():

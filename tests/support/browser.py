@@ -3,6 +3,7 @@ loopback, for the browser tests."""
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -14,11 +15,17 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 VIEWPORT = {"width": 1366, "height": 768}
 
 
-@pytest.fixture(scope="module")
-def browser():
+def require_browser():
+    """Playwright's sync API; skips the test, saying why, when Playwright or Chromium is absent."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright tidak terpasang (pip install playwright)")
     if not CHROMIUM.exists():
         pytest.skip("Chromium tidak ada di /usr/bin/chromium (apt-get install chromium)")
+    return sync_api
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = require_browser()
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         yield browser
@@ -37,3 +44,31 @@ def server(pki_app):
     yield f"http://127.0.0.1:{httpd.server_port}"
     httpd.shutdown()
     thread.join(timeout=5)
+
+#: axe-core impacts that fail a screen; "moderate" and "minor" are reported by axe but not here.
+BLOCKING_IMPACTS = frozenset({"serious", "critical"})
+
+
+@pytest.fixture(scope="module")
+def axe():
+    """axe-core (shipped by axe-playwright-python) ready to run in a page."""
+    module = pytest.importorskip(
+        "axe_playwright_python.sync_playwright",
+        reason="axe-playwright-python tidak terpasang (pip install -e '.[test]')")
+    return module.Axe()
+
+
+def accessibility_problems(axe, page, name: str, report_dir: Path | None = None) -> list[str]:
+    """axe-core's serious and critical violations on the page, one readable line each, with
+    ``name`` (the screen) in front; every violation (minor ones too) is written to
+    ``report_dir/name.axe.json`` when given."""
+    results = axe.run(page, options={"resultTypes": ["violations"]}).response
+    if report_dir is not None:
+        (report_dir / f"{name}.axe.json").write_text(json.dumps(results["violations"], indent=1, ensure_ascii=False))
+    problems = []
+    for violation in results["violations"]:
+        if violation["impact"] not in BLOCKING_IMPACTS:
+            continue
+        targets = "; ".join(" ".join(map(str, node["target"])) for node in violation["nodes"][:5])
+        problems.append(f"{name}: {violation['id']} ({violation['impact']}) {violation['help']} → {targets}")
+    return problems

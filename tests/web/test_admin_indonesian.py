@@ -13,6 +13,10 @@ from pengesahan.translations import DIRECTORY, compiled
 #: Flask-Admin's own English, as it would appear untranslated.
 ENGLISH = ("List (", "Create", "Add Filter", "With selected", "Save and Add Another", "Delete", "Edit")
 ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
+#: Signature engineering an officer or a P3MI need not know: only the public verification
+#: report's technical details may name it.
+JARGON = re.compile(r"\b(?:B-LTA|B-LT|B-T|B-B|PKCS ?#?\d*|LTV|LTA|OCSP|CMS|CRL|TSA|PAdES|DSS|X\.509|root CA|revoked|"
+                    r"worker|passphrase)\b", re.IGNORECASE)
 WITA = dt.timezone(dt.timedelta(hours=8))
 
 
@@ -53,6 +57,17 @@ def some_rows(app, officials):
         audit.record("admin", "config.update", "Setting:1")
 
 
+def _visible_text(html: str) -> str:
+    """What a person reads on the page: text, and the words of titles, placeholders and labels."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    said = re.findall(r'(?:title|placeholder|aria-label|alt|value)="([^"]*)"', html)
+    return re.sub(r"<[^>]+>", " ", html) + " " + " ".join(said)
+
+
+def _jargon(html: str) -> list[str]:
+    return sorted({m.group() for m in JARGON.finditer(_visible_text(html))})
+
+
 def _model_endpoints(app) -> list[str]:
     admin = app.extensions["admin"][0]
     return [view.endpoint for view in admin._views if hasattr(view, "model")]
@@ -74,6 +89,7 @@ def test_every_model_screen_is_indonesian(app, admin_client, some_rows):
                 assert english not in html, f"{url}: {english!r}"
             assert not ISO_TIME.search(html), f"{url}: {ISO_TIME.search(html).group()}"
             assert 'placeholder="None"' not in html, url
+            assert not _jargon(html), f"{url}: {_jargon(html)}"
 
 
 def test_lists_show_names_and_office_time(admin_client, some_rows):
@@ -166,3 +182,53 @@ def test_formats():
 def test_compiled_catalogue_matches_its_source():
     po = DIRECTORY / "id" / "LC_MESSAGES" / "admin.po"
     assert po.with_suffix(".mo").read_bytes() == compiled(po), "run: python -m pengesahan.translations"
+
+
+@pytest.mark.parametrize("role", ["admin", "pelaksana", "kadin", "p3mi"])
+def test_officer_and_p3mi_screens_speak_plain_words(app, client, make_user, login, some_rows, role):
+    """No "B-LTA", "PKCS#12", "OCSP"... on the desks, the dashboard and the portal."""
+    from pengesahan.records.base import db
+    from pengesahan.records.people import Official
+
+    user, password = make_user(role)
+    if role == "kadin":
+        with db.connection_context():
+            user.official = Official.get(Official.position == "kepala_dinas")
+            user.save()
+    assert login(user.username, password).status_code == 302
+    urls = {"admin": ["/admin/", "/admin/pemeriksaan/"],
+            "pelaksana": ["/admin/", "/admin/pemeriksaan/"],
+            "kadin": ["/admin/", "/admin/tanda-tangan/"],
+            "p3mi": ["/admin/", "/portal/", "/portal/berkas/baru", "/portal/perusahaan"]}[role]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.get_data(as_text=True)
+        assert not _jargon(html), f"{role} {url}: {_jargon(html)}"
+
+
+def test_a_bad_key_file_is_named_plainly(app):
+    """The signer's desk shows this message: the signing key file, not "PKCS#12"."""
+    from pengesahan.errors import WrongPassphrase
+    from signing.sign import load_signing_key
+
+    with pytest.raises(WrongPassphrase) as refused:
+        load_signing_key(_not_a_key_file(app), "salah")
+    assert "berkas kunci tanda tangan (.p12)" in refused.value.message
+    assert not JARGON.search(refused.value.message)
+
+
+def _not_a_key_file(app):
+    path = app.config["SETTINGS"].data_dir / "rusak.p12"
+    path.write_bytes(b"bukan kunci")
+    return path
+
+
+def test_a_throttled_login_says_how_long_to_wait(app, client, make_user, login):
+    _, password = make_user("pelaksana")
+    for _ in range(5):
+        login("pelaksana", "salah-lagi")
+    response = login("pelaksana", password)
+    assert response.status_code == 429
+    assert re.search(r"Coba lagi dalam \d+ detik", response.get_data(as_text=True))
+    assert int(response.headers["Retry-After"]) > 0

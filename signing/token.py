@@ -37,7 +37,8 @@ def token_signing_key(lib_path: str, *, token_label: str, key_label: str, pin: s
         raise WrongPassphrase("PIN token salah.") from exc
     except (pkcs11.exceptions.PKCS11Error, OSError, RuntimeError) as exc:
         raise SigningError(
-            f"Token '{token_label}' tidak dapat dibuka. Periksa token dan pustaka PKCS#11."
+            f"Token '{token_label}' tidak dapat dibuka. Periksa bahwa kartu/token terpasang dan "
+            "pustakanya (PKCS11_LIB) benar."
         ) from exc
     try:
         try:

@@ -79,6 +79,6 @@ def renew_ltv(before_days: int = ltv.DEFAULT_BEFORE_DAYS) -> list[dict]:
     for outcome in failed:
         log.warning("job %s: ltv renewal of %s failed: %s", job_id, outcome.number, outcome.message)
     if failed:
-        raise ServiceError(f"Pembaruan LTV gagal untuk {len(failed)} PP: "
+        raise ServiceError(f"Pembaruan cap waktu arsip gagal untuk {len(failed)} PP: "
                            + "; ".join(f"{o.number}: {o.message}" for o in failed[:10]))
     return [o.__dict__ for o in outcomes]

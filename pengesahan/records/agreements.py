@@ -123,7 +123,7 @@ class Signature(BaseModel):
 
 
 #: Why a signed file of an agreement exists: the signature itself, or a long-term renewal of it.
-VERSION_REASONS = {"signed": "Ditandatangani", "ltv-renewal": "Pembaruan cap waktu arsip (LTV)"}
+VERSION_REASONS = {"signed": "Ditandatangani", "ltv-renewal": "Pembaruan cap waktu arsip"}
 
 
 class SignedVersion(BaseModel):

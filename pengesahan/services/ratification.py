@@ -452,7 +452,7 @@ def sign_agreement(settings: Settings, agreement_id: int, user: User, passphrase
                      removed=list(removed),
                      level=signed.level, sha256=key_ref, capacity=authority.capacity,
                      sk=authority.sk_reference)
-    return SigningOutcome(agreement_id, True, f"{agreement.number} ditandatangani ({signed.level}).", signed.level)
+    return SigningOutcome(agreement_id, True, f"{agreement.number} ditandatangani.", signed.level)
 
 
 def draft_removals(settings: Settings, agreement: Agreement) -> tuple[str, ...]:

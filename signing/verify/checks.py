@@ -636,7 +636,7 @@ class Verifier:
         elif modification == ModificationLevel.LTA_UPDATES:
             notes.append(
                 "Setelah ditandatangani, dokumen hanya ditambah data validasi dan cap waktu "
-                "dokumen (pembaruan LTA), yang tidak mengubah isi."
+                "dokumen (pembaruan cap waktu arsip), yang tidak mengubah isi."
             )
 
         delegation = _check_delegation(signer, signing_time, source, delegation_lookup, now)

@@ -163,4 +163,39 @@
     };
     if (job.getAttribute("data-finished") !== "1") { pollJob(); }
   }
+  // A date typed dd-mm-yyyy is read back in words under its field before saving ("02-01-2025"
+  // shows "2 Januari 2025"), so a day and month swapped are seen at once. The server's strict
+  // parser still decides; this only echoes what it will store.
+  var MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+    "September", "Oktober", "November", "Desember"];
+  var DATE_TYPED = /^(\d{2})-(\d{2})-(\d{4})(?: (\d{2})\.(\d{2}))?$/;
+  document.querySelectorAll('input[placeholder^="hh-bb-tttt"]').forEach(function (input) {
+    var echo = document.createElement("output");
+    echo.className = "date-echo form-text";
+    echo.setAttribute("aria-live", "polite");
+    if (input.id) { echo.htmlFor = input.id; }
+    input.insertAdjacentElement("afterend", echo);
+    var update = function () {
+      var text = input.value.trim();
+      var m = DATE_TYPED.exec(text);
+      echo.classList.remove("text-danger");
+      if (!text) { echo.textContent = ""; return; }
+      if (!m) {
+        echo.textContent = "Tulis sebagai " + input.getAttribute("placeholder") + ", mis. 02-01-2025.";
+        echo.classList.add("text-danger");
+        return;
+      }
+      var day = +m[1], month = +m[2], year = +m[3];
+      var date = new Date(Date.UTC(year, month - 1, day));
+      var real = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+      if (!real || (m[4] && (+m[4] > 23 || +m[5] > 59))) {
+        echo.textContent = "Tanggal atau jam ini tidak ada di kalender.";
+        echo.classList.add("text-danger");
+        return;
+      }
+      echo.textContent = "Dibaca: " + day + " " + MONTHS[month - 1] + " " + year + (m[4] ? " pukul " + m[4] + "." + m[5] : "");
+    };
+    input.addEventListener("input", update);
+    update();
+  });
 })();

@@ -182,14 +182,19 @@ def test_sk_date_typed_in_the_browser_is_stored_as_that_day(pki_app, server, bro
     page.select_option("[name=delegated]", str(delegated.id))
     page.locator("[name=valid_from]").press_sequentially("02-01-2025")
     page.check("input[name=scope][value=perjanjian_penempatan]")
+    # Read back in words while typing; the server's strict parser then refuses the ISO date.
+    assert "Tulis sebagai hh-bb-tttt" in page.locator("[name=date] ~ output.date-echo").inner_text()
+    assert page.locator("[name=valid_from] ~ output.date-echo").inner_text().startswith("Dibaca: 2 Januari 2025")
     page.locator("form.admin-form [type=submit]").first.click()
-    page.wait_for_selector("text=hh-bb-tttt")
+    page.wait_for_selector("[name=date].is-invalid")
+    assert "hh-bb-tttt" in page.locator("[name=date] ~ .invalid-feedback").inner_text()
     page.screenshot(path=str(SHOTS / "sk-form-tanggal-ditolak.png"), full_page=True)
     problems = accessibility_problems(axe, page, "sk-form-tanggal-ditolak", SHOTS)
     assert not problems, "axe-core:\n" + "\n".join(problems)
 
     page.fill("[name=date]", "")
     page.locator("[name=date]").press_sequentially("02-01-2025")
+    assert page.locator("[name=date] ~ output.date-echo").inner_text() == "Dibaca: 2 Januari 2025"
     if not page.locator("input[name=scope][value=perjanjian_penempatan]").is_checked():
         page.check("input[name=scope][value=perjanjian_penempatan]")
     page.screenshot(path=str(SHOTS / "sk-form-diisi.png"), full_page=True)

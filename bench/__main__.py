@@ -17,8 +17,9 @@ import time
 from pathlib import Path
 
 MODULES = ("signing", "verification", "processing", "ocr")
-#: Run only when named (minutes of seeding): ``python -m bench scale`` (make bench-scale).
-ON_REQUEST = ("scale",)
+#: Run only when named (minutes of seeding): ``python -m bench scale`` (make bench-scale),
+#: ``python -m bench portal`` (the portal's aims on the demo data, with a real worker).
+ON_REQUEST = ("scale", "portal")
 
 
 def main(argv: list[str] | None = None) -> int:

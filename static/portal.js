@@ -14,7 +14,7 @@
     return el;
   };
 
-  var drawUpload = function (live, up) {
+  var drawUpload = function (live, up, status) {
     live.textContent = "";
     if (!up) { return; }
     var line = text("div", "small");
@@ -22,10 +22,14 @@
     line.setAttribute("data-state", up.state);
     line.appendChild(document.createTextNode((up.original_name || "Berkas") + " — "));
     var label = up.state_label + (up.state === "running" ? " " + up.progress + "%" : "");
-    line.appendChild(text("span", up.state === "failed" ? "text-danger" : (up.busy ? "text-info" : ""), label));
+    var state = text("span", up.state === "failed" || up.failed.length ? "text-danger" : (up.busy ? "text-info" : ""), label);
+    state.setAttribute("data-state-label", "");
+    line.appendChild(state);
     if (up.state === "failed" && up.state_reason) { line.appendChild(text("span", "text-danger", ": " + up.state_reason)); }
     live.appendChild(line);
-    if (up.failed.length) {
+    if (status === "terverifikasi") {
+      live.appendChild(text("div", "small text-success", "✓ Diterima petugas."));
+    } else if (up.failed.length) {
       var list = text("ul", "list-unstyled small mb-1 fixes");
       up.failed.forEach(function (c) {
         var li = text("li", "check-fail");
@@ -54,12 +58,17 @@
           var up = slot.upload;
           if (up && shown && shown.getAttribute("data-upload") === String(up.id) &&
               shown.getAttribute("data-state") === up.state && up.state !== "running") { return; }
-          drawUpload(live, up);
+          drawUpload(live, up, slot.status);
         });
         var box = page.querySelector("[data-pending-box]");
         if (box) {
           box.hidden = !data.pending;
           box.querySelector("[data-pending-count]").textContent = data.pending;
+        }
+        var flagged = page.querySelector("[data-flagged-box]");
+        if (flagged) {
+          flagged.hidden = !data.flagged;
+          flagged.querySelector("[data-flagged-count]").textContent = data.flagged;
         }
         if (data.pending) { window.setTimeout(poll, 2000); }
       })

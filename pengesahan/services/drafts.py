@@ -1,17 +1,23 @@
 """What a P3MI's draft placement agreement says about its CPMI, and whether that contradicts the
-dossier: pure functions over the PDF's text layer (no Flask, no database).
+dossier: pure functions over the PDF's text (no Flask, no database).
 
-The draft is read where it labels the parties' identities ("Nama : …", "NIK : …",
-"Negara Penempatan : …"). Only a contradiction counts: a draft that names nobody (a scan
-without text layer, free prose) is left to the officer, who reads every draft anyway.
+The text is the PDF's text layer; a scanned draft without one is read by OCR, with the engine
+the uploads are read with (processing.text.read_text). The draft is read where it labels the
+parties' identities ("Nama : …", "NIK : …", "Negara Penempatan : …"). Only a contradiction
+counts: a draft that names nobody (an unreadable scan, free prose) is left to the officer, who
+reads every draft anyway.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
+from pengesahan.errors import ProcessingError
 from processing.fields import parse_nik
 
 __all__ = ["DraftFacts", "Person", "draft_facts", "draft_mismatches", "read_draft_text", "same_country", "same_name"]
@@ -57,7 +63,53 @@ class DraftFacts:
         return tuple(p.nik for p in self.people if p.nik)
 
 
-def read_draft_text(data: bytes) -> str:
+#: Fewer non-blank characters than this in the text layer and the draft is a scan (as
+#: processing.pdf.MIN_TEXT_CHARS judges a page).
+_MIN_TEXT_CHARS = 20
+#: How many scanned drafts' OCR text a process keeps, by content: a draft is compared on each
+#: view of its dossier and on submission, and OCR takes seconds where a text layer takes
+#: milliseconds.
+_OCR_CACHE_SIZE = 32
+_ocr_cache: OrderedDict[str, str] = OrderedDict()
+_ocr_lock = threading.Lock()
+
+
+def read_draft_text(data: bytes, *, ocr_engine: str | None = "auto") -> str:
+    """The text of a PDF, pages joined by form feeds: its text layer, or OCR of its pages when it
+    has none (a scanned draft); "" when the PDF cannot be read."""
+    text = _text_layer(data)
+    if sum(not ch.isspace() for ch in text) >= _MIN_TEXT_CHARS:
+        return text
+    key = f"{hashlib.sha256(data).hexdigest()}:{ocr_engine}"
+    with _ocr_lock:
+        if key in _ocr_cache:
+            _ocr_cache.move_to_end(key)
+            return _ocr_cache[key]
+    scanned = _ocr_pages(data, ocr_engine)
+    with _ocr_lock:
+        _ocr_cache[key] = scanned
+        while len(_ocr_cache) > _OCR_CACHE_SIZE:
+            _ocr_cache.popitem(last=False)
+    return scanned or text
+
+
+def _ocr_pages(data: bytes, engine: str | None) -> str:
+    """OCR of every page of an image-only PDF, as the worker reads a scan; "" when it cannot."""
+    # The image and OCR stacks load when a scanned draft is first read, like pdfium below.
+    import cv2
+
+    from processing.pdf import render_pdf  # (as cv2: only once a scan is read)
+    from processing.text import read_text
+
+    try:
+        pages = render_pdf(data)
+        return "\f".join(read_text(cv2.cvtColor(page.bgr, cv2.COLOR_BGR2GRAY), engine).text for page in pages)
+    except ProcessingError as exc:
+        log.warning("scanned draft not read (%s); nothing to compare", exc.message)
+        return ""
+
+
+def _text_layer(data: bytes) -> str:
     """The text layer of a PDF, pages joined by form feeds; "" when the PDF cannot be read."""
     # pdfium loads when a draft is first read, not when a web or CLI process starts.
     import pypdfium2 as pdfium

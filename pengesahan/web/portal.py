@@ -38,7 +38,7 @@ from wtforms.validators import (
 )
 
 from pengesahan import workflow
-from pengesahan.errors import ServiceError
+from pengesahan.errors import Conflict, ServiceError
 from pengesahan.records.agreements import Agreement
 from pengesahan.records.base import now
 from pengesahan.records.catalogue import DocumentType
@@ -289,7 +289,11 @@ def upload_state(upload: Upload | None, slot: DocumentSlot, type_names: dict[str
                            "message": check.get("message") or "",
                            "hint": fix_hint(check, type_names.get(slot.doc_type, slot.label),
                                             type_names.get(upload.classified_type or "", ""))})
-    return {"id": upload.id, "state": upload.state, "state_label": upload.state_label, "progress": upload.progress,
+    label = upload.state_label
+    if upload.state == UploadState.DONE:
+        # "Selesai" beside a list of failures reads as "all good"; say what the result means.
+        label = f"Diperiksa: {len(failed)} hal perlu diperbaiki" if failed else "Diperiksa"
+    return {"id": upload.id, "state": upload.state, "state_label": label, "progress": upload.progress,
             "state_reason": upload.state_reason, "original_name": upload.original_name,
             "media_type": upload.media_type, "failed": failed,
             "checked": len(upload.checks or []), "busy": upload.state in (UploadState.QUEUED, UploadState.RUNNING)}
@@ -309,8 +313,9 @@ def dossier_state(dossier: Dossier) -> dict:
                       "reason": slot.reason, "may_upload": slot.status in _OPEN_SLOT_STATUSES,
                       "upload": upload_state(slot.current_upload, slot, type_names)})
     filled = sum(1 for s in slots if s["upload"] is not None)
+    flagged = sum(1 for s in slots if s["upload"] and s["upload"]["failed"] and s["may_upload"])
     return {"id": dossier.id, "status": dossier.status, "status_label": dossier.status_label, "slots": slots,
-            "filled": filled, "total": len(slots), "complete": filled == len(slots),
+            "filled": filled, "total": len(slots), "complete": filled == len(slots), "flagged": flagged,
             "returned": sum(1 for s in slots if s["status"] == SlotStatus.DITOLAK),
             "pending": sum(1 for s in slots if s["upload"] and s["upload"]["busy"])}
 
@@ -331,6 +336,26 @@ def _placement_agreement(dossier: Dossier) -> Agreement | None:
             .order_by(Agreement.id.desc()).first())
 
 
+def _draft_problem(dossier: Dossier, agreement: Agreement | None) -> tuple[int, str] | None:
+    """The PP slot's draft compared with the dossier before anything is submitted: (slot id,
+    what contradicts it), or None. Shown while the slot is still open, so that a draft for
+    another CPMI is replaced before an officer verifies the slot and closes it."""
+    if agreement is not None:
+        return None  # a submitted draft was compared on submission; a correction is compared too
+    slot = dossier.slots.where(DocumentSlot.doc_type == "perjanjian_penempatan").first()
+    draft = slot.current_upload if slot else None
+    if draft is None or draft.media_type != "application/pdf":
+        return None
+    try:
+        ratification.refuse_mismatched_draft(current_app.config["SETTINGS"], dossier, draft,
+                                             dossier.destination_country or "")
+    except Conflict as exc:
+        return slot.id, exc.message
+    except ServiceError:
+        return None  # a stored draft that cannot be read now is compared again on submission
+    return None
+
+
 def _render_dossier(dossier: Dossier, status: int = 200, *, slot_errors: dict | None = None,
                     agreement_form: AgreementForm | None = None, pp_error: str | None = None):
     agreement = _placement_agreement(dossier)
@@ -342,7 +367,7 @@ def _render_dossier(dossier: Dossier, status: int = 200, *, slot_errors: dict | 
         "portal/dossier.html", dossier=dossier, state=dossier_state(dossier), clocks=_clocks(dossier),
         agreement=agreement, passport=dossier.agreements.where(Agreement.kind == "rekomendasi_paspor").first(),
         upload_form=UploadForm(formdata=None), agreement_form=agreement_form, pp_error=pp_error,
-        slot_errors=slot_errors or {}), status
+        slot_errors=slot_errors or {}, draft_problem=_draft_problem(dossier, agreement)), status
 
 
 # --- pages --------------------------------------------------------------------------------------------

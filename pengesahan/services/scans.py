@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pengesahan.config import Settings
-from pengesahan.records.base import now, write_transaction
+from pengesahan.records.base import is_sqlite, now, write_transaction
 from pengesahan.records.catalogue import DocumentType, load_thresholds
-from pengesahan.records.dossiers import DocumentSlot, Dossier, Upload
+from pengesahan.records.dossiers import DocumentSlot, Dossier, Upload, tally_checks
 from pengesahan.storage import file_store
 from pengesahan.workflow import UploadState
 from processing.pipeline import Analysis, analyse
@@ -89,7 +89,20 @@ def process_upload(settings: Settings, upload_id: int) -> str:
     normalised_key = store.put(analysis.normalised_png) if analysis.normalised_png else None
     thumbnail_key = store.put(analysis.thumbnail_png) if analysis.thumbnail_png else None
     state = UploadState.FAILED if analysis.error else UploadState.DONE
+    checks = [c.as_dict() for c in analysis.checks]
     with write_transaction():
+        # Read again under the write lock: the dashboard's tallies count each stored result once
+        # (a job run twice at once, an upload analysed again after it was counted).
+        stored = (Upload.select(Upload.state, Upload.uploaded_at, Upload.checks, Upload.checks_tallied)
+                  .where(Upload.id == upload_id).for_update(not is_sqlite()).get_or_none())
+        if stored is None:
+            return "missing"
+        if stored.state == UploadState.DONE:
+            return UploadState.DONE
+        if stored.checks_tallied:
+            tally_checks(stored.uploaded_at, stored.checks, sign=-1)
+        if state == UploadState.DONE:
+            tally_checks(stored.uploaded_at, checks)
         Upload.update(
             state=state,
             state_reason=analysis.error or "",
@@ -98,7 +111,8 @@ def process_upload(settings: Settings, upload_id: int) -> str:
             pages=analysis.pages,
             classified_type=analysis.doc_type,
             confidence=analysis.confidence,
-            checks=[c.as_dict() for c in analysis.checks],
+            checks=checks,
+            checks_tallied=state == UploadState.DONE,
             fields=analysis.fields,
             phash=analysis.phash,
             doc_number=analysis.number,

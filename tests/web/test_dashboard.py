@@ -86,7 +86,8 @@ def test_counts_and_verification_times_against_the_sla(company):
 
 
 def test_share_of_uploads_failing_each_check(company):
-    from pengesahan.records.dossiers import Upload
+    from pengesahan.records.base import write_transaction
+    from pengesahan.records.dossiers import Upload, rebuild_check_tallies
     from pengesahan.services.dashboard import check_failures
 
     moment = dt.datetime(2026, 3, 6, 12, tzinfo=dt.UTC)
@@ -98,6 +99,8 @@ def test_share_of_uploads_failing_each_check(company):
                           checks=[{"name": "blur", "ok": blur_ok}, {"name": "nik", "ok": True}])
         Upload.create(slot=slot, sha256="f" * 64, media_type="image/png", size=1, state="failed",
                       uploaded_at=moment, checks=[])
+        with write_transaction():
+            rebuild_check_tallies()  # rows written directly are counted as the upgrade counts them
         failures = check_failures(moment, weeks=2)
     week = failures.weeks[-1]
     assert failures.totals[week] == 4

@@ -24,6 +24,7 @@ __all__ = [
     "add_upload",
     "assign_dossier",
     "display_name",
+    "draft_awaits_submission",
     "open_dossier",
     "open_dossier_of",
     "open_for_candidate",
@@ -167,26 +168,42 @@ def returned_agreement_of(slot: DocumentSlot) -> Agreement | None:
             .order_by(Agreement.id.desc()).first())
 
 
+def draft_awaits_submission(slot: DocumentSlot) -> bool:
+    """Whether ``slot`` is a verified PP slot whose dossier has no placement agreement yet.
+
+    Its draft has gone nowhere: it is compared with the dossier when the agreement is submitted
+    and checked by an officer when the agreement is verified. Until then the P3MI may replace it
+    (a submission refused because the draft names another CPMI is fixed this way), and the slot
+    stays verified: the dossier's documents are not in question.
+    """
+    if slot.doc_type != "perjanjian_penempatan" or slot.status != SlotStatus.TERVERIFIKASI:
+        return False
+    return not slot.dossier.agreements.where(Agreement.kind == "perjanjian_penempatan").exists()
+
+
 def add_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: int,
                original_name: str, actor: User | None) -> Upload:
     """Record a stored file in ``slot``; the slot (and a rejected dossier) become Diajukan.
 
-    A new draft for a returned agreement goes into its verified PP slot without reopening the
+    A new draft for a returned agreement, or one replacing a draft not yet submitted
+    (:func:`draft_awaits_submission`), goes into its verified PP slot without reopening the
     dossier: the slot keeps its status, the earlier drafts stay as rows, and the event and the
-    audit entry say which agreement the draft corrects.
+    audit entry say what the draft is for.
     """
     with write_transaction():
         returned = returned_agreement_of(slot)
-        if returned is not None:
+        if returned is not None or draft_awaits_submission(slot):
             upload = Upload.create(
                 slot=slot, sha256=sha256, media_type=media_type, size=size,
                 original_name=display_name(original_name), uploaded_by=actor,
             )
+            reason = (f"Draf perbaikan untuk {returned.number} diunggah." if returned is not None
+                      else "Draf Perjanjian Penempatan diganti sebelum diajukan.")
             ReviewEvent.create(dossier=slot.dossier_id, slot=slot, actor=actor, from_status=slot.status,
-                               to_status=slot.status,
-                               reason=f"Draf perbaikan untuk {returned.number} diunggah.")
+                               to_status=slot.status, reason=reason)
+            corrects = {"corrects": f"agreement:{returned.id}"} if returned is not None else {}
             audit.record(actor_name(actor), "upload.add", f"slot:{slot.id}", upload=upload.id, sha256=sha256,
-                         corrects=f"agreement:{returned.id}")
+                         **corrects)
             return upload
         workflow.check_transition("slot", slot.status, SlotStatus.DIAJUKAN)
         upload = Upload.create(

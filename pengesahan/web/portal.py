@@ -58,6 +58,12 @@ bp = Blueprint("portal", __name__, url_prefix="/portal")
 
 #: Slot statuses in which the P3MI may put a (new) file into the slot.
 _OPEN_SLOT_STATUSES = (SlotStatus.KOSONG, SlotStatus.DIAJUKAN, SlotStatus.DITOLAK)
+
+
+def _may_upload(slot: DocumentSlot) -> bool:
+    """Open slots, and the PP draft until the agreement is submitted (returned agreements are
+    corrected through their own form, which resubmits them in the same step)."""
+    return slot.status in _OPEN_SLOT_STATUSES or dossiers.draft_awaits_submission(slot)
 #: How each failed check is fixed, in the P3MI's words; ``{expected}``/``{detected}`` are types.
 FIX_HINTS = {
     "blur": "Foto ulang dengan kamera diam dan fokus.",
@@ -310,7 +316,7 @@ def dossier_state(dossier: Dossier) -> dict:
     for slot in _slots(dossier):
         slots.append({"id": slot.id, "doc_type": slot.doc_type, "label": slot.label, "owner": slot.owner,
                       "position": slot.position, "status": slot.status, "status_label": slot.status_label,
-                      "reason": slot.reason, "may_upload": slot.status in _OPEN_SLOT_STATUSES,
+                      "reason": slot.reason, "may_upload": _may_upload(slot),
                       "upload": upload_state(slot.current_upload, slot, type_names)})
     filled = sum(1 for s in slots if s["upload"] is not None)
     flagged = sum(1 for s in slots if s["upload"] and s["upload"]["failed"] and s["may_upload"])
@@ -433,7 +439,7 @@ def upload(dossier_id: int, slot_id: int):
     form = UploadForm()
     if not form.validate_on_submit():
         return _render_dossier(dossier, 400, slot_errors={slot.id: "Pilih berkas untuk diunggah."})
-    if slot.status not in _OPEN_SLOT_STATUSES:
+    if not _may_upload(slot):
         return _render_dossier(dossier, 409, slot_errors={
             slot.id: "Dokumen ini sudah diverifikasi petugas dan tidak dapat diganti."})
     file = form.file.data

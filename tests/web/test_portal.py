@@ -333,6 +333,34 @@ def test_a_first_submission_with_a_wrong_name_is_refused(client, p3mi, settings)
     assert bad_terms.status_code == 422
 
 
+def test_a_refused_first_submission_is_fixed_by_replacing_the_draft_in_its_verified_slot(client, p3mi, settings):
+    """A dossier verified with a draft for another CPMI was stuck: the submission is refused,
+    and the slot took no new draft (it is verified) until an agreement was returned."""
+    from pengesahan.records.agreements import Agreement
+
+    dossier_id = _create(client)
+    _verified_with_draft(settings, dossier_id, draft_pdf(nik=OTHER_NIK))
+    terms = {"employer_name": "Chen Family", "destination_country": "Taiwan", "job_title": "Pengasuh lansia",
+             "contract_months": "24"}
+    assert client.post(f"/portal/berkas/{dossier_id}/pp", data=terms).status_code == 409
+    slot = _slot(dossier_id, "perjanjian_penempatan")
+    page = client.get(f"/portal/berkas/{dossier_id}").get_data(as_text=True)
+    assert f'action="/portal/berkas/{dossier_id}/slot/{slot.id}/unggah"' in page
+
+    replaced = client.post(f"/portal/berkas/{dossier_id}/slot/{slot.id}/unggah",
+                           data={"file": (io.BytesIO(draft_pdf()), "pp-benar.pdf")}, content_type="multipart/form-data")
+    assert replaced.status_code == 303, replaced.get_data(as_text=True)
+    assert _slot(dossier_id, "perjanjian_penempatan").status == "terverifikasi"
+    assert client.post(f"/portal/berkas/{dossier_id}/pp", data=terms).status_code == 303
+    with db.connection_context():
+        agreement = Agreement.get(Agreement.dossier == dossier_id)
+        assert agreement.draft_id == _slot(dossier_id, "perjanjian_penempatan").current_upload.id
+    # Submitted: the draft is the agreement's now, and the slot is closed again.
+    again = client.post(f"/portal/berkas/{dossier_id}/slot/{slot.id}/unggah",
+                        data={"file": (io.BytesIO(draft_pdf()), "pp-lagi.pdf")}, content_type="multipart/form-data")
+    assert again.status_code == 409
+
+
 def test_the_signed_pp_is_downloaded_once_signed(client, p3mi, settings, make_user):
     from pengesahan import storage
     from pengesahan.records.agreements import Agreement

@@ -22,6 +22,7 @@ from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
 from pengesahan.errors import FileTooLarge, IntakeError
+from processing.pdfium_lock import PDFIUM_LOCK
 from processing.spec import MAX_UPLOAD_BYTES
 
 __all__ = [
@@ -296,17 +297,18 @@ def _check_pdf(raw: bytes) -> int:
 
 
 def _open_with_pdfium(raw: bytes) -> None:
-    try:
-        document = pdfium.PdfDocument(raw)
-    except pdfium.PdfiumError as exc:
-        if "password" in str(exc).lower():
-            raise IntakeError(_MSG_ENCRYPTED) from exc
-        raise IntakeError(_MSG_NOT_ALLOWED) from exc
-    try:
-        if len(document) < 1:
-            raise IntakeError("PDF tidak berisi halaman.")
-    finally:
-        document.close()
+    with PDFIUM_LOCK:
+        try:
+            document = pdfium.PdfDocument(raw)
+        except pdfium.PdfiumError as exc:
+            if "password" in str(exc).lower():
+                raise IntakeError(_MSG_ENCRYPTED) from exc
+            raise IntakeError(_MSG_NOT_ALLOWED) from exc
+        try:
+            if len(document) < 1:
+                raise IntakeError("PDF tidak berisi halaman.")
+        finally:
+            document.close()
 
 
 def _pdf_has_actions(raw: bytes) -> bool:

@@ -17,8 +17,9 @@ import pypdfium2.raw as pdfium_c
 
 from pengesahan.errors import ProcessingError
 from processing.intake import MAX_PDF_PAGES
+from processing.pdfium_lock import PDFIUM_LOCK
 
-__all__ = ["RENDER_DPI", "PdfPage", "render_pdf"]
+__all__ = ["RENDER_DPI", "PdfPage", "render_pdf", "text_layer"]
 
 #: Rendering resolution for analysis: A4 at 150 dpi is 1240×1754, about the analysis size.
 RENDER_DPI = 150
@@ -61,6 +62,45 @@ def render_pdf(
     ``on_page(i, n)`` is called after page ``i`` (1-based) of ``n`` is done, for progress.
     Raises :class:`errors.ProcessingError` when the PDF cannot be opened or rendered.
     """
+    with PDFIUM_LOCK:
+        return _render_pdf(data, dpi, max_pages, max_side, on_page)
+
+
+def text_layer(data: bytes) -> str:
+    """The text layer of every page, joined by form feeds (no rendering).
+
+    Raises :class:`errors.ProcessingError` when the PDF cannot be opened or read.
+    """
+    with PDFIUM_LOCK:
+        try:
+            document = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            raise ProcessingError("PDF tidak dapat dibuka.") from exc
+        try:
+            texts = []
+            for index in range(len(document)):
+                page = document[index]
+                try:
+                    texts.append(_page_text(page))
+                finally:
+                    page.close()
+            return "\f".join(texts)
+        except pdfium.PdfiumError as exc:
+            raise ProcessingError("Teks PDF tidak dapat dibaca.") from exc
+        finally:
+            document.close()
+
+
+def _page_text(page) -> str:
+    textpage = page.get_textpage()
+    try:
+        return textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n")
+    finally:
+        textpage.close()
+
+
+def _render_pdf(data: bytes, dpi: int, max_pages: int, max_side: int,
+                on_page: Callable[[int, int], None] | None) -> list[PdfPage]:
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -98,15 +138,10 @@ def _render_page(page, index: int, dpi: int, max_side: int) -> PdfPage:
         bgr = np.ascontiguousarray(pixels[:, :, :3])
         if bitmap.rev_byteorder:
             bgr = cv2.cvtColor(bgr, cv2.COLOR_RGB2BGR)
-    textpage = page.get_textpage()
-    try:
-        text = textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n")
-    finally:
-        textpage.close()
     return PdfPage(
         index=index,
         bgr=bgr,
-        text=text,
+        text=_page_text(page),
         width_pt=float(width_pt),
         height_pt=float(height_pt),
         image_px=_largest_image(page),

@@ -111,30 +111,14 @@ def _ocr_pages(data: bytes, engine: str | None) -> str:
 
 def _text_layer(data: bytes) -> str:
     """The text layer of a PDF, pages joined by form feeds; "" when the PDF cannot be read."""
-    # pdfium loads when a draft is first read, not when a web or CLI process starts.
-    import pypdfium2 as pdfium
+    # pdfium (and OpenCV with it) loads when a draft is first read, not when a process starts.
+    from processing.pdf import text_layer
 
     try:
-        document = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError:
-        log.warning("draft is not a readable PDF; nothing to compare")
+        return text_layer(data)
+    except ProcessingError as exc:
+        log.warning("draft text layer not read (%s); nothing to compare", exc.message)
         return ""
-    try:
-        texts = []
-        for index in range(len(document)):
-            page = document[index]
-            textpage = page.get_textpage()
-            try:
-                texts.append(textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n"))
-            finally:
-                textpage.close()
-                page.close()
-        return "\f".join(texts)
-    except pdfium.PdfiumError:
-        log.warning("draft text layer unreadable; nothing to compare", exc_info=True)
-        return ""
-    finally:
-        document.close()
 
 
 def _valid_nik(raw: str) -> str | None:

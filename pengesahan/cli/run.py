@@ -17,11 +17,9 @@ import redis
 from flask import current_app
 from flask.cli import with_appcontext
 
-from pengesahan import demo
 from pengesahan.cli.database import prepare_database
 from pengesahan.config import child_environment
 from pengesahan.jobs import queue
-from pengesahan.jobs.worker import run_worker
 
 __all__ = ["demo_command", "up_command", "worker_command"]
 
@@ -36,6 +34,10 @@ CRASH_WINDOW = 60.0
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("instance/demo"))
 @with_appcontext
 def demo_command(out_dir: Path):
+    # The demo (certomancer, generated scans) loads for the commands that seed it, not for
+    # every `flask` call.
+    from pengesahan import demo
+
     prepare_database()
     credentials = demo.seed_demo(current_app.config["SETTINGS"], out_dir)
     click.echo(f"Data demo siap. Kredensial: {out_dir / 'credentials.json'}")
@@ -49,6 +51,9 @@ def demo_command(out_dir: Path):
               help="Antrean yang dilayani (boleh diulang); semua bila tidak disebut.")
 @with_appcontext
 def worker_command(burst: bool, queues: tuple[str, ...]):
+    # The jobs (OpenCV, OCR, pyHanko) load in the worker, not for every `flask` call.
+    from pengesahan.jobs.worker import run_worker
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     requeued = run_worker(burst=burst, queues=list(queues) or None)
     if requeued:
@@ -140,6 +145,8 @@ class Supervised:
 def up_command(host: str, port: int | None, workers: int, web_processes: int | None,
                worker_queues: list[list[str]]):
     import waitress  # the in-process server of a one-process run, needed by this command only
+
+    from pengesahan import demo  # see demo_command
 
     settings = current_app.config["SETTINGS"]
     port = port or settings.port

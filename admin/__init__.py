@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from flask import current_app
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.theme import Bootstrap4Theme
 from flask_login import current_user
@@ -44,7 +47,8 @@ from pengesahan.records.catalogue import (
 )
 from pengesahan.records.dossiers import DocumentSlot, Dossier, ReviewEvent, Upload
 from pengesahan.records.people import ApiToken, Candidate, Company, Official, User
-from pengesahan.services import dashboard, ltv
+from pengesahan.services import dashboard, learning, ltv
+from pengesahan.timefmt import format_moment
 from pengesahan.workflow import SlotStatus
 
 
@@ -62,8 +66,13 @@ class HomeView(AccessRules, AdminIndexView):
                         .distinct().order_by(Dossier.id))
             return self.render("admin/home.html", counts=dashboard.counts(moment, current_user.company_id),
                                returned=list(returned))
+        settings = current_app.config["SETTINGS"]
+        type_model = learning.model_quality(settings)
         return self.render("admin/home.html", counts=dashboard.counts(moment),
                            ltv_due=ltv.recorded_due_count(),
+                           type_model=type_model, type_model_untrained=learning.NOT_YET_TRAINED,
+                           type_model_trained_at=format_moment(dt.datetime.fromisoformat(type_model.trained_at),
+                                                               settings.office_timezone) if type_model else "",
                            times=dashboard.verification_times(moment),
                            failures=dashboard.check_failures(moment), check_labels=dashboard.CHECK_LABELS,
                            dossier_statuses=workflow.DOSSIER_STATUSES,

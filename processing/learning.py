@@ -34,6 +34,7 @@ __all__ = [
     "TypeModel",
     "blend",
     "load_model",
+    "read_quality",
     "train",
 ]
 
@@ -132,6 +133,14 @@ class TypeModel:
         skops.io.dump(self._pipeline, temporary)
         temporary.replace(directory / _MODEL_FILE)
         (directory / _QUALITY_FILE).write_text(json.dumps(asdict(self.quality), indent=1), encoding="utf-8")
+
+
+def read_quality(directory: Path) -> ModelQuality | None:
+    """The stored model's quality alone (no scikit-learn needed); None when none was trained."""
+    try:
+        return ModelQuality(**json.loads((directory / _QUALITY_FILE).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def load_model(directory: Path) -> TypeModel | None:

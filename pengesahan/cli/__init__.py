@@ -14,7 +14,7 @@ __all__ = ["init_app"]
 
 def init_app(app: Flask) -> None:
     for command in (database.db_group, database.audit_group, run.demo_command, run.worker_command,
-                    run.up_command, scans.classify_command, verify.verify_command,
+                    run.up_command, scans.classify_command, scans.model_group, verify.verify_command,
                     maintenance.backup_command, maintenance.restore_command, ltv.ltv_group,
                     pki.pki_group):
         app.cli.add_command(command)

@@ -20,6 +20,7 @@ __all__ = [
     "RENEW_LTV",
     "RETRY",
     "SIGN_BATCH",
+    "TRAIN_TYPE_MODEL",
     "configure",
     "enqueue",
     "queue",
@@ -37,6 +38,7 @@ PROCESS_UPLOAD = "pengesahan.jobs.tasks.process_upload"
 SIGN_BATCH = "pengesahan.jobs.tasks.sign_batch"
 DELIVER_WEBHOOK = "pengesahan.jobs.tasks.deliver_webhook"
 RENEW_LTV = "pengesahan.jobs.tasks.renew_ltv"
+TRAIN_TYPE_MODEL = "pengesahan.jobs.tasks.train_type_model"
 
 #: Names jobs were queued under before the application package existed; a worker rewrites
 #: them on start (``worker.migrate_legacy_jobs``) so an upgraded installation loses none.

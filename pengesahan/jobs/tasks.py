@@ -3,6 +3,7 @@ service; they are idempotent, so a job run twice ends in the same state as one r
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from contextlib import contextmanager
 
@@ -17,7 +18,7 @@ from pengesahan.services import ltv, ratification, scans, webhooks
 
 log = logging.getLogger(__name__)
 
-__all__ = ["deliver_webhook", "job_database", "process_upload", "renew_ltv", "sign_batch"]
+__all__ = ["deliver_webhook", "job_database", "process_upload", "renew_ltv", "sign_batch", "train_type_model"]
 
 
 @contextmanager
@@ -82,3 +83,17 @@ def renew_ltv(before_days: int = ltv.DEFAULT_BEFORE_DAYS) -> list[dict]:
         raise ServiceError(f"Pembaruan cap waktu arsip gagal untuk {len(failed)} PP: "
                            + "; ".join(f"{o.number}: {o.message}" for o in failed[:10]))
     return [o.__dict__ for o in outcomes]
+
+
+def train_type_model() -> dict | None:
+    """Train the office's document-type model on what officers accepted so far (daily); its
+    held-back quality, or None while there are too few examples."""
+    # scikit-learn loads in the job that trains, not in every job of the worker.
+    from pengesahan.services import learning
+
+    job = get_current_job()
+    with job_database():
+        quality = learning.retrain(settings())
+    log.info("job %s: type model %s", job.id if job else "-",
+             f"trained, accuracy {quality.accuracy:.3f}" if quality else "not trained (too few examples)")
+    return dataclasses.asdict(quality) if quality else None

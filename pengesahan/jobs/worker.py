@@ -21,6 +21,7 @@ from pengesahan.jobs.queue import (
     PROCESS_UPLOAD,
     QUEUES,
     RENEW_LTV,
+    TRAIN_TYPE_MODEL,
     enqueue,
     queue,
     redis_connection,
@@ -40,6 +41,7 @@ __all__ = [
     "reconcile",
     "run_worker",
     "schedule_ltv_renewal",
+    "schedule_type_model_training",
 ]
 
 #: How often a running worker looks for uploads whose job Redis lost.
@@ -49,6 +51,7 @@ STARTUP_RETRY_SECONDS = 60
 #: The long-term renewal of signed PPs runs once per this many seconds, whichever worker queues it.
 LTV_RENEWAL_INTERVAL = 24 * 3600
 _LTV_RENEWAL_KEY = "pengesahan:ltv-renewal:queued"
+_TYPE_MODEL_KEY = "pengesahan:type-model:queued"
 
 
 def reconcile(connection: Redis | None = None) -> int:
@@ -98,20 +101,30 @@ def migrate_legacy_jobs(connection: Redis) -> int:
 
 
 def schedule_ltv_renewal(connection: Redis) -> bool:
-    """Queue the daily long-term renewal of signed PPs unless a worker did so in the last 24 h.
+    """Queue the daily long-term renewal of signed PPs unless a worker did so in the last 24 h."""
+    return _queue_daily(connection, _LTV_RENEWAL_KEY, RENEW_LTV, "ltv-renewal")
+
+
+def schedule_type_model_training(connection: Redis) -> bool:
+    """Queue the daily training of the office's document-type model (same rule as above)."""
+    return _queue_daily(connection, _TYPE_MODEL_KEY, TRAIN_TYPE_MODEL, "type-model")
+
+
+def _queue_daily(connection: Redis, key: str, func: str, name: str) -> bool:
+    """Queue ``func`` on the maintenance queue unless a worker did so in the last 24 h.
 
     The guard is a Redis key set only when absent and expiring after a day: of many workers,
     exactly one queues the job each day, and a Redis restarted empty only brings it forward.
     """
-    if not connection.set(_LTV_RENEWAL_KEY, int(time.time()), nx=True, ex=LTV_RENEWAL_INTERVAL):
+    if not connection.set(key, int(time.time()), nx=True, ex=LTV_RENEWAL_INTERVAL):
         return False
     try:
-        job = enqueue("maintenance", RENEW_LTV, connection=connection,
-                      job_id=f"ltv-renewal-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}")
+        job = enqueue("maintenance", func, connection=connection,
+                      job_id=f"{name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}")
     except BaseException:
-        connection.delete(_LTV_RENEWAL_KEY)  # not queued: let the next round try again
+        connection.delete(key)  # not queued: let the next round try again
         raise
-    log.info("job %s: daily ltv renewal queued", job.id)
+    log.info("job %s: daily %s queued", job.id, name)
     return True
 
 
@@ -150,8 +163,9 @@ class ReconcilingWorker(Worker):
                     log.info("reconcile: %s upload(s) re-enqueued", requeued)
             try:
                 schedule_ltv_renewal(self.connection)
+                schedule_type_model_training(self.connection)
             except redis.exceptions.RedisError:
-                log.warning("ltv renewal not queued; retrying in %ss", RECONCILE_INTERVAL, exc_info=True)
+                log.warning("daily jobs not queued; retrying in %ss", RECONCILE_INTERVAL, exc_info=True)
 
 
 def _job_is_live(job, connection: Redis) -> bool:

@@ -85,6 +85,10 @@ class DocumentSlot(BaseModel):
         return f"{self.label} (berkas #{self.dossier_id})"
 
 
+#: Characters of an upload's text kept (a few pages' worth: enough to tell its type).
+OCR_TEXT_LIMIT = 20_000
+
+
 class Upload(BaseModel):
     """One stored file put into a slot; re-uploads add rows, so history stays."""
 
@@ -117,6 +121,9 @@ class Upload(BaseModel):
     #: Whether this upload's checks are counted in :class:`CheckTally` (a processed upload's
     #: are, until it is analysed again).
     checks_tallied = peewee.BooleanField(default=False)
+    #: The text the worker read (text layer or OCR), at most :data:`OCR_TEXT_LIMIT` characters:
+    #: an accepted upload's text is a labelled example for the office's type model.
+    ocr_text = peewee.TextField(null=True)
 
     class Meta:
         # The dashboard and the reconciler read uploads by state and time.

@@ -178,6 +178,13 @@ def _v9_dashboard_tallies() -> None:
     db.execute_sql('CREATE INDEX IF NOT EXISTS "dossier_verified_at" ON "dossier" (verified_at)')
 
 
+def _v10_upload_text() -> None:
+    # The text the worker reads from each upload is kept from now on, so that accepted uploads
+    # teach the office's document-type model (services/learning.py); older uploads have none.
+    if "ocr_text" not in {column.name for column in db.get_columns("upload")}:
+        migrate(SchemaMigrator.from_database(db.obj).add_column("upload", "ocr_text", Upload.ocr_text))
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_audit_append_only),
@@ -188,6 +195,7 @@ MIGRATIONS = [
     (7, _v7_indexes),
     (8, _v8_signed_version_lapse),
     (9, _v9_dashboard_tallies),
+    (10, _v10_upload_text),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -85,14 +85,14 @@ def test_product_picks_the_token_for_a_pkcs11_alias(token, tmp_path):
 
     from pengesahan.config import load_settings
     from pengesahan.errors import SigningError
-    from pengesahan.services import ratification
+    from pengesahan.services.pki import signing_key
 
     settings = load_settings({"DATA_DIR": str(tmp_path), "SECRET_KEY": "x", "PKCS11_LIB": token,
                               "PKCS11_TOKEN": TOKEN})
     official = SimpleNamespace(key_alias="pkcs11:kepala-dinas", name=KADIS.name)
-    with ratification.signing_key(settings, official, PIN) as key:
+    with signing_key(settings, official, PIN) as key:
         assert key.subject_name == KADIS.name
     unconfigured = load_settings({"DATA_DIR": str(tmp_path), "SECRET_KEY": "x"})
     with pytest.raises(SigningError, match="PKCS11_LIB"):
-        with ratification.signing_key(unconfigured, official, PIN):
+        with signing_key(unconfigured, official, PIN):
             pass

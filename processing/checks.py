@@ -34,8 +34,12 @@ __all__ = [
     "check_blank",
     "check_blur",
     "check_crop",
-    "check_crop_parts",
+    "check_crop_content",
+    "KTP_LABELS",
     "KTP_PARTS",
+    "MIN_KTP_PARTS",
+    "MIN_WITNESS_WORDS",
+    "useful_words",
     "MIN_READABLE_SHORT_SIDE",
     "check_duplicate",
     "check_exposure",
@@ -128,8 +132,9 @@ def check_resolution(
     """The document (not the frame) is at least the threshold's pixels on its short side.
 
     ``None`` means vector content (a born-digital PDF page): resolution does not apply.
-    ``key_line_read``: the line that matters (a KTP's NIK) was read for certain; then a smaller
-    capture is enough (400-600 px cards read fine), down to :data:`MIN_READABLE_SHORT_SIDE`.
+    ``key_line_read``: the line that matters (a KTP's NIK, a page's text) was read; then a
+    smaller capture is enough (400-600 px cards read fine), down to
+    :data:`MIN_READABLE_SHORT_SIDE`.
     """
     limit = thresholds.get("resolution", doc_type)
     if short_side_px is None:
@@ -137,8 +142,8 @@ def check_resolution(
                            "Halaman PDF digital; resolusi tidak berlaku.")
     if short_side_px < limit and key_line_read and short_side_px >= MIN_READABLE_SHORT_SIDE:
         return CheckResult("resolution", True, short_side_px, limit,
-                           f"Resolusi cukup: sisi pendek {short_side_px} piksel dan baris NIK "
-                           "terbaca dengan pasti.")
+                           f"Resolusi cukup: sisi pendek {short_side_px} piksel dan baris "
+                           "utamanya terbaca.")
     if short_side_px < limit:
         return CheckResult("resolution", False, short_side_px, limit,
                            f"Resolusi terlalu rendah: sisi pendek dokumen {short_side_px} piksel "
@@ -212,6 +217,9 @@ class ExposureMeasure:
     #: Share of the document covered by clipped-white glare blobs; 0 when the paper itself is
     #: clipped white (a scan), where glare cannot be told from paper.
     glare: float
+    #: Grey level of the brightest marks (99.5th percentile): light print on a dark ground (a
+    #: dark-mode screenshot, a negative) keeps it high; an under-exposed capture dims it too.
+    highlight: float = 255.0
 
 
 def measure_exposure(document_gray: np.ndarray) -> ExposureMeasure:
@@ -231,8 +239,30 @@ def measure_exposure(document_gray: np.ndarray) -> ExposureMeasure:
         # Specks of clipped noise are not glare; a glare spot is a solid blob.
         clipped = cv2.morphologyEx(clipped, cv2.MORPH_OPEN,
                                    cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
-        glare = float(_drop_border_blobs(clipped).mean())
-    return ExposureMeasure(paper=paper, ink=ink, glare=glare)
+        glare = float(_soft_edged(_drop_border_blobs(clipped), document_gray).mean())
+    highlight = float(np.percentile(document_gray, 99.5))
+    return ExposureMeasure(paper=paper, ink=ink, glare=glare, highlight=highlight)
+
+
+#: Grey level just outside a clipped blob above which its edge is a glare's halo: light falls
+#: off gradually around a reflection, while a white printed area (a screenshot's panel, a
+#: card's white field) meets the print around it at once.
+_HALO_LEVEL = 225
+
+
+def _soft_edged(mask: np.ndarray, gray: np.ndarray) -> np.ndarray:
+    """``mask`` keeping only the blobs whose rim, a few pixels outside, is still near white."""
+    count, labels = cv2.connectedComponents(mask, connectivity=8)
+    if count <= 1:
+        return mask
+    reach = max(3, round(0.01 * min(gray.shape[:2])))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    keep = np.zeros(count, dtype=bool)
+    for label in range(1, count):
+        blob = (labels == label).astype(np.uint8)
+        rim = cv2.dilate(blob, kernel).astype(bool) & ~blob.astype(bool)
+        keep[label] = rim.any() and float(np.median(gray[rim])) >= _HALO_LEVEL
+    return keep[labels].astype(np.uint8)
 
 
 def _drop_border_blobs(mask: np.ndarray) -> np.ndarray:
@@ -248,6 +278,11 @@ def _drop_border_blobs(mask: np.ndarray) -> np.ndarray:
     return keep[labels].astype(np.uint8)
 
 
+#: Brightest marks (see :attr:`ExposureMeasure.highlight`) below which a dark capture is
+#: under-exposed; above it the dark ground is the design (light print on dark).
+_DARK_HIGHLIGHT = 170.0
+
+
 def check_exposure(
     measure: ExposureMeasure, thresholds: Thresholds, doc_type: str | None = None
 ) -> CheckResult:
@@ -256,7 +291,7 @@ def check_exposure(
     dark = thresholds.get("exposure_dark", doc_type)
     ink_max = thresholds.get("exposure_ink", doc_type)
     value = round(measure.glare, 4)
-    if measure.paper < dark:
+    if measure.paper < dark and measure.highlight < _DARK_HIGHLIGHT:
         return CheckResult("exposure", False, value, limit,
                            f"Gambar terlalu gelap (kecerahan kertas {measure.paper:.0f} dari 255). "
                            "Foto ulang di tempat yang lebih terang.")
@@ -299,46 +334,107 @@ def check_crop(cut_share: float, thresholds: Thresholds, doc_type: str | None = 
     return CheckResult("crop", True, value, limit, "Seluruh tepi dokumen terlihat.")
 
 
-#: Labels a whole KTP shows, as alternatives: its header, the NIK, and its last lines. When all
-#: are read and no word touches the frame, the card is inside the frame whatever its outline.
+#: Parts a whole KTP shows, as alternatives: its header, the NIK, and its last lines.
 KTP_PARTS: tuple[tuple[str, ...], ...] = (
-    ("provinsi",), ("nik",), ("kewarganegaraan", "berlaku hingga", "seumur hidup"),
+    ("provinsi", "kabupaten"), ("nik",), ("kewarganegaraan", "berlaku hingga", "seumur hidup"),
 )
-#: Share of the frame's side within which a word counts as touching the edge (cut).
+#: How many of :data:`KTP_PARTS` must be read for the card to count as whole (OCR misses one
+#: now and then on a perfectly whole card).
+MIN_KTP_PARTS = 2
+#: Words printed down a KTP's left side and in its header. One read cut short where it meets
+#: the frame's left or right edge ("ama" for "Nama") is the frame cutting into the card's text.
+KTP_LABELS = (
+    "nik", "nama", "tempat/tgl", "lahir", "jenis", "kelamin", "alamat", "rt/rw", "kel/desa",
+    "kecamatan", "agama", "status", "perkawinan", "pekerjaan", "kewarganegaraan", "berlaku",
+    "hingga", "provinsi", "kabupaten", "kota",
+)
+#: Share of the frame's side within which a word counts as touching the edge.
 _EDGE_TOUCH = 0.006
+#: Words read well enough (see :func:`useful_words`) for a document's text to witness its edges.
+MIN_WITNESS_WORDS = 12
+#: Words at the frame's edge a whole page may still show: a cut through the text cuts every
+#: line that reaches it, while one or two words there are a caption, a stamp or a page number.
+_STRAY_EDGE_WORDS = 2
 
 
-def check_crop_parts(
+def useful_words(reading: TextReading) -> int:
+    """Words of two or more letters or digits read with a fair confidence (50 or more).
+
+    Counted inside each box (rapidocr boxes a phrase, Tesseract a word), so both engines'
+    readings compare.
+    """
+    return sum(sum(1 for token in w.text.split() if sum(c.isalnum() for c in token) >= 2)
+               for line in reading.lines for w in line if w.confidence >= 50)
+
+
+def _edge_words(reading: TextReading, frame_size: tuple[int, int]) -> list[tuple[str, str]]:
+    """(word, side L/T/R/B) of every fairly read word that touches the frame."""
+    width, height = frame_size
+    dx, dy = _EDGE_TOUCH * width, _EDGE_TOUCH * height
+    out = []
+    for line in reading.lines:
+        for word in line:
+            if word.confidence < 50 or sum(c.isalnum() for c in word.text) < 2:
+                continue
+            left, top, right, bottom = word.box
+            for side, touches in (("L", left <= dx), ("T", top <= dy),
+                                  ("R", right >= width - 1 - dx),
+                                  ("B", bottom >= height - 1 - dy)):
+                if touches:
+                    out.append((word.text, side))
+    return out
+
+
+def _cut_label(word: str, side: str) -> bool:
+    """Whether ``word`` is a KTP label cut short by the frame on ``side`` (L: its start lost)."""
+    core = "".join(c for c in word.lower() if c.isalpha() or c in "/.")
+    if len(core) < 2 or side not in "LR":
+        return False
+    return any(core != label and (label.endswith(core) if side == "L" else label.startswith(core))
+               for label in KTP_LABELS)
+
+
+def check_crop_content(
     reading: TextReading | None,
     frame_size: tuple[int, int],
     thresholds: Thresholds,
+    limits_type: str | None = None,
+    *,
     doc_type: str | None = None,
-    parts: Sequence[Sequence[str]] = KTP_PARTS,
+    number_read: bool = False,
 ) -> CheckResult | None:
-    """The crop verdict from the document's content: its expected parts read, none cut.
+    """The crop verdict from the document's content, or None when the content cannot tell.
 
-    None when the parts were not all read (the outline's verdict then stands): an unreadable
-    capture says nothing about its edges.
+    A KTP (``doc_type``) is cut when a label down its side is read cut short at the frame's
+    edge, and whole when its parts (:data:`KTP_PARTS`; ``number_read``: its NIK was read) are
+    read: a card cropped to its own edge, or touching the frame, is the normal upload. Another
+    document is whole when its text reads well and at most a stray word or two touches the
+    frame (its text block has margins all round). Otherwise the outline's verdict stands: an unreadable capture says
+    nothing about its edges.
     """
     if reading is None or not reading.lines:
         return None
-    flat = " ".join(w.text.lower() for line in reading.lines for w in line)
-    if not all(any(_has_word(flat, label) for label in options) for options in parts):
+    limit = thresholds.get("crop", limits_type)
+    edges = _edge_words(reading, frame_size)
+    if doc_type == "ktp":
+        cut = next((word for word, side in edges if _cut_label(word, side)), None)
+        if cut is not None:
+            return CheckResult("crop", False, 1.0, limit,
+                               f"Tulisan terpotong di tepi gambar ('{cut}'). Pastikan seluruh "
+                               "kartu masuk dalam gambar.")
+        flat = " ".join(w.text.lower() for line in reading.lines for w in line)
+        found = [any(_has_word(flat, label) for label in options) for options in KTP_PARTS]
+        found[1] = found[1] or number_read
+        if sum(found) >= MIN_KTP_PARTS:
+            return CheckResult("crop", True, 0.0, limit,
+                               "Bagian utama kartu (judul, NIK, baris terakhir) terbaca di dalam "
+                               "gambar.")
         return None
-    limit = thresholds.get("crop", doc_type)
-    width, height = frame_size
-    dx, dy = _EDGE_TOUCH * width, _EDGE_TOUCH * height
-    for line in reading.lines:
-        for word in line:
-            if len(word.text) < 2 or word.confidence < 50:
-                continue
-            left, top, right, bottom = word.box
-            if left <= dx or top <= dy or right >= width - 1 - dx or bottom >= height - 1 - dy:
-                return CheckResult("crop", False, 1.0, limit,
-                                   f"Tulisan terpotong di tepi gambar ('{word.text}'). Pastikan "
-                                   "seluruh dokumen masuk dalam gambar.")
-    return CheckResult("crop", True, 0.0, limit,
-                       "Seluruh bagian dokumen terbaca di dalam gambar.")
+    if len(edges) <= _STRAY_EDGE_WORDS and useful_words(reading) >= MIN_WITNESS_WORDS:
+        return CheckResult("crop", True, 0.0, limit,
+                           "Seluruh tulisan dokumen terbaca di dalam gambar, tidak ada baris yang "
+                           "terpotong tepi.")
+    return None
 
 
 def _has_word(flat: str, label: str) -> bool:

@@ -114,6 +114,16 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "akta_kelahiran": ("kutipan akta kelahiran", "akta kelahiran", "pencatatan sipil"),
 }
 _STRONG_COMBINATION = 4
+#: Types whose number pattern stands for their title: a list of members' NIKs is a Kartu
+#: Keluarga's signature even when its header was cut off or not read.
+_PATTERN_TITLES = frozenset({"kartu_keluarga"})
+#: Types that print one 16-digit number (the holder's NIK); :data:`_MANY_NUMBERS` distinct
+#: ones (a table of family members) rule them out.
+_ONE_NUMBER = frozenset({"ktp"})
+_MANY_NUMBERS = 3
+#: A quoted key and a colon (``"nik": ...``): a screenshot of data (an API response, a JSON
+#: file), which no printed card shows.
+_DATA_KEY = re.compile(r"[\"'“”]\s*[A-Za-z_]+\s*[\"'“”]\s*:")
 
 #: Below this score no type is claimed (``unknown``).
 MIN_SCORE = 1.5
@@ -210,6 +220,7 @@ def score_types(
     flat = _normalise(reading.text)
     head_end = max(200, int(len(flat) * _HEAD_SHARE))
     patterns = _pattern_evidence(reading.text, flat)
+    sixteen = set(find_numbers(reading.text, 16))
     scores: dict[str, tuple[float, list[str]]] = {}
     for spec in types:
         score, found = 0.0, []
@@ -229,10 +240,15 @@ def score_types(
         score *= _layout_factor(spec, layout, reasons)
         required = REQUIRED.get(spec.code)
         if required and not any(_normalise(k) in found for k in required) and (
-                len(found) < _STRONG_COMBINATION):
+                len(found) < _STRONG_COMBINATION) and spec.code not in _PATTERN_TITLES.intersection(
+                    patterns):
             score = min(score, MIN_SCORE * 0.9)
             reasons.append("judul/label utama tidak terbaca")
         cues = [cue for cue in NEGATIVE_CUES.get(spec.code, ()) if _has_cue(cue, flat)]
+        if spec.code in _ONE_NUMBER and len(sixteen) >= _MANY_NUMBERS:
+            cues.append(f"{len(sixteen)} nomor 16 digit")
+        if spec.layout == "card" and len(_DATA_KEY.findall(reading.text)) >= _MANY_NUMBERS:
+            cues.append("teks data berformat JSON")
         if cues:
             score = min(score * 0.1, MIN_SCORE * 0.5)
             reasons.append("tanda dokumen lain: " + ", ".join(f"'{c}'" for c in cues[:3]))

@@ -5,9 +5,10 @@ data in, a frozen :class:`Analysis` out) and never raises because of what a file
 refused or unreadable file yields an ``error`` and a failing ``format`` check, so the officer
 and the CPMI see why.
 
-Speed: OCR is the slow part, so it runs once per document on the straightened, downscaled crop,
-on at most :data:`MAX_OCR_PAGES` scanned pages, and never on pages whose PDF text layer already
-says what they are.
+Speed: OCR is the slow part, so it runs once per document on the straightened, downscaled crop
+(twice when the first engine reads too little, as Tesseract does through a KTP's printed
+background), on at most :data:`MAX_OCR_PAGES` scanned pages, and never on pages whose PDF text
+layer already says what they are.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ import numpy as np
 from pengesahan.errors import FileTooLarge, IntakeError, ProcessingError
 from processing import checks as ck
 from processing.classify import classify
-from processing.fields import check_family_card, check_nik, extract_fields
+from processing.fields import (
+    check_family_card,
+    check_nik,
+    extract_fields,
+    parse_nik,
+    region_codes,
+)
 from processing.imaging import decode_image, fit_long_side, phash, png_bytes, thumbnail_png
 from processing.intake import inspect_upload
 from processing.outline import Outline, draw_outline, find_outline, is_sideways, normalise
@@ -47,6 +54,7 @@ from processing.spec import (
 from processing.text import (
     available_engines,
     detect_orientation,
+    lift_print,
     pdf_text_reading,
     read_digits,
     read_text,
@@ -268,15 +276,24 @@ def analyse(
                                     min((m.sharpness for m in measures if m.scanned),
                                         default=None)),
     }
-    if doc_type == "ktp" and len(measures) == 1 and first.scanned:
-        # A card is judged by its content: its parts read inside the frame, its NIK read for sure.
+    if len(measures) == 1 and first.scanned:
+        # Judged by the content: a card's parts read inside the frame, a page's text clear of
+        # its edges (the outline's verdict stands when the content cannot tell).
         height, width = first.document.shape[:2]
-        by_parts = ck.check_crop_parts(reading, (width, height), thresholds, limits_type)
-        if by_parts is not None:
-            results["crop"] = by_parts
-        if results["nik"].ok and results["nik"].value:
-            results["resolution"] = ck.check_resolution(first.short_side_px, thresholds,
-                                                        limits_type, key_line_read=True)
+        by_content = ck.check_crop_content(reading, (width, height), thresholds, limits_type,
+                                           doc_type=doc_type, number_read=bool(fields.get("nik")))
+        if by_content is not None:
+            results["crop"] = by_content
+        elif reading is not None and ck.useful_words(reading) < MIN_CROP_WITNESS:
+            # No text at all: nothing shows a document to be cut (a photo, a blank or
+            # unreadable capture), and the legibility check already refuses it.
+            results["crop"] = ck.not_checked("crop", "tidak ada tulisan dokumen yang terbaca "
+                                                     "untuk menilai tepinya")
+    if len(measures) == 1 and first.scanned and _key_line_read(doc_type, fields, reading,
+                                                               thresholds, limits_type):
+        # Resolution is there to make the text readable: when what matters reads, it was.
+        results["resolution"] = ck.check_resolution(first.short_side_px, thresholds,
+                                                    limits_type, key_line_read=True)
     thumbnail = draw_outline(pages[0].bgr, first.outline)
     analysis = Analysis(
         media_type=intake.media_type,
@@ -391,7 +408,7 @@ def _read(pages: Sequence[_Page], measures: Sequence[PageMeasures], ocr: bool,
         return TextReading(text="", mean_confidence=0.0, word_count=0, engine="none")
     for n, measure in enumerate(scanned):
         progress(0.5 + 0.4 * n / len(scanned), "ocr")
-        readings.append(read_text(cv2.cvtColor(measure.document, cv2.COLOR_BGR2GRAY), engine))
+        readings.append(_read_document(measure.document, engine))
     if not readings:
         return None
     if len(readings) == 1:
@@ -400,6 +417,61 @@ def _read(pages: Sequence[_Page], measures: Sequence[PageMeasures], ocr: bool,
     confidence = (sum(r.mean_confidence * r.word_count for r in readings) / words) if words else 0.0
     return TextReading(text="\n".join(r.text for r in readings), mean_confidence=confidence,
                        word_count=words, engine=readings[0].engine)
+
+
+#: Fewer useful words than this: the capture shows no document text whose edges could be cut.
+MIN_CROP_WITNESS = 3
+#: A reading with fewer useful words than this (or too low a confidence) is tried again with
+#: the other engine: Tesseract reads next to nothing through a KTP's printed (guilloche)
+#: background on many real photos, where rapidocr's text detector still finds every line.
+MIN_USEFUL_WORDS = 12
+MIN_FIRST_CONFIDENCE = 60.0
+
+
+def _read_document(document: np.ndarray, engine: str,
+                   read: Callable[[np.ndarray, str], TextReading] = read_text,
+                   engines: Sequence[str] | None = None) -> TextReading:
+    """OCR of one straightened document; a poor first reading is tried with the other engine.
+
+    Only when the engine was left to choose (``auto``): the better of the two readings (more
+    useful words) is kept, so a clean scan costs one reading and a patterned card two.
+    ``read`` and ``engines`` (default: the engines installed) are seams for tests.
+    """
+    gray = cv2.cvtColor(document, cv2.COLOR_BGR2GRAY)
+    reading = read(gray, engine)
+    installed = available_engines() if engines is None else engines
+    others = [e for e in installed if e != reading.engine]
+    if engine != "auto" or not others:
+        return reading
+    if (ck.useful_words(reading) >= MIN_USEFUL_WORDS
+            and reading.mean_confidence >= MIN_FIRST_CONFIDENCE):
+        return reading
+    second = read(gray, others[0])
+    return second if _reading_worth(second) > _reading_worth(reading) else reading
+
+
+def _reading_worth(reading: TextReading) -> float:
+    """Useful words weighed by the reading's confidence: more, and surer, is better."""
+    return ck.useful_words(reading) * reading.mean_confidence
+
+
+def _key_line_read(doc_type: str | None, fields: dict[str, str], reading: TextReading | None,
+                   thresholds: Thresholds, limits_type: str | None) -> bool:
+    """Whether what matters was read: a KTP's NIK well formed, or the text legibly.
+
+    (A KTP's NIK may still be doubtful; its digits being read at all shows the pixels hold
+    them, which is what resolution is about.)
+    """
+    if reading is None or reading.engine in ("pdf", "none"):
+        return False
+    if doc_type == "ktp":
+        try:
+            parse_nik(fields.get("nik"))
+            return True
+        except ValueError:
+            pass
+    return (ck.useful_words(reading) >= MIN_USEFUL_WORDS
+            and reading.mean_confidence >= thresholds.get("legible", limits_type))
 
 
 def _layout(first: PageMeasures, page_count: int) -> Layout:
@@ -473,43 +545,162 @@ def _nik_words(reading: TextReading) -> list[TextWord]:
     return []
 
 
+def _nik_crop(words: Sequence[TextWord], document: np.ndarray) -> np.ndarray:
+    """The NIK's digits cut out of the document (BGR).
+
+    A word that carries its label ("NIK:3204...", as rapidocr boxes it) is cut from its first
+    digit on, by the share of characters before it.
+    """
+    left = right = None
+    for w in words:
+        first = next((i for i, c in enumerate(w.text) if c.isdigit()), 0)
+        start = w.box[0] + (w.box[2] - w.box[0]) * first / max(1, len(w.text))
+        left = start if left is None else min(left, start)
+        right = w.box[2] if right is None else max(right, w.box[2])
+    top = min(w.box[1] for w in words)
+    bottom = max(w.box[3] for w in words)
+    pad = max(2, (bottom - top) // 3)
+    return document[max(0, top - pad): bottom + pad, max(0, int(left) - pad): int(right) + pad]
+
+
+def _nik_candidates(digits: str) -> list[str]:
+    """The well-formed NIKs in a line of digits (a stray digit may come from the colon),
+    the most plausible first (see :func:`_nik_plausibility`)."""
+    if len(digits) < 16:
+        return []
+    found = []
+    for i in range(len(digits) - 15):
+        window = digits[i:i + 16]
+        try:
+            parse_nik(window)
+        except ValueError:
+            continue
+        found.append(window)
+    return sorted(dict.fromkeys(found), key=lambda nik: -_nik_plausibility(nik, None))
+
+
+def _nik_plausibility(nik: str, printed_birth: str | None) -> int:
+    """How much a well-formed NIK agrees with the world: its region codes exist in the
+    Kemendagri list (2 for the kecamatan, 1 for the kabupaten alone), its date part is the
+    birth date printed on the card (ISO ``printed_birth``, 2 more); -1 for a malformed one."""
+    try:
+        info = parse_nik(nik)
+    except ValueError:
+        return -1
+    codes = region_codes()
+    score = 2 if info.district_code in codes else 1 if info.regency_code in codes else 0
+    if printed_birth and printed_birth[2:] == info.birth_date.isoformat()[2:]:
+        score += 2
+    return score
+
+
+#: Whose reading of the NIK is taken when the readings disagree and none is confirmed, most
+#: trusted first (measured on bench.real: a line read on its own beats the whole-card read).
+_NIK_SOURCES = ("rapidocr", "tesseract", "card")
+
+
+def _read_nik_line(reading: TextReading, document: np.ndarray, whole: str | None,
+                   reads: dict[str, str], engines_of: dict[str, set[str]],
+                   tag: str = "") -> float | None:
+    """Read the NIK's line, located in ``reading``, digits only by each engine installed.
+
+    Adds each engine's NIK to ``reads`` (as ``engine + tag``) and ``engines_of`` (engines
+    behind each value), the engine that did not read the card first, and stops once two
+    engines agree.
+    Returns the least confidence of the line's words in ``reading`` (None: no NIK line found).
+    """
+    words = _nik_words(reading)
+    if not words:
+        return None
+    crop = _nik_crop(words, document)
+    if crop.size:
+        # The card's colours lifted away first; on a colour-cast or dim photo that can wash
+        # the digits out too, so the plain grey line is the second try.
+        variants = (lift_print(crop), cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY))
+        for engine in sorted(available_engines(), key=lambda e: e == reading.engine):
+            candidates: list[str] = []
+            for variant in variants:
+                try:
+                    digits, _ = read_digits(variant, engine)
+                except ProcessingError:
+                    continue
+                candidates = _nik_candidates(digits)
+                if candidates:
+                    break
+            if not candidates:
+                continue
+            value = whole if whole in candidates else candidates[0]
+            reads[engine + tag] = value
+            engines_of.setdefault(value, set()).add(engine)
+            if len(engines_of[value]) >= 2:
+                break  # confirmed: a further reading would only cost time
+    return min(w.confidence for w in words)
+
+
 def _reread_nik(reading: TextReading, fields: dict[str, str],
                 first: PageMeasures) -> tuple[float | None, str | None]:
-    """Read the NIK's line again on its own, digits only; (confidence, why the reads differ).
+    """Read the NIK's line again on its own with every engine; (confidence, doubt).
 
-    Updates ``fields["nik"]`` with the digits-only reading when the whole-card reading had
-    none. A NIK that no reading backs up is reported as doubtful, never as read.
+    The line is cut out and read digits only by each engine installed, the other engine
+    first. Two *engines* that agree confirm the NIK (one engine reading the same pixels twice
+    repeats its own mistakes); one engine's two alike readings are confirmed only by the birth
+    date printed on the card. When Tesseract read the card and nothing is confirmed, rapidocr
+    reads the whole card too (its detector finds the NIK line where Tesseract lost it on a
+    patterned card): that names the likeliest NIK but never certifies it, the capture having
+    defeated one engine. ``fields["nik"]`` becomes the best-supported reading; a NIK nothing
+    confirms comes back with the reason it is doubtful, so the ``nik`` check never passes it.
     """
     if reading.engine in ("pdf", "none") or not reading.lines:
         return None, None
-    words = _nik_words(reading)
-    if not words:
-        return None, None
     whole = fields.get("nik")
-    confidence = min(w.confidence for w in words)
-    gray = cv2.cvtColor(first.document, cv2.COLOR_BGR2GRAY)
-    left = min(w.box[0] for w in words)
-    top = min(w.box[1] for w in words)
-    right = max(w.box[2] for w in words)
-    bottom = max(w.box[3] for w in words)
-    pad = max(2, (bottom - top) // 3)
-    crop = gray[max(0, top - pad): bottom + pad, max(0, left - pad): right + pad]
-    if crop.size == 0:
+    reads: dict[str, str] = {}
+    engines_of: dict[str, set[str]] = {}
+    if whole:
+        reads["card"] = whole
+        engines_of[whole] = {reading.engine}
+    confidence = _read_nik_line(reading, first.document, whole, reads, engines_of)
+
+    def confirmed() -> list[str]:
+        return [v for v, engines in engines_of.items() if len(engines) >= 2]
+
+    retried = False
+    if not confirmed() and reading.engine != "rapidocr" and "rapidocr" in available_engines():
+        retried = True
+        second = read_text(cv2.cvtColor(first.document, cv2.COLOR_BGR2GRAY), "rapidocr")
+        other = extract_fields(second.text, "ktp").get("nik")
+        if other:
+            reads["card_rapidocr"] = other
+            engines_of.setdefault(other, set()).add("rapidocr")
+        if not confirmed():
+            # The line again, where rapidocr found it.
+            line_confidence = _read_nik_line(second, first.document, whole or other, reads,
+                                             engines_of, "_again")
+            confidence = confidence if confidence is not None else line_confidence
+    if not reads:
         return confidence, None
+    if confirmed():
+        fields["nik"] = confirmed()[0]
+        if retried:
+            # Agreement only on a second try, on a capture whose NIK line the first engine
+            # could not make out: the best reading to show, not a certainty.
+            return confidence, ("NIK baru terbaca pada pembacaan ulang seluruh kartu; perlu "
+                                "diperiksa petugas.")
+        return 100.0, None
+    printed = fields.get("birth_date")
+    ranked = sorted(reads, key=lambda source: (-_nik_plausibility(reads[source], printed),
+                                               _NIK_SOURCES.index(source.split("_")[0])))
+    chosen = reads[ranked[0]]
+    fields["nik"] = chosen
     try:
-        digits, line_confidence = read_digits(crop, reading.engine)
-    except ProcessingError:
+        info = parse_nik(chosen)
+    except ValueError:
+        return confidence, None  # check_nik says what is wrong with it
+    born = (info.birth_date.day, info.birth_date.month, info.birth_date.year % 100)
+    if printed and len(reads) >= 2 and len(set(reads.values())) == 1 and (
+            (int(printed[8:10]), int(printed[5:7]), int(printed[2:4])) == born):
+        # One engine only, twice alike, and its date part is the birth date printed on the card.
         return confidence, None
-    if whole is not None and whole in digits:
-        # Two independent readings agree (the line's may carry a stray digit from the colon):
-        # that is the evidence, whatever either engine's own score.
-        return max(confidence, line_confidence), None
-    if whole is None:
-        if len(digits) == 16:
-            fields["nik"] = digits
-            return line_confidence, None
-        return None, None
-    if len(digits) == 16:
-        return confidence, f"pembacaan ulang baris NIK memberi {digits}, bukan {whole}."
-    # The line alone gave no NIK: the whole-card reading stands on its own confidence.
-    return confidence, None
+    if len(set(reads.values())) > 1:
+        others = ", ".join(sorted(v for v in set(reads.values()) if v != chosen))
+        return confidence, f"pembacaan baris NIK tidak sama ({chosen} dan {others})."
+    return confidence, "NIK hanya terbaca oleh satu mesin OCR dan tidak dapat dipastikan."

@@ -49,6 +49,15 @@ DEFECT_CHECKS: dict[str, tuple[str, ...]] = {
     "rotated_270": ("rotation",),
 }
 TYPE_CLASSES = ("ktp", "kartu_keluarga", "other")
+#: Splits of the set: ``holdout`` is a quarter chosen by sha256 (never inspected image by image
+#: while tuning), ``tune`` the rest; ``all`` both.
+SPLITS = ("all", "tune", "holdout")
+
+
+def in_split(entry: dict, split: str) -> bool:
+    """Whether a manifest entry belongs to ``split`` (a fixed function of its sha256)."""
+    holdout = int(entry["sha256"][:8], 16) % 4 == 0
+    return split == "all" or (split == "holdout") == holdout
 
 
 def _expected_class(label: str) -> str:
@@ -220,8 +229,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--predictions", type=Path, help="score saved predictions (no analysis)")
     parser.add_argument("--json", type=Path, help="write the report here")
     parser.add_argument("--only", nargs="*", help="only these files (manifest names)")
+    parser.add_argument("--split", choices=SPLITS, default="all",
+                        help="score only the tuning part or the held-out quarter")
     args = parser.parse_args(argv)
-    images = json.loads(args.manifest.read_text())["images"]
+    images = [e for e in json.loads(args.manifest.read_text())["images"]
+              if in_split(e, args.split)]
     if args.only:
         images = [e for e in images if e["file"] in set(args.only)]
     if args.predictions:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import cv2
+import numpy as np
 import pytest
 
 from bench import defects
@@ -15,6 +16,7 @@ from processing.spec import (
     Classification,
     KnownDocument,
     TextReading,
+    TextWord,
     Thresholds,
 )
 from tests.support.images import make_card, make_page, scan
@@ -156,8 +158,10 @@ def test_white_margin_around_a_card_is_not_glare():
     card = cv2.cvtColor(make_card(600), cv2.COLOR_BGR2GRAY)
     framed = cv2.copyMakeBorder(card, 60, 60, 80, 80, cv2.BORDER_CONSTANT, value=255)
     assert ck.measure_exposure(framed).glare == 0.0
-    spot = framed.copy()
-    spot[150:260, 200:330] = 255  # a real glare blob lies on the card
+    # A real glare lies on the card and fades out into it (a soft halo, not a printed edge).
+    yy, xx = np.mgrid[0:framed.shape[0], 0:framed.shape[1]].astype(np.float32)
+    weight = np.clip(1.8 * np.exp(-((xx - 265) ** 2 + (yy - 205) ** 2) / (2 * 45.0 ** 2)), 0, 1)
+    spot = np.clip(framed * (1 - weight) + 255 * weight, 0, 255).astype(np.uint8)
     assert ck.measure_exposure(spot).glare > DEFAULT_THRESHOLDS["exposure"]
 
 
@@ -169,7 +173,6 @@ def test_legible_needs_sharp_strokes_whatever_the_engine():
 
 
 def _ktp_lines(top: int = 20) -> tuple:
-    from processing.spec import TextWord
 
     rows = (["PROVINSI", "JAWA", "TENGAH"], ["NIK", "3301011708900003"], ["Nama", "BUDI"],
             ["Kewarganegaraan", "WNI"])
@@ -183,11 +186,39 @@ def _ktp_lines(top: int = 20) -> tuple:
 
 def test_crop_judged_by_the_cards_parts_inside_the_frame():
     whole = TextReading("...", 90.0, 9, "tesseract", _ktp_lines())
-    assert ck.check_crop_parts(whole, (1000, 630), LIMITS).ok
-    cut = TextReading("...", 90.0, 9, "tesseract", _ktp_lines(top=0))
-    assert not ck.check_crop_parts(cut, (1000, 630), LIMITS).ok
-    partial = TextReading("...", 90.0, 4, "tesseract", _ktp_lines()[:2])
-    assert ck.check_crop_parts(partial, (1000, 630), LIMITS) is None
+    assert ck.check_crop_content(whole, (1000, 630), LIMITS, doc_type="ktp").ok
+    # Touching the frame is normal (a card cropped to its edge); a label cut short is not.
+    tight = TextReading("...", 90.0, 9, "tesseract", _ktp_lines(top=0))
+    assert ck.check_crop_content(tight, (1000, 630), LIMITS, doc_type="ktp").ok
+    cut_rows = tuple(tuple(TextWord("ama" if w.text == "Nama" else w.text, w.confidence,
+                                    (0, w.box[1], w.box[2], w.box[3]) if w.text == "Nama"
+                                    else w.box) for w in line) for line in _ktp_lines())
+    cut = TextReading("...", 90.0, 9, "tesseract", cut_rows)
+    result = ck.check_crop_content(cut, (1000, 630), LIMITS, doc_type="ktp")
+    assert not result.ok and "'ama'" in result.message
+    header_only = TextReading("...", 90.0, 3, "tesseract", _ktp_lines()[:1])
+    assert ck.check_crop_content(header_only, (1000, 630), LIMITS, doc_type="ktp") is None
+    # The NIK's number read counts for its part even when its label was not.
+    assert ck.check_crop_content(header_only, (1000, 630), LIMITS, doc_type="ktp",
+                                 number_read=True).ok
+
+
+def test_crop_of_a_page_judged_by_its_text_clear_of_the_edges():
+    words = [TextWord(f"kata{i}", 90.0, (100 + 60 * (i % 10), 100 + 40 * (i // 10),
+                                           150 + 60 * (i % 10), 130 + 40 * (i // 10)))
+             for i in range(30)]
+    lines = tuple(tuple(words[i:i + 10]) for i in range(0, 30, 10))
+    page = TextReading("...", 90.0, 30, "tesseract", lines)
+    assert ck.check_crop_content(page, (1000, 1400), LIMITS).ok
+    stray = TextReading("...", 90.0, 31, "tesseract",
+                        (*lines, (TextWord("hal.2", 90.0, (0, 300, 80, 330)),)))
+    assert ck.check_crop_content(stray, (1000, 1400), LIMITS).ok
+    cut_line = tuple(TextWord(f"potong{i}", 90.0, (0 if i == 0 else 100 * i, 1370, 100 * i + 80,
+                                                    1399)) for i in range(6))
+    touching = TextReading("...", 90.0, 36, "tesseract", (*lines, cut_line))
+    assert ck.check_crop_content(touching, (1000, 1400), LIMITS) is None
+    assert ck.check_crop_content(TextReading("...", 90.0, 10, "tesseract", lines[:1]),
+                                 (1000, 1400), LIMITS) is None
 
 
 def test_small_card_passes_resolution_when_its_nik_reads():

@@ -1,0 +1,193 @@
+"""Reading real cards (issue #11): background lifted, a second engine, the NIK read twice."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from processing import pipeline
+from processing.pipeline import _nik_candidates, _read_document, _reread_nik
+from processing.spec import TextReading, TextWord
+from processing.text import lift_print, read_text
+from tests.support.images import make_patterned_card, scan
+from tests.support.text import HAS_TESSERACT, needs_ocr, needs_rapidocr
+
+NIK = "6309022909003581"  # the generated card's: 29-09-2000, male, Tabalong (6309)
+
+
+def _reading(engine: str, words: list[tuple[str, float]]) -> TextReading:
+    line = tuple(TextWord(text, conf, (10 * i, 0, 10 * i + 8, 10)) for i, (text, conf)
+                 in enumerate(words))
+    return TextReading(" ".join(t for t, _ in words), float(np.mean([c for _, c in words])),
+                       len(words), engine, (line,))
+
+
+def test_lift_print_turns_a_coloured_pattern_light_and_keeps_black_text():
+    card = np.full((40, 80, 3), (225, 200, 170), np.uint8)  # BGR light blue
+    card[::4] = (200, 160, 125)  # the darker blue lines of a guilloche
+    card[15:25, 10:70] = (20, 20, 20)  # a black stroke
+    plain = cv2.cvtColor(card, cv2.COLOR_BGR2GRAY)
+    lifted = lift_print(card)
+    assert lifted[0].min() >= 200 > plain[0].min()
+    assert lifted[20, 40] <= 30
+    assert lift_print(plain) is plain
+
+
+def test_nik_candidates_skip_a_stray_digit_and_refuse_malformed_numbers():
+    assert _nik_candidates("1" + NIK) == [NIK]
+    assert _nik_candidates(NIK[:15]) == []
+    assert _nik_candidates("9909022909003581") == []  # no province 99
+
+
+def test_a_poor_first_reading_is_read_again_by_the_other_engine():
+    calls = []
+    poor = _reading("tesseract", [("PROV", 30.0), ("x", 20.0)])
+    rich = _reading("rapidocr", [(f"KATA{i}", 90.0) for i in range(20)])
+
+    def read(gray, engine):
+        calls.append(engine)
+        return poor if engine in ("auto", "tesseract") else rich
+
+    document = np.full((60, 100, 3), 255, np.uint8)
+    assert _read_document(document, "auto", read, ["tesseract", "rapidocr"]) is rich
+    assert calls == ["auto", "rapidocr"]
+    calls.clear()
+    # An engine chosen by the office is respected; a good first reading costs one reading.
+    assert _read_document(document, "tesseract", read, ["tesseract", "rapidocr"]) is poor
+    good = _reading("tesseract", [(f"KATA{i}", 90.0) for i in range(20)])
+    assert _read_document(document, "auto", lambda g, e: good, ["tesseract", "rapidocr"]) is good
+
+
+def test_a_nik_read_once_is_doubtful_even_when_its_date_is_the_printed_birth_date():
+    document = np.full((60, 100, 3), 255, np.uint8)
+    first = pipeline.measure_page(document)
+    reading = _reading("tesseract", [("Nama", 90.0), ("HENDRA", 90.0)])  # no NIK line to re-read
+    for fields in ({"nik": NIK}, {"nik": NIK, "birth_date": "2000-09-29"}):
+        _confidence, doubt = _reread_nik(reading, fields, first)
+        assert doubt and "satu mesin" in doubt
+
+
+@pytest.mark.slow
+@needs_ocr
+def test_a_misread_nik_is_read_again_on_its_line_and_never_passed_on_one_reading():
+    card = scan(make_patterned_card(), 3)
+    reading = read_text(cv2.cvtColor(card, cv2.COLOR_BGR2GRAY), "rapidocr")
+    first = pipeline.measure_page(card)
+    misread = NIK[:10] + "8" + NIK[11:]  # a 3 read as 8 on the whole card
+    fields = {"nik": misread}
+    measured = pipeline.PageMeasures(0, True, first.outline, card, 630, 1000.0, first.exposure, 50.0)
+    _confidence, doubt = _reread_nik(reading, fields, measured)
+    # The line read on its own gives the printed NIK; with two engines they agree and the
+    # whole-card misread is outvoted, with one the disagreement leaves the NIK doubtful.
+    assert fields["nik"] == NIK
+    assert (doubt is None) == HAS_TESSERACT
+
+
+def test_resolution_is_judged_by_whether_the_key_line_reads():
+    from processing.pipeline import _key_line_read
+    from processing.spec import Thresholds
+
+    limits = Thresholds()
+    words = _reading("rapidocr", [(f"KATA{i}", 90.0) for i in range(20)])
+    few = _reading("tesseract", [("KATA", 90.0), ("LAIN", 90.0)])
+    assert _key_line_read("ktp", {"nik": NIK}, few, limits, "ktp")
+    assert not _key_line_read("ktp", {"nik": NIK[:15]}, few, limits, "ktp")
+    assert _key_line_read("ktp", {"nik": NIK[:15]}, words, limits, "ktp")
+    assert _key_line_read("unknown", {}, words, limits, "ktp")
+    assert not _key_line_read("unknown", {}, few, limits, "ktp")
+    assert not _key_line_read("ktp", {"nik": NIK}, None, limits, "ktp")
+
+
+def test_a_table_of_members_niks_is_a_family_card_not_a_ktp():
+    from processing.classify import classify
+    from processing.spec import Layout
+
+    rows = ["No Nama Lengkap NIK Jenis Kelamin Tempat Lahir Tanggal Lahir Agama Pendidikan "
+            "Jenis Pekerjaan",
+            f"1 HENDRA SUSANTO {NIK} LAKI-LAKI TABALONG 29-09-2000 ISLAM SLTA WIRASWASTA",
+            "2 SITI AMINAH 6309024606020002 PEREMPUAN TABALONG 06-06-2002 ISLAM SLTA "
+            "MENGURUS RUMAH TANGGA",
+            "3 BUDI SANTOSO 6309020101100003 LAKI-LAKI TABALONG 01-01-2010 ISLAM SD PELAJAR"]
+    reading = TextReading("\n".join(rows), 95.0, 60, "rapidocr")
+    result = classify(reading, Layout(aspect_ratio=2.0, is_card=False, colourfulness=0.05))
+    assert result.doc_type == "kartu_keluarga", result.reasons
+
+
+@needs_rapidocr
+def test_reading_a_line_alone_leaves_rapidocr_able_to_read_a_page():
+    from processing.text import read_digits
+
+    card = scan(make_patterned_card(), 4)
+    gray = cv2.cvtColor(card, cv2.COLOR_BGR2GRAY)
+    read_digits(gray[100:140, 30:500], "rapidocr")  # recognition only, detection off
+    assert read_text(gray, "rapidocr").word_count > 10
+
+
+def test_glare_is_a_soft_edged_white_spot_not_a_white_printed_panel():
+    import random
+
+    from bench.defects import glare
+    from processing.checks import measure_exposure
+
+    card = np.full((400, 640, 3), (200, 190, 180), np.uint8)
+    card[40:60, 40:600] = 40  # some print
+    flash = glare(card, random.Random(3))
+    assert measure_exposure(cv2.cvtColor(flash, cv2.COLOR_BGR2GRAY)).glare > 0.015
+    panel = card.copy()
+    panel[120:300, 200:440] = 255  # a white field printed on the card (or a screenshot's panel)
+    assert measure_exposure(cv2.cvtColor(panel, cv2.COLOR_BGR2GRAY)).glare == 0.0
+
+
+@pytest.mark.slow
+@needs_ocr
+def test_a_capture_without_any_text_is_refused_as_illegible_not_as_cut():
+    from processing.classify import DEFAULT_DOC_TYPES
+    from processing.pipeline import analyse
+    from processing.spec import Thresholds
+    from tests.support.images import png
+
+    yy, xx = np.mgrid[0:600, 0:900]
+    scene = np.dstack([(xx / 4) % 255, (yy / 3) % 255, np.full_like(xx, 120)]).astype(np.uint8)
+    result = analyse(png(scene), slot_type="ktp", form=None, known=(), thresholds=Thresholds(),
+                     doc_types=DEFAULT_DOC_TYPES, ocr=True)
+    assert not result.check("legible").ok
+    crop = result.check("crop")
+    assert crop.ok and crop.message.startswith("Tidak diperiksa"), crop.message
+
+
+def test_of_two_disagreeing_nik_readings_the_one_the_card_bears_out_is_kept():
+    from processing.pipeline import _nik_plausibility
+
+    no_region = "6399022909003581"  # 3 read as 9: no such kabupaten
+    other_date = "6309022809003581"  # 9 read as 8: a day before the printed birth date
+    assert _nik_plausibility(NIK, "2000-09-29") > _nik_plausibility(other_date, "2000-09-29")
+    assert _nik_plausibility(NIK, None) > _nik_plausibility(no_region, None)
+    assert _nik_candidates("63990" + NIK) == [NIK]
+    assert _nik_plausibility("6309029909003581", None) == -1  # no 99th day: malformed
+
+
+def test_light_print_on_a_dark_ground_is_not_under_exposure():
+    from processing.checks import check_exposure, measure_exposure
+    from processing.spec import Thresholds
+
+    page = np.full((400, 600), 235, np.uint8)
+    page[50:350:20, 60:540] = 20  # lines of black text
+    dim = (page * 0.25).astype(np.uint8)  # too little light: all of it dark
+    assert not check_exposure(measure_exposure(dim), Thresholds()).ok
+    inverted = 255 - page  # light text on a dark ground, e.g. a dark-mode screenshot
+    assert check_exposure(measure_exposure(inverted), Thresholds()).ok
+
+
+@pytest.mark.slow
+@needs_rapidocr
+def test_a_nik_line_tesseract_lost_is_found_by_rapidocr_but_not_certified():
+    card = scan(make_patterned_card(), 5)
+    first = pipeline.measure_page(card)
+    measured = pipeline.PageMeasures(0, True, first.outline, card, 630, 1000.0, first.exposure, 50.0)
+    # What Tesseract made of the card: a header and no NIK line.
+    lost = _reading("tesseract", [("PROVINSI", 80.0), ("KALIMANTAN", 70.0)])
+    fields: dict[str, str] = {}
+    _confidence, doubt = _reread_nik(lost, fields, measured)
+    assert fields.get("nik") == NIK
+    assert doubt  # named for the officer, never passed on a retry

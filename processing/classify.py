@@ -22,7 +22,7 @@ from processing.fields import find_numbers
 from processing.spec import UNKNOWN_TYPE, Classification, DocTypeSpec, Layout, TextReading
 
 __all__ = ["DEFAULT_DOC_TYPES", "MIN_SCORE", "NEGATIVE_CUES", "REQUIRED", "classify",
-           "score_types"]
+           "score_types", "vetoed_types"]
 
 
 def _spec(code: str, name: str, layout: str, *keywords: str) -> DocTypeSpec:
@@ -266,6 +266,13 @@ def _layout_factor(spec: DocTypeSpec, layout: Layout, reasons: list[str]) -> flo
     if spec.layout == "page" and layout.is_card:
         return 0.6
     return 1.0
+
+
+def vetoed_types(text: str) -> tuple[str, ...]:
+    """The type codes whose look-alike cues are in ``text`` (an NPWP's, a template's words...):
+    types the text cannot be, whatever else resembles them."""
+    flat = _normalise(text)
+    return tuple(code for code, cues in NEGATIVE_CUES.items() if any(_has_cue(cue, flat) for cue in cues))
 
 
 def classify(

@@ -24,7 +24,7 @@ import numpy as np
 
 from pengesahan.errors import FileTooLarge, IntakeError, ProcessingError
 from processing import checks as ck
-from processing.classify import classify
+from processing.classify import classify, vetoed_types
 from processing.fields import (
     check_family_card,
     check_nik,
@@ -34,6 +34,7 @@ from processing.fields import (
 )
 from processing.imaging import decode_image, fit_long_side, phash, png_bytes, thumbnail_png
 from processing.intake import inspect_upload
+from processing.learning import TypeModel, blend
 from processing.outline import Outline, draw_outline, find_outline, is_sideways, normalise
 from processing.pdf import render_pdf
 from processing.spec import (
@@ -101,6 +102,8 @@ class Analysis:
     #: Degrees (0, 90, 180, 270) the capture's content was turned clockwise; it was turned
     #: back before the checks.
     rotation: int = 0
+    #: The text the classification read (text layer or OCR), None when none was read.
+    text: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -197,6 +200,7 @@ def analyse(
     candidate_id: int | None = None,
     max_bytes: int = MAX_UPLOAD_BYTES,
     ocr_engine: str = "auto",
+    type_model: TypeModel | None = None,
 ) -> Analysis:
     """Analyse one upload for the slot ``slot_type`` of a dossier.
 
@@ -249,6 +253,8 @@ def analyse(
     classification: Classification | None = None
     if reading is not None:
         classification = classify(reading, layout, doc_types)
+        if type_model is not None:
+            classification = _with_office_model(classification, reading.text, type_model)
     doc_type = classification.doc_type if classification else None
     # The slot says what the office expects; its limits apply even when the scan is unreadable.
     limits_type = slot_type or doc_type
@@ -311,9 +317,19 @@ def analyse(
         number=number,
         reasons=classification.reasons if classification else (),
         rotation=rotation,
+        text=reading.text if reading is not None else None,
     )
     progress(1.0, "done")
     return analysis
+
+
+def _with_office_model(classification: Classification, text: str, model: TypeModel) -> Classification:
+    """The rules' classification after the office's model has had its say (processing.learning)."""
+    blended = blend(classification.doc_type, classification.confidence, model.probabilities(text),
+                    model.quality, unknown=UNKNOWN_TYPE, vetoed=vetoed_types(text))
+    if blended.reason is None:
+        return classification
+    return Classification(blended.doc_type, blended.confidence, (*classification.reasons, blended.reason))
 
 
 def _refused(size: int, sha: str, message: str, size_check: CheckResult,

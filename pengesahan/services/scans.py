@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pengesahan.config import Settings
 from pengesahan.records.base import is_sqlite, now, write_transaction
 from pengesahan.records.catalogue import DocumentType, load_thresholds
-from pengesahan.records.dossiers import DocumentSlot, Dossier, Upload, tally_checks
+from pengesahan.records.dossiers import OCR_TEXT_LIMIT, DocumentSlot, Dossier, Upload, tally_checks
+from pengesahan.services import learning
 from pengesahan.storage import file_store
 from pengesahan.workflow import UploadState
 from processing.pipeline import Analysis, analyse
@@ -61,10 +62,12 @@ def scan_context(dossier: Dossier | None = None, *, exclude_upload: int | None =
 
 def analyse_scan(settings: Settings, data: bytes, *, slot_type: str | None, context: ScanContext,
                  on_progress: Callable[[float, str], None] | None = None) -> Analysis:
-    """Classify and check ``data`` as an upload into a ``slot_type`` slot."""
+    """Classify and check ``data`` as an upload into a ``slot_type`` slot, the rules blended with
+    the office's model when one has been trained (services/learning.py)."""
     return analyse(data, slot_type=slot_type, form=context.form, known=context.known,
                    thresholds=context.thresholds, doc_types=context.doc_types, on_progress=on_progress,
-                   candidate_id=context.candidate_id, ocr_engine=settings.ocr_engine)
+                   candidate_id=context.candidate_id, ocr_engine=settings.ocr_engine,
+                   type_model=learning.current_model(settings))
 
 
 def process_upload(settings: Settings, upload_id: int) -> str:
@@ -116,6 +119,7 @@ def process_upload(settings: Settings, upload_id: int) -> str:
             fields=analysis.fields,
             phash=analysis.phash,
             doc_number=analysis.number,
+            ocr_text=analysis.text[:OCR_TEXT_LIMIT] if analysis.text else None,
             normalised_key=normalised_key,
             thumbnail_key=thumbnail_key,
         ).where(Upload.id == upload_id).execute()

@@ -131,3 +131,57 @@ def test_the_training_job_trains_on_the_worker(app, settings, redis_url):
     assert job.is_finished, job.exc_info
     assert job.return_value()["examples"] == 36
     assert learning.model_quality(settings).examples == 36
+
+
+def _text_pdf(text: str) -> bytes:
+    """A born-digital PDF page carrying ``text`` in its text layer (read without OCR)."""
+    from io import BytesIO
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    y = 800
+    for line in text.splitlines():
+        pdf.drawString(40, y, line[:110])
+        y -= 14
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def test_every_scan_is_read_with_the_office_model_and_its_text_is_kept(app):
+    """After training, the worker's analysis carries the model's say in the reasons, and the text
+    it read is kept on the upload (the next training's example)."""
+    from pengesahan.records.dossiers import DocumentSlot, Upload
+    from pengesahan.services import learning, scans
+    from pengesahan.services.dossiers import add_upload
+    from pengesahan.storage import file_store
+
+    settings = app.config["SETTINGS"]
+    text = build("kartu_keluarga", 777)[0].ground_truth()
+    data = _text_pdf(text)
+    with db.connection_context():
+        before = scans.analyse_scan(settings, data, slot_type="kartu_keluarga", context=scans.scan_context())
+        assert before.doc_type == "kartu_keluarga" and not any("model kantor" in r for r in before.reasons)
+        _seed(12)
+        assert learning.retrain(settings).weight > 0
+        after = scans.analyse_scan(settings, data, slot_type="kartu_keluarga", context=scans.scan_context())
+        assert after.doc_type == "kartu_keluarga" and after.confidence >= before.confidence
+        assert any("model kantor setuju" in r for r in after.reasons)
+
+        slot = _dossier(950).slots.where(DocumentSlot.doc_type == "kartu_keluarga").first()
+        key = file_store(settings).put(data)
+        upload = add_upload(slot, sha256=key, media_type="application/pdf", size=len(data),
+                            original_name="kk.pdf", actor=None)
+        assert scans.process_upload(settings, upload.id) == "done"
+        stored = Upload.get_by_id(upload.id)
+        assert "KARTU KELUARGA" in stored.ocr_text.upper() and stored.classified_type == "kartu_keluarga"
+
+
+def test_a_look_alike_cue_keeps_the_model_from_naming_the_type():
+    from processing.classify import vetoed_types
+
+    assert vetoed_types("KARTU NPWP\nNOMOR POKOK WAJIB PAJAK\n09.254.294.3-407.000") == ("ktp",)
+    assert vetoed_types(build("ktp", 3)[0].ground_truth()) == ()

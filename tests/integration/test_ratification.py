@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+from click.testing import CliRunner
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
@@ -184,10 +189,22 @@ def test_passport_recommendation_is_prepared_and_signed_the_same_way(pki_app, de
     assert cpmi_id in text
 
 
+def _verify_environment(settings) -> dict[str, str]:
+    """What `flask verify` reads: it starts without the app, from the environment alone."""
+    return {"DATA_DIR": str(settings.data_dir), "DATABASE_URL": settings.database_url}
+
+
 def test_verify_command_on_the_demo_agreements(pki_app, tmp_path):
+    from pengesahan.cli.verify import verify_command
+
     out = pki_app.config["DEMO_OUT"]
-    runner = pki_app.test_cli_runner()
-    result = runner.invoke(args=["verify", "--json", str(out / "pp-delegasi.pdf")])
+    runner = CliRunner()
+    environment = _verify_environment(pki_app.config["SETTINGS"])
+
+    def verify(*args: str):
+        return runner.invoke(verify_command, list(args), env=environment)
+
+    result = verify("--json", str(out / "pp-delegasi.pdf"))
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["registry"]["registered"] and report["registry"]["agreement_number"].startswith("PP/")
@@ -195,9 +212,22 @@ def test_verify_command_on_the_demo_agreements(pki_app, tmp_path):
     tampered = bytearray((out / "pp-kepala-dinas.pdf").read_bytes())
     tampered[2000] ^= 0x01
     (tmp_path / "ubah.pdf").write_bytes(bytes(tampered))
-    assert runner.invoke(args=["verify", str(tmp_path / "ubah.pdf")]).exit_code == 1
+    assert verify(str(tmp_path / "ubah.pdf")).exit_code == 1
     (tmp_path / "bukan.pdf").write_text("bukan PDF")
-    assert runner.invoke(args=["verify", str(tmp_path / "bukan.pdf")]).exit_code == 2
+    assert verify(str(tmp_path / "bukan.pdf")).exit_code == 2
+
+
+def test_flask_verify_runs_without_building_the_app(pki_app):
+    """The command as scripts run it: `flask --app app verify`, found as a plugin command."""
+    out = pki_app.config["DEMO_OUT"]
+    environment = {**os.environ, **_verify_environment(pki_app.config["SETTINGS"])}
+    environment.pop("PYTEST_CURRENT_TEST", None)
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "verify", str(out / "pp-delegasi.pdf")],
+                          capture_output=True, text=True, env=environment, cwd=Path(__file__).resolve().parents[2],
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Dokumen asli dan tidak berubah sejak ditandatangani.")
+    assert "PP/" in done.stdout
 
 
 def test_cpmi_downloads_the_signed_pp_through_its_link_only(pki_app):

@@ -23,7 +23,7 @@ from pengesahan.records.base import db
 from signing.delegation import authorise
 from signing.sign import StampSpec, sign_document
 from tests.support.app import ARTIFACTS
-from tests.support.browser import VIEWPORT, accessibility_problems, require_browser
+from tests.support.browser import accessibility_problems, logged_in_page, require_browser
 from tests.support.signing import KADIS, PP
 
 pytestmark = pytest.mark.slow
@@ -54,15 +54,6 @@ def _passwords(pki_app) -> dict[str, str]:
     return {u["username"]: u["password"] for u in users}
 
 
-def _login(browser, base: str, username: str, password: str, viewport=VIEWPORT):
-    page = browser.new_context(viewport=viewport, locale="id-ID").new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{base}/masuk")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{base}/portal/**" if username == "p3mi" else f"{base}/admin/**")
-    return page
 
 
 def _check(axe, page, url: str, name: str, problems: list[str]) -> None:
@@ -104,20 +95,20 @@ def test_every_officer_and_portal_screen_passes_axe(pki_app, server, browser, ax
         dossier = Dossier.select().order_by(Dossier.id).first()
     problems: list[str] = []
 
-    admin = _login(browser, server, "admin", passwords["admin"])
+    admin = logged_in_page(browser, server, "admin", passwords["admin"])
     screens = [("admin-beranda", "/admin/"), ("pemeriksaan-antrean", "/admin/pemeriksaan/"),
                ("pemeriksaan-berkas", f"/admin/pemeriksaan/berkas/{dossier.id}"), *_model_screens(pki_app)]
     for name, path in screens:
         _check(axe, admin, f"{server}{path}", name, problems)
     admin.context.close()
 
-    kadin = _login(browser, server, "kadin", passwords["kadin"])
+    kadin = logged_in_page(browser, server, "kadin", passwords["kadin"])
     for name, path in [("kadin-beranda", "/admin/"), ("tanda-tangan-meja", "/admin/tanda-tangan/"),
                        ("kadin-sk-baru", "/admin/delegation/new/")]:
         _check(axe, kadin, f"{server}{path}", name, problems)
     kadin.context.close()
 
-    p3mi = _login(browser, server, "p3mi", passwords["p3mi"])
+    p3mi = logged_in_page(browser, server, "p3mi", passwords["p3mi"])
     with db.connection_context():
         own = Dossier.select().where(Dossier.company == _company_of("p3mi")).order_by(Dossier.id).first()
     portal = [("p3mi-portal", "/portal/"), ("p3mi-berkas-baru", "/portal/berkas/baru"),
@@ -175,7 +166,7 @@ def test_sk_date_typed_in_the_browser_is_stored_as_that_day(pki_app, server, bro
     passwords = _passwords(pki_app)
     with db.connection_context():
         delegated = Official.select().where(Official.position != "kepala_dinas").order_by(Official.id).first()
-    page = _login(browser, server, "admin", passwords["admin"])
+    page = logged_in_page(browser, server, "admin", passwords["admin"])
     page.goto(f"{server}/admin/delegation/new/")
     page.fill("[name=number]", "800/99/DISNAKER/2025")
     page.locator("[name=date]").press_sequentially("2025-01-02")

@@ -23,7 +23,7 @@ import pytest
 from pengesahan.records.base import db
 from tests.support.agreements import submitted_agreement, user
 from tests.support.app import ARTIFACTS
-from tests.support.browser import VIEWPORT, accessibility_problems
+from tests.support.browser import VIEWPORT, accessibility_problems, logged_in_page
 from tests.support.signing import PASSPHRASE
 
 SHOTS = ARTIFACTS / "browser"
@@ -55,16 +55,6 @@ def _credentials(pki_app) -> dict[str, str]:
     return {u["username"]: u["password"] for u in data["users"]}
 
 
-def _login(browser, base: str, username: str, password: str):
-    page = browser.new_context(viewport=VIEWPORT, accept_downloads=True, locale="id-ID").new_page()
-    page.set_default_timeout(10_000)
-    page.goto(f"{base}/masuk")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    # Officers start in the admin, P3MI staff in their portal.
-    page.wait_for_url(f"{base}/portal/**" if username == "p3mi" else f"{base}/admin/**")
-    return page
 
 
 def _shot(page, name: str) -> None:
@@ -96,7 +86,7 @@ def test_officer_review_and_signer_batch(pki_app, server, browser, axe, tmp_path
     assert uploads, "the demo dossier should have queued uploads"
 
     # --- the officer --------------------------------------------------------------------------
-    page = _login(browser, server, "pelaksana", passwords["pelaksana"])
+    page = logged_in_page(browser, server, "pelaksana", passwords["pelaksana"])
     assert page.locator("[data-count=diajukan]").inner_text().strip() != ""
     assert page.locator("svg.chart").count() == 2
     _shot(page, "01-beranda-dasbor")
@@ -149,7 +139,7 @@ def test_officer_review_and_signer_batch(pki_app, server, browser, axe, tmp_path
     page.wait_for_selector("text=Perjanjian terverifikasi dan siap ditandatangani.")
 
     # --- the P3MI reads the reason, in its portal and on the read-only office page ------------
-    p3mi = _login(browser, server, "p3mi", passwords["p3mi"])
+    p3mi = logged_in_page(browser, server, "p3mi", passwords["p3mi"])
     p3mi.goto(f"{server}/portal/berkas/{dossier.id}")
     assert template in p3mi.content()
     _shot(p3mi, "07-p3mi-portal-alasan")
@@ -159,7 +149,7 @@ def test_officer_review_and_signer_batch(pki_app, server, browser, axe, tmp_path
     _shot(p3mi, "07b-p3mi-membaca-alasan")
 
     # --- the Kepala Dinas batch-signs both ---------------------------------------------------
-    kadin = _login(browser, server, "kadin", passwords["kadin"])
+    kadin = logged_in_page(browser, server, "kadin", passwords["kadin"])
     kadin.goto(f"{server}/admin/tanda-tangan/")
     assert "Kepala Dinas" in kadin.locator("[data-authority]").inner_text()
     for agreement in (first, second):

@@ -29,6 +29,7 @@ import pytest
 from bench import corpus
 from pengesahan.records.base import db
 from tests.support.app import ARTIFACTS
+from tests.support.browser import logged_in_page
 from tests.support.signing import PASSPHRASE
 
 SHOTS = ARTIFACTS / "browser-journey"
@@ -147,15 +148,6 @@ def _credentials(pki_app) -> dict[str, str]:
     return {u["username"]: u["password"] for u in users}
 
 
-def _login(browser, base: str, username: str, password: str, viewport: dict):
-    page = browser.new_context(viewport=viewport, accept_downloads=True, locale="id-ID").new_page()
-    page.set_default_timeout(20_000)
-    page.goto(f"{base}/masuk")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{base}/portal/**" if username == "p3mi" else f"{base}/admin/**")
-    return page
 
 
 def _shot(page, device: str, name: str) -> None:
@@ -241,7 +233,7 @@ def test_the_whole_journey_on_an_office_pc(pki_app, server, browser, processing_
     started = time.monotonic()
 
     # --- the P3MI: a new dossier and every slot ------------------------------------------------
-    p3mi = _login(browser, server, "p3mi", passwords["p3mi"], PC)
+    p3mi = logged_in_page(browser, server, "p3mi", passwords["p3mi"], viewport=PC, timeout_ms=20_000)
     _shot(p3mi, device, "01-portal")
     dossier_id = _new_dossier(p3mi, server, docs)
     slots = _slot_ids(dossier_id)
@@ -259,7 +251,7 @@ def test_the_whole_journey_on_an_office_pc(pki_app, server, browser, processing_
     _shot(p3mi, device, "06-semua-dokumen-diperiksa")
 
     # --- the officer returns the Kartu Keluarga ------------------------------------------------
-    officer = _login(browser, server, "pelaksana", passwords["pelaksana"], PC)
+    officer = logged_in_page(browser, server, "pelaksana", passwords["pelaksana"], viewport=PC, timeout_ms=20_000)
     officer.goto(f"{server}/admin/pemeriksaan/berkas/{dossier_id}")
     kk = officer.locator(f"#slot-{slots[('kartu_keluarga', 'cpmi')]}")
     kk.locator("select.reason-template").select_option(value=RETURN_REASON)
@@ -307,7 +299,7 @@ def test_the_whole_journey_on_an_office_pc(pki_app, server, browser, processing_
         agreement = Agreement.get((Agreement.dossier == dossier_id) & (Agreement.kind == "perjanjian_penempatan"))
 
     # --- the Kepala Dinas signs at the signing desk (one document: signed in the request) ---------
-    kadin = _login(browser, server, "kadin", passwords["kadin"], PC)
+    kadin = logged_in_page(browser, server, "kadin", passwords["kadin"], viewport=PC, timeout_ms=20_000)
     kadin.goto(f"{server}/admin/tanda-tangan/")
     kadin.check(f"#pp-{agreement.id}")
     kadin.fill("input[name=passphrase]", PASSPHRASE)
@@ -348,7 +340,7 @@ def test_the_phone_steps_of_the_journey(pki_app, server, browser, processing_wor
     device = "hp"
     passwords = _credentials(pki_app)
     docs = Documents(tmp_path, KTP_SEEDS[device])
-    p3mi = _login(browser, server, "p3mi", passwords["p3mi"], PHONE)
+    p3mi = logged_in_page(browser, server, "p3mi", passwords["p3mi"], viewport=PHONE, timeout_ms=20_000)
     _no_sideways_scroll(p3mi)
     _shot(p3mi, device, "01-portal")
     dossier_id = _new_dossier(p3mi, server, docs)

@@ -12,19 +12,7 @@ from flask import url_for
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from pengesahan.records.base import db
-from tests.support.agreements import submitted_agreement, user
-from tests.support.signing import PASSPHRASE
-
-
-def _signed_agreement(settings):
-    from pengesahan.records.agreements import Agreement
-    from pengesahan.services import ratification
-
-    agreement, _ = submitted_agreement(settings)
-    ratification.verify_agreement(agreement, actor=user("pelaksana"))
-    outcome = ratification.sign_agreement(settings, agreement.id, user("kadin"), PASSPHRASE)
-    assert outcome.ok and outcome.level == "B-LTA", outcome.message
-    return Agreement.get_by_id(agreement.id)
+from tests.support.agreements import signed_agreement
 
 
 def _document_timestamps(data: bytes) -> int:
@@ -44,7 +32,7 @@ def test_upgrade_to_v6_records_one_version_per_signed_agreement(pki_app):
 
     settings = pki_app.config["SETTINGS"]
     with db.connection_context():
-        signed = _signed_agreement(settings)
+        signed = signed_agreement(settings)
         db.drop_tables([SignedVersion])
         SchemaVersion.delete().where(SchemaVersion.version >= 6).execute()
         assert upgrade() == list(range(6, LATEST + 1)) and current_version() == LATEST
@@ -64,7 +52,7 @@ def test_command_lists_then_renews_every_signed_pp(pki_app):
 
     settings = pki_app.config["SETTINGS"]
     with db.connection_context():
-        agreement = _signed_agreement(settings)
+        agreement = signed_agreement(settings)
         before = agreement.signed_sha256
     runner = pki_app.test_cli_runner()
     listed = runner.invoke(args=["ltv", "renew", "--before", "36500", "--dry-run"])
@@ -93,7 +81,7 @@ def test_renewal_makes_a_new_version_that_verifies_and_is_served(pki_app):
     settings = pki_app.config["SETTINGS"]
     store = file_store(settings)
     with db.connection_context():
-        agreement = _signed_agreement(settings)
+        agreement = signed_agreement(settings)
         old_sha = agreement.signed_sha256
         old = store.read(old_sha)
         (outcome,) = ltv.renew(settings, before_days=36500, agreement_ids=[agreement.id])
@@ -144,7 +132,7 @@ def test_a_pp_not_due_is_left_alone(pki_app):
 
     settings = pki_app.config["SETTINGS"]
     with db.connection_context():
-        agreement = _signed_agreement(settings)
+        agreement = signed_agreement(settings)
         outcomes = ltv.renew(settings, before_days=0)
         mine = next(o for o in outcomes if o.agreement_id == agreement.id)
         assert mine.state == ltv.NOT_DUE and mine.lapses_at is not None
@@ -172,7 +160,7 @@ def test_validation_years_ahead(pki_app, demo_pki):
     tsa_expiry = demo_pki.certificate("tsa")["tbs_certificate"]["validity"]["not_after"].native
     ca_expiry = demo_pki.certificate("issuing-ca")["tbs_certificate"]["validity"]["not_after"].native
     with db.connection_context():
-        renewed_one, kept_one = _signed_agreement(settings), _signed_agreement(settings)
+        renewed_one, kept_one = signed_agreement(settings), signed_agreement(settings)
         (outcome,) = ltv.renew(settings, before_days=36500, agreement_ids=[renewed_one.id])
         assert outcome.state == ltv.RENEWED and outcome.lapses_at == tsa_expiry, outcome.message
         renewed = file_store(settings).read(outcome.sha256)

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from pengesahan.records.base import db
-from tests.support.agreements import _pki_app, submitted_agreement, user
+from tests.support.agreements import _pki_app, signed_agreement
 from tests.support.signing import PASSPHRASE, free_port
 
 time_machine = pytest.importorskip("time_machine", reason="time-machine tidak terpasang (pip install -e '.[test]')")
@@ -44,15 +44,6 @@ def decades(tmp_path_factory, redis_url):
     next(apps, None)
 
 
-def _sign(settings):
-    from pengesahan.records.agreements import Agreement
-    from pengesahan.services import ratification
-
-    agreement, _ = submitted_agreement(settings)
-    ratification.verify_agreement(agreement, actor=user("pelaksana"))
-    outcome = ratification.sign_agreement(settings, agreement.id, user("kadin"), PASSPHRASE)
-    assert outcome.ok and outcome.level == "B-LTA", outcome.message
-    return Agreement.get_by_id(agreement.id)
 
 
 def _verify_at(settings, data: bytes, moment: datetime):
@@ -82,7 +73,7 @@ def test_a_pp_renewed_along_the_way_stays_valid_for_25_years(decades, tmp_path):
     store = file_store(settings)
     start = pki.created_at
     with db.connection_context():
-        renewed_one, kept_one = _sign(settings), _sign(settings)
+        renewed_one, kept_one = signed_agreement(settings), signed_agreement(settings)
         unrenewed = store.read(kept_one.signed_sha256)
 
     runner = app.test_cli_runner()

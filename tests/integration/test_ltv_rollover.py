@@ -15,7 +15,7 @@ import pytest
 from pengesahan.records.base import db
 from signing.demo_pki import DemoPKI
 from signing.sign import load_trust_roots
-from tests.support.agreements import _pki_app, submitted_agreement, user
+from tests.support.agreements import _pki_app, signed_agreement
 from tests.support.signing import PASSPHRASE, free_port
 
 time_machine = pytest.importorskip("time_machine", reason="time-machine tidak terpasang (pip install -e '.[test]')")
@@ -36,15 +36,6 @@ def own_pki_app(tmp_path_factory, redis_url):
     next(apps, None)
 
 
-def _sign(settings):
-    from pengesahan.records.agreements import Agreement
-    from pengesahan.services import ratification
-
-    agreement, _ = submitted_agreement(settings)
-    ratification.verify_agreement(agreement, actor=user("pelaksana"))
-    outcome = ratification.sign_agreement(settings, agreement.id, user("kadin"), PASSPHRASE)
-    assert outcome.ok and outcome.level == "B-LTA", outcome.message
-    return Agreement.get_by_id(agreement.id)
 
 
 def test_rollover_keeps_every_earlier_certificate_and_adds_a_root_only_when_needed(tmp_path):
@@ -80,7 +71,7 @@ def test_rollover_by_hand_then_signing_uses_the_new_certificate(own_pki_app):
 
     settings = own_pki_app.config["SETTINGS"]
     with db.connection_context():
-        first = _sign(settings)
+        first = signed_agreement(settings)
     result = own_pki_app.test_cli_runner().invoke(args=["pki", "rollover-tsa"])
     assert result.exit_code == 0 and "Sertifikat TSA baru (tsa-2)" in result.output, result.output
     assert "Root CA generasi baru" not in result.output
@@ -91,7 +82,7 @@ def test_rollover_by_hand_then_signing_uses_the_new_certificate(own_pki_app):
         assert (entry.actor, entry.subject) == ("cli", "tsa:tsa-2")
         # The process's signing services follow the rollover (the old TSA token is not reused),
         # and the server answers with the new certificate.
-        second = _sign(settings)
+        second = signed_agreement(settings)
         from pengesahan.records.agreements import SignedVersion
 
         (version,) = SignedVersion.select().where(SignedVersion.agreement == second.id)
@@ -108,7 +99,7 @@ def test_due_is_one_query_and_files_not_due_are_not_read(own_pki_app):
 
     settings = own_pki_app.config["SETTINGS"]
     with db.connection_context():
-        agreement = _sign(settings)
+        agreement = signed_agreement(settings)
         version = SignedVersion.get(SignedVersion.sha256 == agreement.signed_sha256)
         lapses_at = version.lapses_at
         assert lapses_at is not None and version.reason == "signed"
@@ -144,7 +135,7 @@ def test_upgrade_to_v8_records_the_lapse_on_the_next_run(own_pki_app):
     settings = own_pki_app.config["SETTINGS"]
     table = SignedVersion._meta.table_name
     with db.connection_context():
-        agreement = _sign(settings)
+        agreement = signed_agreement(settings)
         expected = SignedVersion.get(SignedVersion.sha256 == agreement.signed_sha256).lapses_at
         # As before v8: no lapse column, and no version for a PP signed after v6.
         SignedVersion.delete().where(SignedVersion.agreement == agreement.id).execute()

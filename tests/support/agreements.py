@@ -73,3 +73,16 @@ def submitted_agreement(settings, company_name="PT Maju Sejahtera Mandiri"):
     return ratification.submit_agreement(dossier, employer_name="Chen Family", destination_country="Taiwan",
                                          job_title="Pengasuh lansia", contract_months=24,
                                          actor=user("p3mi")), draft
+
+
+def signed_agreement(settings):
+    """A PP submitted, verified by the pelaksana and signed B-LTA by the Kepala Dinas."""
+    from pengesahan.records.agreements import Agreement
+    from pengesahan.services import ratification
+    from tests.support.signing import PASSPHRASE
+
+    agreement, _ = submitted_agreement(settings)
+    ratification.verify_agreement(agreement, actor=user("pelaksana"))
+    outcome = ratification.sign_agreement(settings, agreement.id, user("kadin"), PASSPHRASE)
+    assert outcome.ok and outcome.level == "B-LTA", outcome.message
+    return Agreement.get_by_id(agreement.id)

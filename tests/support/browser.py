@@ -72,3 +72,17 @@ def accessibility_problems(axe, page, name: str, report_dir: Path | None = None)
         targets = "; ".join(" ".join(map(str, node["target"])) for node in violation["nodes"][:5])
         problems.append(f"{name}: {violation['id']} ({violation['impact']}) {violation['help']} → {targets}")
     return problems
+
+
+def logged_in_page(browser, base: str, username: str, password: str, *, viewport: dict = VIEWPORT,
+                   timeout_ms: int = 15_000):
+    """A page of a fresh browser context, logged in through the form; officers land in the admin,
+    P3MI staff in their portal."""
+    page = browser.new_context(viewport=viewport, accept_downloads=True, locale="id-ID").new_page()
+    page.set_default_timeout(timeout_ms)
+    page.goto(f"{base}/masuk")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form button[type=submit]")
+    page.wait_for_url(f"{base}/portal/**" if username == "p3mi" else f"{base}/admin/**")
+    return page

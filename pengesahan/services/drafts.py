@@ -74,12 +74,18 @@ _ocr_cache: OrderedDict[str, str] = OrderedDict()
 _ocr_lock = threading.Lock()
 
 
-def read_draft_text(data: bytes, *, ocr_engine: str | None = "auto") -> str:
+def read_draft_text(data: bytes, *, ocr_engine: str | None = "auto", scanned_text: str | None = None) -> str:
     """The text of a PDF, pages joined by form feeds: its text layer, or OCR of its pages when it
-    has none (a scanned draft); "" when the PDF cannot be read."""
+    has none (a scanned draft); "" when the PDF cannot be read.
+
+    ``scanned_text`` is what the worker already read from the upload (Upload.ocr_text): a
+    scanned draft with it is not OCR'd again in a web request.
+    """
     text = _text_layer(data)
     if sum(not ch.isspace() for ch in text) >= _MIN_TEXT_CHARS:
         return text
+    if scanned_text and scanned_text.strip():
+        return scanned_text
     key = f"{hashlib.sha256(data).hexdigest()}:{ocr_engine}"
     with _ocr_lock:
         if key in _ocr_cache:

@@ -122,7 +122,8 @@ def submit_agreement(dossier: Dossier, *, employer_name: str | None, destination
 def refuse_mismatched_draft(settings: Settings, dossier: Dossier, draft, country: str) -> None:
     """Raise Conflict when the draft upload names another CPMI (NIK, name) or country than the
     dossier (its own country, else ``country`` of the agreement)."""
-    text = drafts.read_draft_text(file_store(settings).read(draft.sha256))
+    text = drafts.read_draft_text(file_store(settings).read(draft.sha256), ocr_engine=settings.ocr_engine,
+                                  scanned_text=draft.ocr_text)
     problems = drafts.draft_mismatches(
         drafts.draft_facts(text), nik=dossier.candidate.nik, name=dossier.profile.name,
         country=dossier.destination_country or country)

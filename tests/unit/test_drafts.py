@@ -81,6 +81,14 @@ def test_a_scanned_draft_is_read_once_per_content(monkeypatch):
     assert drafts.read_draft_text(scanned) == first
 
 
+def test_a_scanned_draft_the_worker_already_read_is_not_read_again():
+    scanned = _scanned_draft()
+    worker_text = f"PERJANJIAN PENEMPATAN\nNama Lengkap : SITI AMINAH\nNIK : {NIK}\nNegara Penempatan : Taiwan"
+    assert drafts.read_draft_text(scanned, scanned_text=worker_text) == worker_text
+    # A text layer, when there is one, is still what counts.
+    assert NIK in drafts.read_draft_text(_text_draft(), scanned_text="teks lain")
+
+
 def test_an_unreadable_file_yields_no_text():
     assert drafts.read_draft_text(b"%PDF-1.4 rusak") == ""
     assert not drafts.draft_facts("").has_text

@@ -64,6 +64,8 @@ def _may_upload(slot: DocumentSlot) -> bool:
     """Open slots, and the PP draft until the agreement is submitted (returned agreements are
     corrected through their own form, which resubmits them in the same step)."""
     return slot.status in _OPEN_SLOT_STATUSES or dossiers.draft_awaits_submission(slot)
+
+
 #: How each failed check is fixed, in the P3MI's words; ``{expected}``/``{detected}`` are types.
 FIX_HINTS = {
     "blur": "Foto ulang dengan kamera diam dan fokus.",

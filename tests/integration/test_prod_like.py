@@ -88,7 +88,18 @@ def test_prod_like_starts_everything_and_one_signal_stops_everything(tmp_path):
         assert (work / "data" / "demo" / "credentials.json").exists()
     finally:
         _stop(script, signal.SIGTERM)
-    assert not [pid for pid in started if Path(f"/proc/{pid}").exists()]
+
+    def leftovers() -> list[str]:
+        found = []
+        for pid in started:
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z":
+                    found.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        return found
+
+    # A child may take a moment to finish exiting after the script (a work horse, a backend);
+    # none may stay.
+    wait_until(lambda: not leftovers(), 20, 0.5, "every process of the stack to end")
     assert not work.exists()
     for gone in (port, pg_port, redis_port):  # PostgreSQL runs detached from the script: its port says
         with pytest.raises(requests.ConnectionError):

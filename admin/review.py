@@ -235,7 +235,9 @@ class ReviewDesk(SecureView):
         form = ReviewForm()
         form.template.choices = [("", "— alasan siap pakai —")] + [
             (t.text, t.text) for t in RejectionTemplate.select().order_by(RejectionTemplate.code)]
-        return {"form": form, "action_form": ActionForm(), "may_review": current_user.role in REVIEWERS,
+        # A P3MI's draft is not the office's to decide on until the company submits it.
+        may_review = current_user.role in REVIEWERS and dossier.status != DossierStatus.DRAF
+        return {"form": form, "action_form": ActionForm(), "may_review": may_review,
                 "type_names": {t.code: t.name for t in DocumentType.select()},
                 "field_rows": field_rows, "sorted_checks": sorted_checks, "dossier": dossier,
                 "mismatched_fields": mismatched_fields, "slot_notices": {}}

@@ -12,6 +12,8 @@ from pengesahan.errors import Conflict
 
 
 class DossierStatus(StrEnum):
+    #: Being filled in by its P3MI in the portal: no officer sees it and no clock runs yet.
+    DRAF = "draf"
     DIAJUKAN = "diajukan"
     DITOLAK = "ditolak"
     TERVERIFIKASI = "terverifikasi"
@@ -47,8 +49,10 @@ UPLOAD_STATES = {
     UploadState.FAILED: "Gagal",
 }
 
-# Dossier (SIAPkerja): Diajukan -> Ditolak (reason) -> revised, Diajukan again -> Terverifikasi.
+# Dossier (SIAPkerja): (Draf, while the P3MI fills it in) -> Diajukan -> Ditolak (reason) ->
+# revised, Diajukan again -> Terverifikasi.
 DOSSIER_STATUSES = {
+    "draf": "Draf (belum diajukan)",
     "diajukan": "Diajukan",
     "ditolak": "Ditolak",
     "terverifikasi": "Terverifikasi",
@@ -68,6 +72,7 @@ AGREEMENT_STATUSES = {
 
 _TRANSITIONS = {
     "dossier": {
+        "draf": {"diajukan"},
         "diajukan": {"ditolak", "terverifikasi"},
         "ditolak": {"diajukan"},
         "terverifikasi": set(),

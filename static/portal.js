@@ -14,7 +14,7 @@
     return el;
   };
 
-  var drawUpload = function (live, up, status) {
+  var drawUpload = function (live, up, status, draft) {
     live.textContent = "";
     if (!up) { return; }
     var line = text("div", "small");
@@ -42,7 +42,7 @@
       });
       live.appendChild(list);
     } else if (up.state === "done") {
-      live.appendChild(text("div", "small text-success", "✓ Lolos pemeriksaan otomatis; menunggu pemeriksaan petugas."));
+      live.appendChild(text("div", "small text-success", draft ? "✓ Lolos pemeriksaan otomatis." : "✓ Lolos pemeriksaan otomatis; menunggu pemeriksaan petugas."));
     }
   };
 
@@ -58,7 +58,7 @@
           var up = slot.upload;
           if (up && shown && shown.getAttribute("data-upload") === String(up.id) &&
               shown.getAttribute("data-state") === up.state && up.state !== "running") { return; }
-          drawUpload(live, up, slot.status);
+          drawUpload(live, up, slot.status, data.draft);
         });
         var box = page.querySelector("[data-pending-box]");
         if (box) {

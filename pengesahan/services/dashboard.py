@@ -43,6 +43,7 @@ CHECK_LABELS = {
     "type_match": "Kesesuaian jenis",
     "nik": "NIK / nomor",
     "legible": "Keterbacaan",
+    "pp_match": "Kesesuaian draf PP",
 }
 
 #: Filter value of the queue for dossiers no officer has taken.
@@ -97,6 +98,9 @@ def review_queue(filters: QueueFilter, moment: dt.datetime, *, limit: int = 200)
              .order_by(Dossier.check_due_at.asc(nulls="LAST"), Dossier.id))
     if filters.status in workflow.DOSSIER_STATUSES:
         query = query.where(Dossier.status == filters.status)
+    else:
+        # "All" is all the office has received: a P3MI's draft is not submitted yet.
+        query = query.where(Dossier.status != DossierStatus.DRAF)
     if filters.company_id:
         query = query.where(Dossier.company == filters.company_id)
     if filters.officer == UNASSIGNED:

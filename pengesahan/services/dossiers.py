@@ -25,12 +25,14 @@ __all__ = [
     "assign_dossier",
     "display_name",
     "draft_awaits_submission",
+    "missing_slots",
     "open_dossier",
     "open_dossier_of",
     "open_for_candidate",
     "profile_differences",
     "returned_agreement_of",
     "review_slot",
+    "submit_dossier",
     "verify_dossier",
 ]
 
@@ -39,16 +41,24 @@ def actor_name(user: User | None) -> str:
     return user.username if user else "sistem"
 
 
-def open_dossier(candidate: Candidate, company: Company, *, actor: User | None, **fields) -> Dossier:
-    """Create a dossier with one slot per applicable requirement, SLA clocks started."""
+def open_dossier(candidate: Candidate, company: Company, *, actor: User | None, draft: bool = False,
+                 **fields) -> Dossier:
+    """Create a dossier with one slot per applicable requirement, SLA clocks started; or, with
+    ``draft``, a draft its P3MI fills in and submits later (:func:`submit_dossier`), no clock
+    running until then."""
     with write_transaction():
         start = now()
+        clocks = {} if draft else {
+            "check_due_at": workflow.add_working_days(start, sla_days("pemeriksaan", 1)),
+            "service_due_at": workflow.add_working_days(start, sla_days("layanan", 3)),
+        }
         dossier = Dossier.create(
             candidate=candidate,
             company=company,
+            # A draft's submitted_at is replaced when it is submitted.
             submitted_at=start,
-            check_due_at=workflow.add_working_days(start, sla_days("pemeriksaan", 1)),
-            service_due_at=workflow.add_working_days(start, sla_days("layanan", 3)),
+            status=DossierStatus.DRAF if draft else DossierStatus.DIAJUKAN,
+            **clocks,
             **fields,
         )
         for req in Requirement.select().order_by(Requirement.position):
@@ -57,8 +67,41 @@ def open_dossier(candidate: Candidate, company: Company, *, actor: User | None, 
                     dossier=dossier, doc_type=req.doc_type.code, label=req.slot_label,
                     owner=req.owner, position=req.position,
                 )
-        audit.record(actor_name(actor), "dossier.open", f"dossier:{dossier.id}", candidate=candidate.nik)
+        audit.record(actor_name(actor), "dossier.open", f"dossier:{dossier.id}", candidate=candidate.nik,
+                     **({"draft": True} if draft else {}))
     return dossier
+
+
+def missing_slots(dossier: Dossier) -> list[str]:
+    """Labels of the slots of ``dossier`` that hold no file yet, in the checklist's order."""
+    return [slot.label for slot in dossier.slots.where(DocumentSlot.status == SlotStatus.KOSONG)
+            .order_by(DocumentSlot.position, DocumentSlot.id)]
+
+
+def submit_dossier(dossier: Dossier, *, actor: User | None) -> Dossier:
+    """Hand a P3MI's draft to the office once every slot holds a file: it becomes Diajukan, joins
+    the review queue, and its SLA clocks start now."""
+    with write_transaction():
+        dossier = Dossier.get_by_id(dossier.id)
+        if dossier.status != DossierStatus.DRAF:
+            raise Conflict("Berkas ini sudah diajukan.")
+        missing = missing_slots(dossier)
+        if missing:
+            raise Conflict("Berkas belum dapat diajukan; dokumen berikut belum diunggah: "
+                           + ", ".join(missing) + ".", details={"missing": missing})
+        start = now()
+        dossier.submitted_at = start
+        dossier.check_due_at = workflow.add_working_days(start, sla_days("pemeriksaan", 1))
+        dossier.service_due_at = workflow.add_working_days(start, sla_days("layanan", 3))
+        _set_dossier_status(dossier, DossierStatus.DIAJUKAN, actor, "Berkas diajukan oleh P3MI.")
+        audit.record(actor_name(actor), "dossier.submit", f"dossier:{dossier.id}")
+    return dossier
+
+
+def _refuse_draft(dossier: Dossier) -> None:
+    """Officers decide on what a P3MI has submitted, never on its draft."""
+    if dossier.status == DossierStatus.DRAF:
+        raise Conflict("Berkas masih berupa draf P3MI dan belum diajukan; belum dapat diperiksa.")
 
 
 def open_dossier_of(candidate: Candidate, company: Company | None = None) -> Dossier | None:
@@ -71,8 +114,8 @@ def open_dossier_of(candidate: Candidate, company: Company | None = None) -> Dos
 
 
 def open_for_candidate(company: Company, profile: dict, placement: dict, *,
-                       actor: User | None) -> tuple[Dossier, bool]:
-    """Open a dossier for the CPMI of ``profile``; idempotent on the NIK.
+                       actor: User | None, draft: bool = False) -> tuple[Dossier, bool]:
+    """Open a dossier (a draft, with ``draft``) for the CPMI of ``profile``; idempotent on the NIK.
 
     The company's own open dossier for that NIK is returned as it is. A company's declaration
     never changes a profile that another company's dossier, a verified dossier or a signed
@@ -87,7 +130,7 @@ def open_for_candidate(company: Company, profile: dict, placement: dict, *,
                 candidate = Candidate.create(**profile)
             except peewee.IntegrityError as exc:
                 raise Conflict("CPMI dengan NIK ini baru saja didaftarkan; ulangi permintaan.") from exc
-            return open_dossier(candidate, company, actor=actor, **placement), True
+            return open_dossier(candidate, company, actor=actor, draft=draft, **placement), True
         own = open_dossier_of(candidate, company)
         if own is not None:
             return own, False
@@ -109,7 +152,7 @@ def open_for_candidate(company: Company, profile: dict, placement: dict, *,
             findings.append({"code": "berkas_lain_terbuka", "dossier_id": other.id,
                              "message": f"CPMI ini juga dalam berkas #{other.id} ({other.company.name}) yang "
                                         "belum selesai; satu CPMI hanya boleh dalam satu penempatan."})
-        dossier = open_dossier(candidate, company, actor=actor, declared_profile=declared,
+        dossier = open_dossier(candidate, company, actor=actor, draft=draft, declared_profile=declared,
                                findings=findings or None, **placement)
         if findings:
             audit.record(actor_name(actor), "dossier.findings", f"dossier:{dossier.id}",
@@ -260,6 +303,7 @@ def review_slot(slot: DocumentSlot, *, accept: bool, reason: str, actor: User,
         raise ServiceError("Alasan penolakan wajib diisi.")
     with write_transaction():
         slot = DocumentSlot.get_by_id(slot.id)
+        _refuse_draft(slot.dossier)
         overridden = [*_failed_checks(slot.current_upload), *mismatched_fields] if accept else []
         if overridden and not reason:
             raise ServiceError("Dokumen ini tidak lolos pemeriksaan otomatis atau datanya berbeda dengan "
@@ -288,7 +332,9 @@ def accept_clean_slots(dossier: Dossier, actor: User, *, skip: Collection[int] =
     """
     accepted = 0
     with write_transaction():
-        for slot in Dossier.get_by_id(dossier.id).slots.order_by(DocumentSlot.position):
+        dossier = Dossier.get_by_id(dossier.id)
+        _refuse_draft(dossier)
+        for slot in dossier.slots.order_by(DocumentSlot.position):
             upload = slot.current_upload
             clean = (upload is not None and upload.state == UploadState.DONE and bool(upload.checks)
                      and not _failed_checks(upload))
@@ -304,6 +350,7 @@ def verify_dossier(dossier: Dossier, *, actor: User) -> None:
     """Mark a dossier Terverifikasi once every slot is verified."""
     with write_transaction():
         dossier = Dossier.get_by_id(dossier.id)
+        _refuse_draft(dossier)
         pending = [s.label for s in dossier.slots if s.status != SlotStatus.TERVERIFIKASI]
         if pending:
             raise Conflict("Belum semua dokumen terverifikasi: " + ", ".join(pending) + ".")

@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from pengesahan.errors import ProcessingError
 from processing.fields import parse_nik
 
-__all__ = ["DraftFacts", "Person", "draft_facts", "draft_mismatches", "read_draft_text", "same_country", "same_name"]
+__all__ = ["DRAFT_CHECK", "DRAFT_TYPE", "DraftFacts", "Person", "draft_facts", "draft_mismatches", "read_draft_text",
+           "same_country", "same_name"]
+
+#: The slot type of a placement agreement's draft, and the check of its text against the dossier
+#: that the worker adds to the draft's results (services.scans.draft_match).
+DRAFT_TYPE = "perjanjian_penempatan"
+DRAFT_CHECK = "pp_match"
 
 log = logging.getLogger(__name__)
 

@@ -11,15 +11,15 @@ from pengesahan.config import Settings
 from pengesahan.records.base import is_sqlite, now, write_transaction
 from pengesahan.records.catalogue import DocumentType, load_thresholds
 from pengesahan.records.dossiers import OCR_TEXT_LIMIT, DocumentSlot, Dossier, Upload, tally_checks
-from pengesahan.services import learning
+from pengesahan.services import drafts, learning
 from pengesahan.storage import file_store
 from pengesahan.workflow import UploadState
 from processing.pipeline import Analysis, analyse
-from processing.spec import DocTypeSpec, FormData, KnownDocument, Thresholds
+from processing.spec import CheckResult, DocTypeSpec, FormData, KnownDocument, Thresholds
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ScanContext", "analyse_scan", "process_upload", "scan_context"]
+__all__ = ["ScanContext", "analyse_scan", "draft_match", "process_upload", "scan_context"]
 
 
 @dataclass
@@ -70,6 +70,19 @@ def analyse_scan(settings: Settings, data: bytes, *, slot_type: str | None, cont
                    type_model=learning.current_model(settings))
 
 
+def draft_match(dossier: Dossier, text: str) -> dict:
+    """The ``pp_match`` check of a PP draft: whether its text names another CPMI (NIK, name) or
+    country than ``dossier``. Judged when the draft is processed, so that the P3MI replaces a
+    wrong draft at once and an officer who accepts one anyway must say why (an override);
+    submitting the agreement compares the draft again (services.ratification)."""
+    problems = drafts.draft_mismatches(drafts.draft_facts(text), nik=dossier.candidate.nik,
+                                       name=dossier.profile.name, country=dossier.destination_country or "")
+    return CheckResult(
+        name=drafts.DRAFT_CHECK, ok=not problems, value=problems or None,
+        message=" ".join(problems) if problems else "Draf menyebut CPMI dan negara yang sama dengan berkas.",
+    ).as_dict()
+
+
 def process_upload(settings: Settings, upload_id: int) -> str:
     """Analyse one stored upload and keep the results on its record; idempotent."""
     upload = Upload.get_or_none(Upload.id == upload_id)
@@ -87,12 +100,15 @@ def process_upload(settings: Settings, upload_id: int) -> str:
     def on_progress(fraction: float, stage: str) -> None:
         Upload.update(progress=int(100 * fraction)).where(Upload.id == upload_id).execute()
 
-    analysis = analyse_scan(settings, store.read(upload.sha256), slot_type=slot.doc_type, context=context,
-                            on_progress=on_progress)
+    data = store.read(upload.sha256)
+    analysis = analyse_scan(settings, data, slot_type=slot.doc_type, context=context, on_progress=on_progress)
     normalised_key = store.put(analysis.normalised_png) if analysis.normalised_png else None
     thumbnail_key = store.put(analysis.thumbnail_png) if analysis.thumbnail_png else None
     state = UploadState.FAILED if analysis.error else UploadState.DONE
     checks = [c.as_dict() for c in analysis.checks]
+    if state == UploadState.DONE and slot.doc_type == drafts.DRAFT_TYPE and upload.media_type == "application/pdf":
+        text = drafts.read_draft_text(data, ocr_engine=settings.ocr_engine, scanned_text=analysis.text)
+        checks.append(draft_match(slot.dossier, text))
     with write_transaction():
         # Read again under the write lock: the dashboard's tallies count each stored result once
         # (a job run twice at once, an upload analysed again after it was counted).

@@ -38,15 +38,15 @@ from wtforms.validators import (
 )
 
 from pengesahan import workflow
-from pengesahan.errors import Conflict, ServiceError
+from pengesahan.errors import ServiceError
 from pengesahan.records.agreements import Agreement
 from pengesahan.records.base import now
-from pengesahan.records.catalogue import DocumentType
+from pengesahan.records.catalogue import DocumentType, sla_days
 from pengesahan.records.dossiers import DocumentSlot, Dossier, Upload
 from pengesahan.records.people import Company
-from pengesahan.services import companies, dashboard, dossiers, ratification
+from pengesahan.services import companies, dashboard, dossiers, drafts, ratification
 from pengesahan.services.uploads import accept_upload
-from pengesahan.timefmt import parse_day
+from pengesahan.timefmt import format_moment, parse_day
 from pengesahan.web.auth import roles_required
 from pengesahan.web.files import send_signed_pdf
 from pengesahan.workflow import AgreementStatus, DossierStatus, SlotStatus, UploadState
@@ -81,6 +81,7 @@ FIX_HINTS = {
     "text_layer": "Bila ada, unggah PDF asli dari aplikasi (bukan hasil pindai).",
     "format": "Unggah foto JPG/PNG atau PDF.",
     "size": "Perkecil berkas hingga di bawah 5 MB, mis. foto ulang dengan resolusi kamera lebih rendah.",
+    "pp_match": "Ganti dengan draf PP untuk CPMI ini: NIK, nama dan negara penempatan seperti pada berkas.",
 }
 RELIGIONS = ["Islam", "Kristen", "Katolik", "Hindu", "Buddha", "Konghucu", "Kepercayaan"]
 
@@ -323,6 +324,8 @@ def dossier_state(dossier: Dossier) -> dict:
     filled = sum(1 for s in slots if s["upload"] is not None)
     flagged = sum(1 for s in slots if s["upload"] and s["upload"]["failed"] and s["may_upload"])
     return {"id": dossier.id, "status": dossier.status, "status_label": dossier.status_label, "slots": slots,
+            "draft": dossier.status == DossierStatus.DRAF,
+            "missing": [s["label"] for s in slots if s["status"] == SlotStatus.KOSONG],
             "filled": filled, "total": len(slots), "complete": filled == len(slots), "flagged": flagged,
             "returned": sum(1 for s in slots if s["status"] == SlotStatus.DITOLAK),
             "pending": sum(1 for s in slots if s["upload"] and s["upload"]["busy"])}
@@ -345,27 +348,22 @@ def _placement_agreement(dossier: Dossier) -> Agreement | None:
 
 
 def _draft_problem(dossier: Dossier, agreement: Agreement | None) -> tuple[int, str] | None:
-    """The PP slot's draft compared with the dossier before anything is submitted: (slot id,
-    what contradicts it), or None. Shown while the slot is still open, so that a draft for
-    another CPMI is replaced before an officer verifies the slot and closes it."""
+    """(slot id, what contradicts the dossier) when the PP slot's draft failed the worker's
+    ``pp_match`` check, else None; the page says it apart from the checks once the slot is
+    verified and the draft can no longer be replaced from the portal."""
     if agreement is not None:
         return None  # a submitted draft was compared on submission; a correction is compared too
-    slot = dossier.slots.where(DocumentSlot.doc_type == "perjanjian_penempatan").first()
+    slot = dossier.slots.where(DocumentSlot.doc_type == drafts.DRAFT_TYPE).first()
     draft = slot.current_upload if slot else None
-    if draft is None or draft.media_type != "application/pdf":
-        return None
-    try:
-        ratification.refuse_mismatched_draft(current_app.config["SETTINGS"], dossier, draft,
-                                             dossier.destination_country or "")
-    except Conflict as exc:
-        return slot.id, exc.message
-    except ServiceError:
-        return None  # a stored draft that cannot be read now is compared again on submission
+    for check in (draft.checks or []) if draft else []:
+        if check.get("name") == drafts.DRAFT_CHECK and check.get("ok") is False:
+            return slot.id, check.get("message") or ""
     return None
 
 
 def _render_dossier(dossier: Dossier, status: int = 200, *, slot_errors: dict | None = None,
-                    agreement_form: AgreementForm | None = None, pp_error: str | None = None):
+                    agreement_form: AgreementForm | None = None, pp_error: str | None = None,
+                    submit_error: str | None = None):
     agreement = _placement_agreement(dossier)
     if agreement_form is None:
         agreement_form = AgreementForm(formdata=None, employer_name=dossier.employer_name,
@@ -375,7 +373,9 @@ def _render_dossier(dossier: Dossier, status: int = 200, *, slot_errors: dict | 
         "portal/dossier.html", dossier=dossier, state=dossier_state(dossier), clocks=_clocks(dossier),
         agreement=agreement, passport=dossier.agreements.where(Agreement.kind == "rekomendasi_paspor").first(),
         upload_form=UploadForm(formdata=None), agreement_form=agreement_form, pp_error=pp_error,
-        slot_errors=slot_errors or {}, draft_problem=_draft_problem(dossier, agreement)), status
+        slot_errors=slot_errors or {}, draft_problem=_draft_problem(dossier, agreement),
+        submit_form=FlaskForm(formdata=None), submit_error=submit_error,
+        sla={"pemeriksaan": sla_days("pemeriksaan", 1), "layanan": sla_days("layanan", 3)}), status
 
 
 # --- pages --------------------------------------------------------------------------------------------
@@ -401,12 +401,13 @@ def new_dossier():
     if form.validate_on_submit():
         try:
             dossier, created = dossiers.open_for_candidate(company, form.profile(), form.placement(),
-                                                           actor=current_user._get_current_object())
+                                                           actor=current_user._get_current_object(), draft=True)
         except ServiceError as exc:
             flash(exc.message, "error")
             return render_template("portal/new.html", form=form, sections=form.SECTIONS), exc.status
         if created:
-            flash(f"Berkas #{dossier.id} dibuat. Unggah dokumen pada setiap slot di bawah.", "success")
+            flash(f"Draf berkas #{dossier.id} dibuat. Unggah dokumen pada setiap slot di bawah, lalu "
+                  "ajukan berkas ke Dinas.", "success")
         else:
             flash(f"Perusahaan Anda sudah memiliki berkas terbuka untuk NIK ini (berkas #{dossier.id}); "
                   "data tidak diubah.", "info")
@@ -429,6 +430,21 @@ def dossier(dossier_id: int):
 def status(dossier_id: int):
     """The dossier's slots and uploads as JSON, polled while an upload is processed."""
     return jsonify(dossier_state(_dossier(dossier_id)))
+
+
+@bp.route("/berkas/<int:dossier_id>/ajukan", methods=["POST"])
+def submit_dossier(dossier_id: int):
+    """Hand the draft to the office once every slot holds a file; the clocks start now."""
+    dossier = _dossier(dossier_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        dossier = dossiers.submit_dossier(dossier, actor=current_user._get_current_object())
+    except ServiceError as exc:
+        return _render_dossier(dossier, exc.status, submit_error=exc.message)
+    due = format_moment(dossier.check_due_at, current_app.config["SETTINGS"].office_timezone)
+    flash(f"Berkas #{dossier.id} diajukan ke Dinas. Petugas memeriksanya paling lambat {due}.", "success")
+    return redirect(url_for(".dossier", dossier_id=dossier.id), 303)
 
 
 @bp.route("/berkas/<int:dossier_id>/slot/<int:slot_id>/unggah", methods=["POST"])

@@ -3,7 +3,7 @@ browser contexts and the uploads judged by a real RQ worker process on the sessi
 
 a P3MI creates a CPMI's dossier from the form and uploads every slot (a photo of the KTP that is
 too small is refused with its fix and replaced; the PP draft of another CPMI is refused at its
-slot and replaced); an officer returns the Kartu Keluarga with a reason; the P3MI reads it,
+slot and replaced) and submits it once complete; an officer returns the Kartu Keluarga with a reason; the P3MI reads it,
 replaces the document, and the officer accepts everything and verifies the dossier; the P3MI
 submits the PP, the officer verifies it, the Kepala Dinas signs it at the signing desk, and the
 P3MI downloads a signed PDF naming the CPMI.
@@ -210,14 +210,27 @@ def _bad_photo_then_fix(page, slots: dict, docs: Documents, device: str) -> None
 
 
 def _draft_of_another_then_fix(page, slots: dict, docs: Documents, device: str) -> None:
-    """The PP draft of another CPMI is refused at its slot, in words; the right one replaces it."""
+    """The PP draft of another CPMI is caught at its slot by the worker, in words; the right one
+    replaces it."""
     pp = _upload(page, slots[("perjanjian_penempatan", "p3mi")], docs.draft_of_another)
-    problem = pp.locator("[data-draft-problem]")
+    problem = pp.locator("[data-check=pp_match]")
+    problem.wait_for(timeout=60_000)
     assert docs.other_nik in problem.inner_text() and docs.person["nik"] in problem.inner_text()
     assert "Ganti dengan draf PP untuk CPMI ini" in problem.inner_text()
     _shot(page, device, "05-draf-pp-cpmi-lain")
     pp = _upload(page, slots[("perjanjian_penempatan", "p3mi")], docs.files[("perjanjian_penempatan", "p3mi")])
-    assert pp.locator("[data-draft-problem]").count() == 0
+    _wait_until_checked(page)
+    assert pp.locator("[data-check=pp_match]").count() == 0
+
+
+def _submit_dossier(page, device: str) -> None:
+    """Every slot holds a file: the draft goes to the office, and its clocks start."""
+    assert page.locator("[data-complete]").get_attribute("data-complete") == "1"
+    with page.expect_navigation():
+        page.locator("[data-submit-dossier] button[type=submit]").click()
+    assert page.locator("[data-dossier-status]").inner_text().strip() == "Diajukan"
+    assert "diajukan ke Dinas" in page.content()
+    _shot(page, device, "06b-berkas-diajukan")
 
 
 # --- the journeys ------------------------------------------------------------------------------------
@@ -245,10 +258,13 @@ def test_the_whole_journey_on_an_office_pc(pki_app, server, browser, processing_
         if key not in (("ktp", "cpmi"), ("kartu_keluarga", "cpmi"), ("perjanjian_penempatan", "p3mi")):
             _upload(p3mi, slot_id, docs.files[key])
     assert p3mi.locator("[data-complete]").get_attribute("data-complete") == "0"
+    # Not yet complete: the office's button waits, and the page lists what is missing.
+    assert p3mi.locator("[data-submit-dossier] button[type=submit]").is_disabled()
+    assert "Perjanjian Penempatan" in p3mi.locator("[data-missing]").inner_text()
     _draft_of_another_then_fix(p3mi, slots, docs, device)
     _wait_until_checked(p3mi)
-    assert p3mi.locator("[data-complete]").get_attribute("data-complete") == "1"
     _shot(p3mi, device, "06-semua-dokumen-diperiksa")
+    _submit_dossier(p3mi, device)
 
     # --- the officer returns the Kartu Keluarga ------------------------------------------------
     officer = logged_in_page(browser, server, "pelaksana", passwords["pelaksana"], viewport=PC, timeout_ms=20_000)
@@ -355,20 +371,8 @@ def test_the_phone_steps_of_the_journey(pki_app, server, browser, processing_wor
     kk_id = slots[("kartu_keluarga", "cpmi")]
     _upload(p3mi, kk_id, docs.kk_without_cpmi)
     _wait_until_checked(p3mi)
-    with db.connection_context():
-        review_slot(DocumentSlot.get_by_id(kk_id), accept=False, reason=RETURN_REASON,
-                    actor=User.get(User.username == "pelaksana"))
-    p3mi.goto(f"{server}/portal/berkas/{dossier_id}")
-    assert RETURN_REASON in p3mi.locator(f"#slot-{kk_id} [data-reason]").inner_text()
-    _no_sideways_scroll(p3mi)
-    _shot(p3mi, device, "08-alasan-dikembalikan")
-    kk = _upload(p3mi, kk_id, docs.files[("kartu_keluarga", "cpmi")])
-    assert kk.get_attribute("data-status") == "diajukan"
-    _wait_until_checked(p3mi)
-    _shot(p3mi, device, "09-kk-diganti")
 
-    # The other slots (their uploads are the PC journey's), the officer's acceptance and the
-    # dossier's verification, as the desk calls them.
+    # The other slots (their uploads are the PC journey's), then the dossier submitted from the phone.
     settings = pki_app.config["SETTINGS"]
     with db.connection_context():
         p3mi_user, officer = User.get(User.username == "p3mi"), User.get(User.username == "pelaksana")
@@ -378,6 +382,21 @@ def test_the_phone_steps_of_the_journey(pki_app, server, browser, processing_wor
                 accept_upload(settings, slot, io.BytesIO(docs.files[key].read_bytes()), docs.files[key].name, p3mi_user)
     p3mi.goto(f"{server}/portal/berkas/{dossier_id}")
     _wait_until_checked(p3mi)
+    _submit_dossier(p3mi, device)
+    _no_sideways_scroll(p3mi)
+
+    with db.connection_context():
+        review_slot(DocumentSlot.get_by_id(kk_id), accept=False, reason=RETURN_REASON, actor=officer)
+    p3mi.goto(f"{server}/portal/berkas/{dossier_id}")
+    assert RETURN_REASON in p3mi.locator(f"#slot-{kk_id} [data-reason]").inner_text()
+    _no_sideways_scroll(p3mi)
+    _shot(p3mi, device, "08-alasan-dikembalikan")
+    kk = _upload(p3mi, kk_id, docs.files[("kartu_keluarga", "cpmi")])
+    assert kk.get_attribute("data-status") == "diajukan"
+    _wait_until_checked(p3mi)
+    _shot(p3mi, device, "09-kk-diganti")
+
+    # The officer's acceptance and the dossier's verification, as the desk calls them.
     with db.connection_context():
         for slot_id in slots.values():
             review_slot(DocumentSlot.get_by_id(slot_id), accept=True, reason="Dicocokkan dengan dokumen asli.",

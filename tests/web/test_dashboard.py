@@ -74,7 +74,7 @@ def test_counts_and_verification_times_against_the_sla(company):
         _dossier(company, 20, check_due_at=moment - dt.timedelta(hours=1))
 
         numbers = counts(moment)
-        assert numbers.dossiers == {"diajukan": 1, "ditolak": 0, "terverifikasi": 4}
+        assert numbers.dossiers == {"draf": 0, "diajukan": 1, "ditolak": 0, "terverifikasi": 4}
         assert numbers.overdue == 1
         times = verification_times(moment, weeks=4)
     this_week = times.weeks[-1]

@@ -15,7 +15,7 @@ from reportlab.pdfgen import canvas
 
 from pengesahan.records.base import db
 from tests.support.app import csrf_token_from, prepared_app
-from tests.support.images import make_card, png
+from tests.support.images import make_card, png, text_pdf
 
 NIK = "6309055708980002"
 OTHER_NIK = "6309055708980003"
@@ -80,6 +80,21 @@ def _upload(client, dossier_id: int, slot_id: int, data: bytes, name: str):
                        data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
 
 
+def _submitted(client, dossier_id: int) -> None:
+    """Every slot of the draft filled from the portal (a KTP photo, a PDF elsewhere), then submitted."""
+    from pengesahan.records.dossiers import DocumentSlot
+
+    with db.connection_context():
+        slots = list(DocumentSlot.select().where(DocumentSlot.dossier == dossier_id))
+    for slot in slots:
+        data, name = ((png(make_card(seed=1)), "ktp.png") if slot.doc_type == "ktp" and slot.owner == "cpmi"
+                      else (draft_pdf(), "pp.pdf") if slot.doc_type == "perjanjian_penempatan"
+                      else (text_pdf(pages=1), f"{slot.doc_type}.pdf"))
+        assert _upload(client, dossier_id, slot.id, data, name).status_code == 303
+    response = client.post(f"/portal/berkas/{dossier_id}/ajukan")
+    assert response.status_code == 303, response.get_data(as_text=True)
+
+
 def _verified_with_draft(settings, dossier_id: int, draft: bytes) -> None:
     """The officers' part, done directly: the PP draft in its slot, every slot and the dossier verified."""
     from pengesahan import storage
@@ -129,7 +144,7 @@ def test_p3mi_creates_a_dossier_with_the_form_and_sees_it_listed(client, p3mi):
     assert f'data-dossier="{dossier_id}"' in listing and NAME in listing
     page = client.get(f"/portal/berkas/{dossier_id}").get_data(as_text=True)
     assert 'capture="environment"' in page and 'accept="image/*,application/pdf"' in page
-    assert "Belum lengkap" in page
+    assert "Draf, belum diajukan" in page and "dihitung sejak berkas diajukan" in page
     # The same NIK again opens the company's existing dossier instead of a second one.
     again = client.post("/portal/berkas/baru", data=form_data())
     assert again.status_code == 303 and again.headers["Location"].endswith(f"/portal/berkas/{dossier_id}")
@@ -156,6 +171,92 @@ def test_office_users_are_refused_and_visitors_sent_to_login(client, make_user, 
     officer, password = make_user("pelaksana")
     login(officer.username, password)
     assert client.get("/portal/").status_code == 403
+
+
+def test_a_draft_is_submitted_only_when_every_slot_holds_a_file(client, p3mi, make_user):
+    from pengesahan.errors import Conflict
+    from pengesahan.records.audit import AuditEntry
+    from pengesahan.records.base import now
+    from pengesahan.records.dossiers import DocumentSlot, Dossier
+    from pengesahan.services import dashboard
+    from pengesahan.services.dossiers import review_slot
+
+    dossier_id = _create(client)
+    with db.connection_context():
+        draft = Dossier.get_by_id(dossier_id)
+        assert draft.status == "draf" and draft.check_due_at is None and draft.service_due_at is None
+    ktp = _slot(dossier_id, "ktp")
+    assert _upload(client, dossier_id, ktp.id, png(make_card(seed=1)), "ktp.png").status_code == 303
+
+    # Not in the office's queue, whatever the status filter; an officer cannot decide on it.
+    officer, _ = make_user("pelaksana")
+    with db.connection_context():
+        for status in ("diajukan", None):
+            rows = dashboard.review_queue(dashboard.QueueFilter(status=status), now())
+            assert dossier_id not in [r.dossier.id for r in rows]
+        with pytest.raises(Conflict, match="masih berupa draf"):
+            review_slot(DocumentSlot.get_by_id(ktp.id), accept=False, reason="KTP terpotong", actor=officer)
+
+    # Submitting too early names what is missing, and changes nothing.
+    early = client.post(f"/portal/berkas/{dossier_id}/ajukan")
+    assert early.status_code == 409
+    page = early.get_data(as_text=True)
+    assert "data-submit-error" in page and "Perjanjian Penempatan" in page and "KTP CPMI" not in page.split(
+        "data-submit-error")[1].split("</div>")[0]
+    with db.connection_context():
+        assert Dossier.get_by_id(dossier_id).status == "draf"
+
+    _submitted(client, dossier_id)
+    with db.connection_context():
+        submitted = Dossier.get_by_id(dossier_id)
+        assert submitted.status == "diajukan" and submitted.submitted_at >= draft.submitted_at
+        assert submitted.check_due_at > submitted.submitted_at and submitted.service_due_at >= submitted.check_due_at
+        assert AuditEntry.select().where((AuditEntry.action == "dossier.submit")
+                                         & (AuditEntry.subject == f"dossier:{dossier_id}")).count() == 1
+        rows = dashboard.review_queue(dashboard.QueueFilter(), now())
+        assert dossier_id in [r.dossier.id for r in rows]
+    again = client.post(f"/portal/berkas/{dossier_id}/ajukan")
+    assert again.status_code == 409 and "sudah diajukan" in again.get_data(as_text=True)
+    page = client.get(f"/portal/berkas/{dossier_id}").get_data(as_text=True)
+    assert "data-submit-dossier" not in page and "Batas pemeriksaan" in page
+
+
+def test_the_worker_checks_a_pp_draft_against_the_dossier_and_the_page_says_how_to_fix_it(
+        client, p3mi, settings, make_user):
+    from pengesahan.errors import ServiceError
+    from pengesahan.records.dossiers import DocumentSlot, Upload
+    from pengesahan.services.dossiers import review_slot
+    from pengesahan.services.scans import process_upload
+
+    dossier_id = _create(client)
+    pp = _slot(dossier_id, "perjanjian_penempatan")
+
+    def processed(draft: bytes) -> dict:
+        assert _upload(client, dossier_id, pp.id, draft, "pp.pdf").status_code == 303
+        with db.connection_context():
+            upload = Upload.select().where(Upload.slot == pp.id).order_by(Upload.id.desc()).get()
+            assert process_upload(settings, upload.id) == "done"
+        state = client.get(f"/portal/berkas/{dossier_id}/status").get_json()
+        return next(s for s in state["slots"] if s["id"] == pp.id)["upload"]
+
+    wrong = processed(draft_pdf(nik=OTHER_NIK, name="RATNA SANTOSO", country="Singapura"))
+    failed = {c["name"]: c for c in wrong["failed"]}
+    assert OTHER_NIK in failed["pp_match"]["message"] and "Singapura" in failed["pp_match"]["message"]
+    assert failed["pp_match"]["hint"].startswith("Ganti dengan draf PP untuk CPMI ini")
+    page = client.get(f"/portal/berkas/{dossier_id}").get_data(as_text=True)
+    assert 'data-check="pp_match"' in page and "Kesesuaian draf PP" in page
+
+    # An officer who accepts a wrong draft must say why (an override, audited).
+    _submitted(client, dossier_id)  # the last upload into the PP slot is the right draft
+    with db.connection_context():
+        upload = Upload.select().where(Upload.slot == pp.id).order_by(Upload.id.desc()).get()
+        assert process_upload(settings, upload.id) == "done"
+        assert all(c["ok"] for c in Upload.get_by_id(upload.id).checks if c["name"] == "pp_match")
+    wrong_again = processed(draft_pdf(nik=OTHER_NIK))
+    assert "pp_match" in {c["name"] for c in wrong_again["failed"]}
+    officer, _ = make_user("pelaksana")
+    with db.connection_context(), pytest.raises(ServiceError, match="Tulis alasan"):
+        review_slot(DocumentSlot.get_by_id(pp.id), accept=True, reason="", actor=officer)
 
 
 # --- uploads ------------------------------------------------------------------------------------
@@ -212,7 +313,7 @@ def test_a_returned_slot_shows_the_reason_and_takes_a_replacement(client, p3mi, 
 
     dossier_id = _create(client)
     ktp = _slot(dossier_id, "ktp")
-    _upload(client, dossier_id, ktp.id, png(make_card(seed=1)), "ktp.png")
+    _submitted(client, dossier_id)
     officer, _ = make_user("pelaksana")
     with db.connection_context():
         review_slot(DocumentSlot.get_by_id(ktp.id), accept=False, reason="KTP terpotong", actor=officer)

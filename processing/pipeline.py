@@ -61,7 +61,7 @@ from processing.text import (
     read_text,
 )
 
-__all__ = ["MAX_OCR_PAGES", "Analysis", "PageMeasures", "analyse", "measure_page"]
+__all__ = ["EARLY_CHECKS", "MAX_OCR_PAGES", "Analysis", "PageMeasures", "analyse", "measure_page"]
 
 #: Scanned pages read by OCR per document: the first pages decide the type; more is slow.
 MAX_OCR_PAGES = 2
@@ -71,6 +71,12 @@ NORMALISED_LONG_SIDE = 1600
 _CARD_RATIO = (1.45, 1.75)
 
 ProgressCallback = Callable[[float, str], None]
+ChecksCallback = Callable[[tuple[CheckResult, ...]], None]
+
+#: Checks whose verdict the reading of the text never changes: with the slot's type known they
+#: are final once the pages are measured, and ``on_checks`` reports them before OCR starts
+#: (resolution and crop wait: what reads can overturn them).
+EARLY_CHECKS = ("format", "size", "blur", "exposure", "skew", "blank")
 
 
 @dataclass(frozen=True)
@@ -201,11 +207,14 @@ def analyse(
     max_bytes: int = MAX_UPLOAD_BYTES,
     ocr_engine: str = "auto",
     type_model: TypeModel | None = None,
+    on_checks: ChecksCallback | None = None,
 ) -> Analysis:
     """Analyse one upload for the slot ``slot_type`` of a dossier.
 
     ``known`` are the documents already stored (duplicate check), ``candidate_id`` the applicant
     this upload belongs to. ``on_progress(fraction, stage)`` reports progress (0-1).
+    ``on_checks(results)`` receives the :data:`EARLY_CHECKS` as soon as they are final (when
+    ``slot_type`` is given), seconds before the whole analysis ends.
     ``ocr=False`` skips the text engine on scans (fast tests, bulk re-checks): type, fields,
     NIK and legibility are then reported as not checked unless a PDF text layer answers them.
     Raises only for faults of the machine (e.g. no OCR engine), never for a bad file.
@@ -246,6 +255,11 @@ def analyse(
         for i, page in enumerate(pages)
     ]
     first = measures[0]
+    format_check = ck.check_format(intake.media_type, None, allowed)
+    image_checks = _image_checks(measures, thresholds, slot_type)
+    if on_checks is not None and slot_type is not None:
+        early = {"format": format_check, "size": ck.check_size(size, max_bytes), **image_checks}
+        on_checks(tuple(early[code] for code in EARLY_CHECKS))
 
     reading = _read(pages, measures, ocr, progress, ocr_engine)
     progress(0.9, "classify")
@@ -265,10 +279,12 @@ def analyse(
     doc_gray = cv2.cvtColor(first.document, cv2.COLOR_BGR2GRAY)
     page_hash = phash(doc_gray)
 
+    if limits_type != slot_type:
+        image_checks = _image_checks(measures, thresholds, limits_type)
     results = {
-        "format": ck.check_format(intake.media_type, None, allowed),
+        "format": format_check,
         "size": ck.check_size(size, max_bytes),
-        **_image_checks(measures, thresholds, limits_type),
+        **image_checks,
         "duplicate": ck.check_duplicate(
             sha256=sha, known=known, thresholds=thresholds, doc_type=doc_type, number=number,
             candidate_id=candidate_id, phash=page_hash,

@@ -14,7 +14,7 @@ from pengesahan.records.dossiers import OCR_TEXT_LIMIT, DocumentSlot, Dossier, U
 from pengesahan.services import drafts, learning
 from pengesahan.storage import file_store
 from pengesahan.workflow import UploadState
-from processing.pipeline import Analysis, analyse
+from processing.pipeline import Analysis, ChecksCallback, analyse
 from processing.spec import CheckResult, DocTypeSpec, FormData, KnownDocument, Thresholds
 
 log = logging.getLogger(__name__)
@@ -61,13 +61,14 @@ def scan_context(dossier: Dossier | None = None, *, exclude_upload: int | None =
 
 
 def analyse_scan(settings: Settings, data: bytes, *, slot_type: str | None, context: ScanContext,
-                 on_progress: Callable[[float, str], None] | None = None) -> Analysis:
+                 on_progress: Callable[[float, str], None] | None = None,
+                 on_checks: ChecksCallback | None = None) -> Analysis:
     """Classify and check ``data`` as an upload into a ``slot_type`` slot, the rules blended with
     the office's model when one has been trained (services/learning.py)."""
     return analyse(data, slot_type=slot_type, form=context.form, known=context.known,
                    thresholds=context.thresholds, doc_types=context.doc_types, on_progress=on_progress,
                    candidate_id=context.candidate_id, ocr_engine=settings.ocr_engine,
-                   type_model=learning.current_model(settings))
+                   type_model=learning.current_model(settings), on_checks=on_checks)
 
 
 def draft_match(dossier: Dossier, text: str) -> dict:
@@ -100,8 +101,23 @@ def process_upload(settings: Settings, upload_id: int) -> str:
     def on_progress(fraction: float, stage: str) -> None:
         Upload.update(progress=int(100 * fraction)).where(Upload.id == upload_id).execute()
 
+    def on_checks(results) -> None:
+        # The P3MI reads "retake the photo" while the text is still being read; the final
+        # results below replace these. Only final results are counted in the dashboard's
+        # tallies: results counted before (an upload analysed again) are taken out first.
+        with write_transaction():
+            stored = (Upload.select(Upload.state, Upload.uploaded_at, Upload.checks, Upload.checks_tallied)
+                      .where(Upload.id == upload_id).for_update(not is_sqlite()).get_or_none())
+            if stored is None or stored.state != UploadState.RUNNING:
+                return
+            if stored.checks_tallied:
+                tally_checks(stored.uploaded_at, stored.checks, sign=-1)
+            Upload.update(checks=[c.as_dict() for c in results], checks_tallied=False).where(
+                Upload.id == upload_id).execute()
+
     data = store.read(upload.sha256)
-    analysis = analyse_scan(settings, data, slot_type=slot.doc_type, context=context, on_progress=on_progress)
+    analysis = analyse_scan(settings, data, slot_type=slot.doc_type, context=context, on_progress=on_progress,
+                            on_checks=on_checks)
     normalised_key = store.put(analysis.normalised_png) if analysis.normalised_png else None
     thumbnail_key = store.put(analysis.thumbnail_png) if analysis.thumbnail_png else None
     state = UploadState.FAILED if analysis.error else UploadState.DONE

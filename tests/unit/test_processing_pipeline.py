@@ -169,3 +169,32 @@ def test_sideways_capture_is_turned_upright_before_the_checks(degrees):
 
 def test_a_scan_read_without_ocr_reports_no_rotation():
     assert _analyse(jpeg(scan(make_page(), 1))).rotation == 0
+
+
+def test_the_checks_the_text_cannot_change_are_reported_before_the_reading_and_stand():
+    """A blurred KTP photo: blur fails at once (before OCR), and the final result says the same."""
+    from processing.pipeline import EARLY_CHECKS
+
+    blurred = cv2.GaussianBlur(scan(make_card(1000), 5), (0, 0), 5)
+    early: list[tuple] = []
+    stages: list[str] = []
+
+    def on_checks(results):
+        early.append(results)
+        stages.append(seen[-1] if seen else "")
+
+    seen: list[str] = []
+    result = _analyse(png(blurred), slot_type="ktp", ocr=True, on_checks=on_checks,
+                      on_progress=lambda f, stage: seen.append(stage))
+    assert len(early) == 1 and [c.name for c in early[0]] == list(EARLY_CHECKS)
+    # Reported before the text was read, and never contradicted by the final results.
+    assert stages == ["checks"]
+    assert {c.name: c for c in early[0]} == {c.name: c for c in result.checks if c.name in EARLY_CHECKS}
+    assert not result.check("blur").ok
+
+
+def test_no_early_checks_without_the_slot_type():
+    """Without a slot, the limits depend on the type the reading finds: nothing is final early."""
+    early: list = []
+    _analyse(png(scan(make_card(1000), 6)), slot_type=None, on_checks=early.append)
+    assert early == []

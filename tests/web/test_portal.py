@@ -262,6 +262,46 @@ def test_the_worker_checks_a_pp_draft_against_the_dossier_and_the_page_says_how_
 # --- uploads ------------------------------------------------------------------------------------
 
 
+def test_a_blurred_photo_is_flagged_on_the_page_while_its_text_is_still_being_read(
+        client, p3mi, settings, monkeypatch):
+    """The worker stores the checks the text cannot change as soon as they are final: the status
+    poll shows the failed one with its fix while the upload is still running."""
+    import cv2
+
+    from pengesahan.records.dossiers import Upload
+    from pengesahan.services import scans
+    from tests.support.images import scan
+
+    dossier_id = _create(client)
+    ktp = _slot(dossier_id, "ktp")
+    blurred = cv2.GaussianBlur(scan(make_card(1000), 5), (0, 0), 5)
+    assert _upload(client, dossier_id, ktp.id, png(blurred), "ktp.png").status_code == 303
+    seen_while_running = []
+    real_analyse = scans.analyse
+
+    def analyse_and_look(data, **options):
+        report = options["on_checks"]
+
+        def on_checks(results):
+            report(results)  # the worker's own callback stores them
+            state = client.get(f"/portal/berkas/{dossier_id}/status").get_json()
+            seen_while_running.append(next(s for s in state["slots"] if s["id"] == ktp.id)["upload"])
+
+        return real_analyse(data, **{**options, "on_checks": on_checks})
+
+    monkeypatch.setattr(scans, "analyse", analyse_and_look)
+    with db.connection_context():
+        upload = Upload.get(Upload.slot == ktp.id)
+    # Outside a connection context: the poll's request closes the thread's connection when it ends.
+    assert scans.process_upload(settings, upload.id) == "done"
+    (early,) = seen_while_running
+    assert early["state"] == "running" and early["busy"]
+    assert {c["name"]: c["hint"] for c in early["failed"]}["blur"] == "Foto ulang dengan kamera diam dan fokus."
+    with db.connection_context():
+        final = {c["name"]: c for c in Upload.get_by_id(upload.id).checks}
+    assert len(final) > len(early["failed"]) and final["blur"]["ok"] is False
+
+
 def test_upload_into_a_slot_and_follow_its_status(client, p3mi):
     from pengesahan.records.dossiers import Upload
 

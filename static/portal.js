@@ -1,11 +1,37 @@
 /* The P3MI portal: while an upload is queued or being checked, poll the dossier's status every
  * 2 s and redraw the slots' live part (state, failed checks and their fixes). Without JS the
- * page shows the same after a reload. */
+ * page shows the same after a reload. A file dragged onto a slot is sent as if chosen there. */
 (function () {
   "use strict";
   var page = document.querySelector(".portal-dossier[data-status-url]");
   if (!page) { return; }
   var url = page.getAttribute("data-status-url");
+
+  Array.prototype.forEach.call(page.querySelectorAll("li[data-slot]"), function (slot) {
+    var form = slot.querySelector("form.upload-form");
+    if (!form) { return; }
+    var input = form.querySelector("input[type=file]");
+    var note = slot.querySelector("[data-drop-note]");
+    var leave = function () { slot.classList.remove("drop-target"); };
+    slot.addEventListener("dragover", function (event) {
+      event.preventDefault();
+      slot.classList.add("drop-target");
+    });
+    slot.addEventListener("dragleave", leave);
+    slot.addEventListener("drop", function (event) {
+      event.preventDefault();
+      leave();
+      var files = event.dataTransfer && event.dataTransfer.files;
+      if (!files || !files.length) { return; }
+      if (files.length > 1) {
+        // One document per slot: the server would take only the first, silently.
+        if (note) { note.textContent = "Seret satu berkas saja untuk dokumen ini."; note.hidden = false; }
+        return;
+      }
+      input.files = files;
+      if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+    });
+  });
 
   var text = function (tag, cls, content) {
     var el = document.createElement(tag);

@@ -97,4 +97,34 @@ def test_a_p3mi_opens_a_dossier_and_fixes_a_bad_photo_in_the_browser(pki_app, se
         "() => !document.querySelector('li[data-slot] [data-state=queued], li[data-slot] [data-state=running]')")
     assert ktp.locator("[data-check=resolution]").count() == 0
     page.screenshot(path=str(SHOTS / f"{device}-04-foto-diganti.png"), full_page=True)
+    if device == "pc":
+        _drag_and_drop_into_a_slot(page, tmp_path)
     page.context.close()
+
+
+_DROP = """([selector, files]) => {
+  const transfer = new DataTransfer();
+  for (const [name, b64] of files) {
+    const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+    transfer.items.add(new File([bytes], name, {type: "image/png"}));
+  }
+  document.querySelector(selector).dispatchEvent(
+    new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+}"""
+
+
+def _drag_and_drop_into_a_slot(page, tmp_path) -> None:
+    """On a PC a file dragged onto a slot is uploaded into it; two files at once are refused in words."""
+    import base64
+
+    selector = "#" + page.locator("li[data-slot]", has_text="Kartu Keluarga").first.get_attribute("id")
+    photo = base64.b64encode(png(make_card(width=1000, seed=6))).decode()
+    page.evaluate(_DROP, [selector, [["kk-1.png", photo], ["kk-2.png", photo]]])
+    note = page.locator(f"{selector} [data-drop-note]")
+    assert note.is_visible() and "satu berkas" in note.inner_text()
+    assert page.locator(f"{selector} [data-upload]").count() == 0
+    with page.expect_navigation():
+        page.evaluate(_DROP, [selector, [["kk.png", photo]]])
+    slot = page.locator(selector).first
+    assert slot.get_attribute("data-status") == "diajukan"
+    assert "kk.png" in slot.locator("[data-upload]").inner_text()

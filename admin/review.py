@@ -35,7 +35,7 @@ from pengesahan.records.dossiers import (
     Upload,
 )
 from pengesahan.records.people import Company, User
-from pengesahan.services import dashboard, ratification
+from pengesahan.services import dashboard, drafts, ratification
 from pengesahan.services.dossiers import (
     accept_clean_slots,
     assign_dossier,
@@ -78,11 +78,19 @@ FIELD_LABELS = {
     "certificate_number": "No. sertifikat", "registration_number": "No. registrasi",
     "letter_number": "No. surat", "nib": "NIB", "sip2mi_number": "No. SIP2MI",
     "husband_nik": "NIK suami", "wife_nik": "NIK istri",
+    # What a PP draft states (services.drafts.draft_fields).
+    "p3mi_name": "Nama P3MI", "destination_country": "Negara penempatan", "employer_name": "Pemberi kerja",
+    "job_title": "Jabatan", "contract_months": "Masa kontrak (bulan)", "salary": "Gaji",
 }
 
 
 def _form_value(key: str, slot: DocumentSlot, dossier: Dossier) -> str | None:
     """What the form (the CPMI's profile, or the P3MI's record) says for an extracted field."""
+    if slot.doc_type == drafts.DRAFT_TYPE:
+        # The agreement's parties and terms: the CPMI's and the placement's, the company's record.
+        return {"nik": dossier.candidate.nik, "name": dossier.profile.name, "p3mi_name": dossier.company.name,
+                "sip2mi_number": dossier.company.sip2mi_number, "employer_name": dossier.employer_name,
+                "destination_country": dossier.destination_country, "job_title": dossier.job_title}.get(key)
     if slot.owner == "p3mi":
         # The company officer's KTP is not the CPMI's: only the company's own numbers compare.
         return {"nib": dossier.company.nib, "sip2mi_number": dossier.company.sip2mi_number}.get(key)
@@ -132,7 +140,11 @@ def field_rows(slot: DocumentSlot, dossier: Dossier, fields: dict | None) -> lis
                          "form": f"memuat NIK CPMI {nik}", "state": "sama" if listed else "beda"})
             continue
         expected = _form_value(key, slot, dossier)
-        state = "-" if not expected else ("sama" if _normalise(read) == _normalise(expected) else "beda")
+        if slot.doc_type == drafts.DRAFT_TYPE:
+            same = drafts.same_term(key, read, expected) if expected else False
+        else:
+            same = bool(expected) and _normalise(read) == _normalise(expected)
+        state = "-" if not expected else ("sama" if same else "beda")
         rows.append({"label": FIELD_LABELS.get(key, key), "read": _display(key, read),
                      "form": _display(key, expected), "state": state})
     return sorted(rows, key=lambda r: r["state"] != "beda")

@@ -99,7 +99,9 @@ def submit_agreement(dossier: Dossier, *, employer_name: str | None, destination
         overridden: list[str] = []
         if settings is not None:
             try:
-                refuse_mismatched_draft(settings, dossier, draft, destination_country)
+                refuse_mismatched_draft(settings, dossier, draft, country=destination_country,
+                                        employer_name=employer_name, job_title=job_title,
+                                        contract_months=contract_months)
             except Conflict as exc:
                 if not override_reason.strip() or actor.role == "p3mi":
                     raise
@@ -119,14 +121,25 @@ def submit_agreement(dossier: Dossier, *, employer_name: str | None, destination
     return agreement
 
 
-def refuse_mismatched_draft(settings: Settings, dossier: Dossier, draft, country: str) -> None:
-    """Raise Conflict when the draft upload names another CPMI (NIK, name) or country than the
-    dossier (its own country, else ``country`` of the agreement)."""
+def draft_expectations(dossier: Dossier, **terms) -> drafts.Expected:
+    """What a PP draft of ``dossier`` must agree with: its CPMI and placement, its company's
+    record, and the submitted agreement's ``terms`` where the dossier has none (a term typed
+    at submission never lets a draft for another country or employer through)."""
+    company = dossier.company
+    values = {"country": dossier.destination_country or "", "employer_name": dossier.employer_name or "",
+              "job_title": dossier.job_title or ""}
+    values.update({name: value for name, value in terms.items() if value and not values.get(name)})
+    return drafts.Expected(nik=dossier.candidate.nik, name=dossier.profile.name, company_name=company.name,
+                           sip2mi_number=company.sip2mi_number or "", **values)
+
+
+def refuse_mismatched_draft(settings: Settings, dossier: Dossier, draft, **terms) -> None:
+    """Raise Conflict when the draft upload contradicts the dossier, its company's record or the
+    agreement's ``terms`` (:func:`draft_expectations`): another CPMI, country, P3MI, employer,
+    position or duration."""
     text = drafts.read_draft_text(file_store(settings).read(draft.sha256), ocr_engine=settings.ocr_engine,
                                   scanned_text=draft.ocr_text)
-    problems = drafts.draft_mismatches(
-        drafts.draft_facts(text), nik=dossier.candidate.nik, name=dossier.profile.name,
-        country=dossier.destination_country or country)
+    problems = drafts.draft_mismatches(drafts.draft_facts(text), draft_expectations(dossier, **terms))
     if problems:
         raise Conflict("Draf Perjanjian Penempatan tidak sesuai dengan berkas: " + " ".join(problems)
                        + " Perbaiki draf lalu unggah kembali.", details={"draft": problems})
@@ -150,7 +163,9 @@ def resubmit_agreement(agreement: Agreement, actor: User, *, settings: Settings)
             raise Conflict("Unggah draf Perjanjian Penempatan yang sudah diperbaiki terlebih dahulu.")
         if draft.media_type != "application/pdf":
             raise Conflict("Draf Perjanjian Penempatan harus berupa PDF.")
-        refuse_mismatched_draft(settings, dossier, draft, agreement.destination_country)
+        refuse_mismatched_draft(settings, dossier, draft, country=agreement.destination_country,
+                                employer_name=agreement.employer_name, job_title=agreement.job_title,
+                                contract_months=agreement.contract_months)
         previous_draft, previous_reason = agreement.draft_id, agreement.return_reason
         _set_status(agreement, AgreementStatus.MENUNGGU_VERIFIKASI)
         agreement.draft = draft
@@ -546,6 +561,7 @@ __all__ = [
     "claim_passphrase",
     "correct_agreement",
     "draft_removals",
+    "draft_expectations",
     "refuse_mismatched_draft",
     "resubmit_agreement",
     "return_agreement",

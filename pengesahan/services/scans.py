@@ -11,7 +11,7 @@ from pengesahan.config import Settings
 from pengesahan.records.base import is_sqlite, now, write_transaction
 from pengesahan.records.catalogue import DocumentType, load_thresholds
 from pengesahan.records.dossiers import OCR_TEXT_LIMIT, DocumentSlot, Dossier, Upload, tally_checks
-from pengesahan.services import drafts, learning
+from pengesahan.services import drafts, learning, ratification
 from pengesahan.storage import file_store
 from pengesahan.workflow import UploadState
 from processing.pipeline import Analysis, ChecksCallback, analyse
@@ -71,16 +71,15 @@ def analyse_scan(settings: Settings, data: bytes, *, slot_type: str | None, cont
                    type_model=learning.current_model(settings), on_checks=on_checks)
 
 
-def draft_match(dossier: Dossier, text: str) -> dict:
-    """The ``pp_match`` check of a PP draft: whether its text names another CPMI (NIK, name) or
-    country than ``dossier``. Judged when the draft is processed, so that the P3MI replaces a
-    wrong draft at once and an officer who accepts one anyway must say why (an override);
-    submitting the agreement compares the draft again (services.ratification)."""
-    problems = drafts.draft_mismatches(drafts.draft_facts(text), nik=dossier.candidate.nik,
-                                       name=dossier.profile.name, country=dossier.destination_country or "")
+def draft_match(dossier: Dossier, facts: drafts.DraftFacts) -> dict:
+    """The ``pp_match`` check of a PP draft: whether what it states (CPMI, country, P3MI,
+    employer, position) contradicts ``dossier``. Judged when the draft is processed, so that the
+    P3MI replaces a wrong draft at once and an officer who accepts one anyway must say why (an
+    override); submitting the agreement compares the draft again (services.ratification)."""
+    problems = drafts.draft_mismatches(facts, ratification.draft_expectations(dossier))
     return CheckResult(
         name=drafts.DRAFT_CHECK, ok=not problems, value=problems or None,
-        message=" ".join(problems) if problems else "Draf menyebut CPMI dan negara yang sama dengan berkas.",
+        message=" ".join(problems) if problems else "Data pada draf tidak bertentangan dengan berkas.",
     ).as_dict()
 
 
@@ -122,9 +121,13 @@ def process_upload(settings: Settings, upload_id: int) -> str:
     thumbnail_key = store.put(analysis.thumbnail_png) if analysis.thumbnail_png else None
     state = UploadState.FAILED if analysis.error else UploadState.DONE
     checks = [c.as_dict() for c in analysis.checks]
+    fields = analysis.fields
     if state == UploadState.DONE and slot.doc_type == drafts.DRAFT_TYPE and upload.media_type == "application/pdf":
-        text = drafts.read_draft_text(data, ocr_engine=settings.ocr_engine, scanned_text=analysis.text)
-        checks.append(draft_match(slot.dossier, text))
+        facts = drafts.draft_facts(drafts.read_draft_text(data, ocr_engine=settings.ocr_engine,
+                                                          scanned_text=analysis.text))
+        checks.append(draft_match(slot.dossier, facts))
+        # The officer reads the draft's parties and terms beside the dossier's.
+        fields = {**fields, **drafts.draft_fields(facts, slot.dossier.candidate.nik)}
     with write_transaction():
         # Read again under the write lock: the dashboard's tallies count each stored result once
         # (a job run twice at once, an upload analysed again after it was counted).
@@ -148,7 +151,7 @@ def process_upload(settings: Settings, upload_id: int) -> str:
             confidence=analysis.confidence,
             checks=checks,
             checks_tallied=state == UploadState.DONE,
-            fields=analysis.fields,
+            fields=fields,
             phash=analysis.phash,
             doc_number=analysis.number,
             ocr_text=analysis.text[:OCR_TEXT_LIMIT] if analysis.text else None,

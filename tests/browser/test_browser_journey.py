@@ -40,6 +40,8 @@ KTP_SEEDS = {"pc": 7, "hp": 8}
 #: What the dossier says of the placement; the PP draft labels no country, so nothing contradicts it.
 PLACEMENT = {"destination_country": "Taiwan", "employer_name": "Chen Family", "job_title": "Pengasuh lansia"}
 RETURN_REASON = "NIK pada dokumen tidak sama dengan NIK pada formulir."
+#: The demo's placement company (pengesahan.demo), the p3mi login's.
+DEMO_COMPANY = "PT Maju Sejahtera Mandiri"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -95,6 +97,12 @@ def _retarget(doc: corpus.Document, swaps: dict[str, str]) -> corpus.Document:
     return doc
 
 
+def _labelled(doc: corpus.Document, label: str) -> str:
+    """The value printed beside ``label`` (the generator prints "label", then ": value")."""
+    texts = [op[3] for op in doc.ops if op[0] == "text"]
+    return texts[texts.index(label) + 1].removeprefix(": ")
+
+
 class Documents:
     """One generated file for every slot, the CPMI's naming the person on the KTP; plus a KTP
     photo too small to read, a Kartu Keluarga without the CPMI and a PP draft for another CPMI."""
@@ -122,6 +130,9 @@ class Documents:
         doc, fields = corpus.build(doc_type, seed + (0 if owner == "cpmi" else 100))
         if owner == "cpmi" or doc_type == "perjanjian_penempatan":
             doc = _retarget(doc, {fields[k]: self.person[k] for k in ("nik", "name") if fields.get(k)})
+        if doc_type == "perjanjian_penempatan":
+            # The agreement's first party is the demo's P3MI, whose dossier it is.
+            doc = _retarget(doc, {_labelled(doc, "Nama P3MI"): DEMO_COMPANY})
         return self._write_pdf(f"{doc_type}-{owner}.pdf", doc)
 
     def _write_pdf(self, name: str, doc: corpus.Document) -> Path:

@@ -66,8 +66,9 @@ def test_a_scanned_draft_is_read_by_ocr_and_compared_with_the_dossier():
     facts = drafts.draft_facts(drafts.read_draft_text(scanned))
     assert facts.has_text and NIK in facts.niks
     assert any(p.nik == NIK and drafts.same_name(p.name, "SITI AMINAH") for p in facts.people)
-    assert drafts.draft_mismatches(facts, nik=NIK, name="SITI AMINAH", country="Taiwan") == []
-    problems = drafts.draft_mismatches(facts, nik=OTHER_NIK, name="RATNA SANTOSO", country="Hong Kong")
+    assert drafts.draft_mismatches(facts, drafts.Expected(nik=NIK, name="SITI AMINAH", country="Taiwan")) == []
+    problems = drafts.draft_mismatches(facts, drafts.Expected(nik=OTHER_NIK, name="RATNA SANTOSO",
+                                                              country="Hong Kong"))
     assert any(OTHER_NIK in p for p in problems) and any("Hong Kong" in p for p in problems)
 
 
@@ -92,3 +93,51 @@ def test_a_scanned_draft_the_worker_already_read_is_not_read_again():
 def test_an_unreadable_file_yields_no_text():
     assert drafts.read_draft_text(b"%PDF-1.4 rusak") == ""
     assert not drafts.draft_facts("").has_text
+
+
+TERMS = """PERJANJIAN PENEMPATAN PEKERJA MIGRAN INDONESIA
+Nama P3MI : PT. Maju Jaya
+Nomor SIP2MI : B.123/KA/IX/2025
+Nama : Budi Santoso
+Jabatan : Direktur
+Nama Lengkap : SITI AMINAH
+NIK : 6309055708980002
+Negara Penempatan : TAIWAN (R.O.C.)
+Nama Pemberi Kerja : Mr. Chen Wei
+Jabatan PMI : Pengasuh lansia
+Jangka Waktu : 2 (dua) tahun
+Gaji : NT$ 27.470 per bulan"""
+AS_THE_DOSSIER = drafts.Expected(nik=NIK, name="Siti Aminah", country="Taiwan", company_name="PT MAJU JAYA",
+                                 sip2mi_number="B.123/KA/IX/2025", employer_name="CHEN WEI",
+                                 job_title="Pengasuh Lansia", contract_months=24)
+
+
+def test_the_terms_of_a_draft_are_read_where_it_labels_them():
+    facts = drafts.draft_facts(TERMS)
+    # The signatory's "Jabatan : Direktur" is not the CPMI's position.
+    assert facts.terms["job_title"] == "Pengasuh lansia" and facts.contract_months == 24
+    assert drafts.draft_fields(facts, NIK) == {
+        "nik": NIK, "name": "SITI AMINAH", "destination_country": "TAIWAN (R.O.C.)", "p3mi_name": "PT. Maju Jaya",
+        "sip2mi_number": "B.123/KA/IX/2025", "employer_name": "Mr. Chen Wei", "job_title": "Pengasuh lansia",
+        "contract_months": "24", "salary": "NT$ 27.470 per bulan"}
+    assert drafts.draft_mismatches(facts, AS_THE_DOSSIER) == []
+
+
+@pytest.mark.parametrize(("term", "value", "words"), [
+    ("company_name", "PT Maju Jaya Abadi", "Nama P3MI"),  # another firm, one word longer
+    ("sip2mi_number", "B.124/KA/IX/2025", "Nomor SIP2MI"),
+    ("employer_name", "Wang Family", "Pemberi kerja"),
+    ("job_title", "Operator pabrik", "Jabatan"),
+    ("contract_months", 36, "Masa kontrak"),
+])
+def test_a_draft_whose_term_differs_from_the_dossier_is_named(term, value, words):
+    import dataclasses
+
+    problems = drafts.draft_mismatches(drafts.draft_facts(TERMS), dataclasses.replace(AS_THE_DOSSIER, **{term: value}))
+    assert len(problems) == 1 and problems[0].startswith(words) and str(value) in problems[0]
+
+
+def test_a_term_the_draft_does_not_state_is_left_to_the_officer():
+    bare = "\n".join(line for line in TERMS.splitlines() if not line.startswith(("Nama Pemberi", "Jangka")))
+    expected = drafts.Expected(nik=NIK, name="SITI AMINAH", employer_name="Wang Family", contract_months=36)
+    assert drafts.draft_mismatches(drafts.draft_facts(bare), expected) == []

@@ -22,14 +22,14 @@ OTHER_NIK = "6309055708980003"
 NAME = "SITI AMINAH"
 
 
-def draft_pdf(*, nik: str = NIK, name: str = NAME, country: str = "Taiwan") -> bytes:
-    """A PP draft whose identity block names ``name``/``nik`` and ``country``."""
+def draft_pdf(*, nik: str = NIK, name: str = NAME, country: str = "Taiwan", employer: str = "Chen Family") -> bytes:
+    """A PP draft whose identity block names ``name``/``nik``, ``country`` and ``employer``."""
     buffer = BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4)
     lines = ["PERJANJIAN PENEMPATAN PEKERJA MIGRAN INDONESIA", "Pihak Pertama", "Nama : Budi Santoso",
              "Jabatan : Direktur PT Uji", "Pihak Kedua", f"Nama Lengkap : {name}", f"NIK : {nik}",
              "Tempat/Tanggal Lahir : Tanjung, 17-08-1998", f"Negara Penempatan : {country}",
-             "Pemberi Kerja : Chen Family"]
+             f"Pemberi Kerja : {employer}"]
     y = 780
     for line in lines:
         pdf.drawString(72, y, line)
@@ -257,6 +257,27 @@ def test_the_worker_checks_a_pp_draft_against_the_dossier_and_the_page_says_how_
     officer, _ = make_user("pelaksana")
     with db.connection_context(), pytest.raises(ServiceError, match="Tulis alasan"):
         review_slot(DocumentSlot.get_by_id(pp.id), accept=True, reason="", actor=officer)
+
+
+def test_the_officer_reads_the_drafts_parties_and_terms_beside_the_dossier(client, p3mi, settings):
+    from admin.review import field_rows, mismatched_fields
+    from pengesahan.records.dossiers import Dossier, Upload
+    from pengesahan.services.scans import process_upload
+
+    dossier_id = _create(client)
+    pp = _slot(dossier_id, "perjanjian_penempatan")
+    assert _upload(client, dossier_id, pp.id, draft_pdf(employer="Wang Family"), "pp.pdf").status_code == 303
+    with db.connection_context():
+        upload = Upload.get(Upload.slot == pp.id)
+        assert process_upload(settings, upload.id) == "done"
+        upload = Upload.get_by_id(upload.id)
+        check = next(c for c in upload.checks if c["name"] == "pp_match")
+        assert not check["ok"] and "Pemberi kerja pada draf (Wang Family)" in check["message"]
+        dossier, slot = Dossier.get_by_id(dossier_id), pp
+        rows = {r["label"]: r for r in field_rows(slot, dossier, upload.fields)}
+        assert rows["Pemberi kerja"]["state"] == "beda" and rows["Pemberi kerja"]["form"] == "Chen Family"
+        assert rows["NIK"]["state"] == rows["Nama"]["state"] == rows["Negara penempatan"]["state"] == "sama"
+        assert mismatched_fields(slot, dossier) == ["Pemberi kerja"]
 
 
 # --- uploads ------------------------------------------------------------------------------------

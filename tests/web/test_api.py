@@ -111,6 +111,25 @@ def test_create_dossier_with_profile_and_slots(api):
         assert candidate.mother_name == "MASRIAH" and candidate.birth_date == dt.date(1998, 8, 17)
 
 
+def test_a_draft_dossier_is_submitted_once_every_slot_holds_a_file(api, other, card_png):
+    draft = _create(api, draft=True)
+    assert draft.status_code == 201
+    body = draft.get_json()
+    assert body["status"] == "draf" and body["check_due_at"] is None
+    error_of(other.post(f"/dossiers/{body['id']}/submit"), 404)
+    early = error_of(api.post(f"/dossiers/{body['id']}/submit"), 409)
+    assert len(early["details"]["missing"]) == len(body["slots"])
+    for slot in body["slots"]:
+        data, name = (card_png, "ktp.png") if slot["doc_type"] == "ktp" else (text_pdf(1), "dokumen.pdf")
+        assert api.upload(f"/dossiers/{body['id']}/slots/{slot['id']}/uploads", data, name=name).status_code == 202
+    submitted = api.post(f"/dossiers/{body['id']}/submit")
+    assert submitted.status_code == 200, submitted.get_data(as_text=True)
+    assert submitted.get_json()["status"] == "diajukan" and submitted.get_json()["check_due_at"]
+    error_of(api.post(f"/dossiers/{body['id']}/submit"), 409)
+    # Without "draft" a dossier is submitted at once, as before.
+    assert _create(other).get_json()["status"] == "diajukan"
+
+
 def test_create_is_idempotent_on_nik_per_company(api, other):
     first = _create(api).get_json()
     again = _create(api, candidate={"name": "SITI AMINAH BINTI ALI"})

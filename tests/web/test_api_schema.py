@@ -43,7 +43,7 @@ def test_api_conforms_to_its_openapi_document(app, bearer):
     headers, known = bearer
     failures = {}
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 15  # 12 + PUT/GET/DELETE /webhook
+    assert len(operations) == 16  # 13 + PUT/GET/DELETE /webhook
     for operation in operations:
         names = {p.name for p in operation.path_parameters}
         own = {name: value for name, value in known.items() if name in names}

@@ -121,6 +121,9 @@ class DossierCreateSchema(Schema):
     destination_country = _text(80, description="Negara penempatan")
     employer_name = _text(200, description="Pemberi kerja")
     job_title = _text(120, description="Jabatan")
+    draft = fields.Boolean(load_default=False, metadata={
+        "description": "true: berkas dibuat sebagai draf (status `draf`), tidak terlihat petugas dan tanpa batas "
+                       "waktu, sampai diajukan dengan POST /dossiers/{id}/submit setelah semua slot berisi berkas"})
 
 
 class _Timestamps(Schema):

@@ -111,8 +111,18 @@ def _day_start(day: dt.date) -> dt.datetime:
 def create_dossier(body: dict):
     """Buat berkas CPMI beserta profilnya (idempoten menurut NIK)."""
     profile = body.pop("candidate")
-    dossier, created = dossiers.open_for_candidate(current_company(), profile, body, actor=current_actor())
+    draft = body.pop("draft")
+    dossier, created = dossiers.open_for_candidate(current_company(), profile, body, actor=current_actor(),
+                                                   draft=draft)
     return dossier, (201 if created else 200), {"Location": url_for("api.get_dossier", dossier_id=dossier.id)}
+
+
+@bp.route("/dossiers/<int(max=2147483647):dossier_id>/submit", methods=["POST"])
+@bp.response(200, schemas.DossierDetailSchema, description="Berkas diajukan; batas waktu petugas mulai berjalan")
+@_errors(404, 409)
+def submit_dossier(dossier_id: int):
+    """Ajukan berkas draf ke Dinas setelah setiap slot berisi berkas (409 menyebut slot yang masih kosong)."""
+    return dossiers.submit_dossier(_dossier(dossier_id), actor=current_actor())
 
 
 @bp.route("/dossiers", methods=["GET"])

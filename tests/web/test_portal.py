@@ -397,6 +397,7 @@ def test_another_companys_dossier_is_not_found(client, p3mi, make_user, login):
     assert client.get(f"/portal/berkas/{dossier_id}").status_code == 404
     assert client.get(f"/portal/berkas/{dossier_id}/status").status_code == 404
     assert _upload(client, dossier_id, ktp.id, png(make_card(seed=1)), "ktp.png").status_code == 404
+    assert client.post(f"/portal/berkas/{dossier_id}/ajukan").status_code == 404
     assert f'data-dossier="{dossier_id}"' not in client.get("/portal/").get_data(as_text=True)
 
 

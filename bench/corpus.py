@@ -778,10 +778,18 @@ def _surat_izin(rng: random.Random) -> Built:
                  "registration_number": reg}
 
 
-def _perjanjian_penempatan(rng: random.Random) -> Built:
-    doc, y, company = _company_letter(rng)
+def _perjanjian_penempatan(rng: random.Random, placement: Placement | None = None) -> Built:
+    if placement is None:
+        doc, y, company = _company_letter(rng)
+        cpmi = _person(rng)
+        name, nik, born = cpmi.name, cpmi.nik, f"{cpmi.birth_place}, {_dmy(cpmi.birth_date)}"
+    else:
+        company = placement.company
+        doc = _page(rng)
+        y = _letterhead(doc, company, _company_address(rng))
+        name, nik, born = placement.name, placement.nik, placement.born
+        country, job = placement.country, placement.job_title
     w, _h = doc.size
-    cpmi = _person(rng)
     number = _letter_no(rng, "PP")
     doc.text(w / 2, y + 10, "PERJANJIAN PENEMPATAN", 14, True, "centre")
     doc.text(w / 2, y + 28, "PEKERJA MIGRAN INDONESIA", 14, True, "centre")
@@ -789,18 +797,47 @@ def _perjanjian_penempatan(rng: random.Random) -> Built:
     y = _paragraph(doc, 60, y + 70, "Perjanjian penempatan ini dibuat antara:")
     y = _fields(doc, 80, y, [("Nama P3MI", company), ("Alamat", _company_address(rng))])
     y = _paragraph(doc, 60, y, "selanjutnya disebut PIHAK PERTAMA (Perusahaan Penempatan Pekerja Migran Indonesia), dan")
-    y = _fields(doc, 80, y, [("Nama", cpmi.name), ("NIK", cpmi.nik),
-                              ("Tempat/Tgl Lahir", f"{cpmi.birth_place}, {_dmy(cpmi.birth_date)}")])
+    y = _fields(doc, 80, y, [("Nama", name), ("NIK", nik), ("Tempat/Tgl Lahir", born)])
     y = _paragraph(doc, 60, y, "selanjutnya disebut PIHAK KEDUA (Calon Pekerja Migran Indonesia).")
     doc.text(w / 2, y + 4, "Pasal 1 - Negara Tujuan dan Jabatan", 10.5, True, "centre")
-    y = _paragraph(doc, 60, y + 24, f"PIHAK PERTAMA menempatkan PIHAK KEDUA di negara {rng.choice(_COUNTRIES)} "
-                   f"sebagai {rng.choice(_JOBS_ABROAD)} pada pemberi kerja yang tercantum dalam perjanjian kerja.")
+    if placement is None:
+        # Drawn here, after the person and the number, as the corpus has always drawn them.
+        country, job = rng.choice(_COUNTRIES), rng.choice(_JOBS_ABROAD)
+    else:
+        y = _fields(doc, 80, y + 24, [("Negara Penempatan", country), ("Nama Pemberi Kerja", placement.employer),
+                                      ("Jabatan PMI", job), ("Jangka Waktu", f"{placement.months} bulan")],
+                    label_w=150) - 24
+    y = _paragraph(doc, 60, y + 24, f"PIHAK PERTAMA menempatkan PIHAK KEDUA di negara {country} "
+                   f"sebagai {job} pada pemberi kerja yang tercantum dalam perjanjian kerja.")
     doc.text(w / 2, y + 4, "Pasal 2 - Biaya Penempatan", 10.5, True, "centre")
     y = _paragraph(doc, 60, y + 24, "Biaya penempatan ditanggung sesuai ketentuan Badan Pelindungan Pekerja "
                    "Migran Indonesia dan tidak dibebankan kepada PIHAK KEDUA di luar ketentuan tersebut.")
     doc.text(w / 2, y + 10, "Mengetahui, Kepala Dinas Tenaga Kerja Kabupaten Tabalong", 10.5, False, "centre")
+    if placement is not None:
+        return doc, {"letter_number": number, "nik": nik, "name": name}
     return doc, {"letter_number": number, "nik": cpmi.nik, "name": cpmi.name,
                  "birth_place": cpmi.birth_place, "birth_date": cpmi.birth_date.isoformat()}
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The parties and terms a PP draft of :func:`placement_agreement` states."""
+
+    name: str
+    nik: str
+    #: "Tanjung, 17-08-1998"
+    born: str
+    company: str
+    country: str
+    employer: str
+    job_title: str
+    months: int = 24
+
+
+def placement_agreement(placement: Placement, seed: int = 0) -> Document:
+    """A PP draft for a given CPMI, company and placement, its terms labelled as real drafts
+    label them (for demo data and journeys that need a draft agreeing with a dossier)."""
+    return _perjanjian_penempatan(random.Random(f"placement:{seed}"), placement)[0]
 
 
 def _surat_sehat(rng: random.Random) -> Built:

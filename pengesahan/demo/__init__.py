@@ -210,6 +210,8 @@ def _seed_signed_agreements(settings: Settings, company: Company, officer: User,
             for slot in dossier.slots:
                 if slot.status == SlotStatus.KOSONG:
                     data, media_type = scans[slot.doc_type]
+                    if slot.doc_type == "perjanjian_penempatan":
+                        data = _placement_draft(candidate, company, dossier)
                     store_key = file_store(settings).put(data)
                     add_upload(slot, sha256=store_key, media_type=media_type, size=len(data),
                                original_name=f"contoh-{slot.doc_type}", actor=officer)
@@ -222,7 +224,7 @@ def _seed_signed_agreements(settings: Settings, company: Company, officer: User,
                 agreement = ratification.submit_agreement(
                     dossier, employer_name="Wong Household", destination_country="Hong Kong",
                     job_title="Penata laksana rumah tangga", contract_months=24,
-                    actor=User.get(User.username == "p3mi"))
+                    actor=User.get(User.username == "p3mi"), settings=settings)
             if agreement.status == AgreementStatus.MENUNGGU_VERIFIKASI:
                 agreement = ratification.verify_agreement(agreement, actor=officer)
             if agreement.status == AgreementStatus.TERVERIFIKASI:
@@ -231,6 +233,19 @@ def _seed_signed_agreements(settings: Settings, company: Company, officer: User,
                 if not outcome.ok:
                     raise RuntimeError(f"Demo: penandatanganan gagal: {outcome.message}")
             (out_dir / name).write_bytes(ratification.signed_pdf(settings, Agreement.get_by_id(agreement.id)))
+
+
+def _placement_draft(candidate: Candidate, company: Company, dossier: Dossier) -> bytes:
+    """The P3MI's PP draft for this CPMI and placement: the signed demo PPs are followed by an
+    agreement for the person and company on their ratification page, as every PP must be."""
+    placement = corpus.Placement(
+        name=candidate.name, nik=candidate.nik, born=f"{candidate.birth_place}, {candidate.birth_date:%d-%m-%Y}",
+        company=company.name, country=dossier.destination_country, employer=dossier.employer_name,
+        job_title=dossier.job_title)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "pp.pdf"
+        corpus.render_pdf(corpus.placement_agreement(placement, seed=candidate.id), path)
+        return path.read_bytes()
 
 
 def _all_sample_scans() -> dict[str, tuple[bytes, str]]:

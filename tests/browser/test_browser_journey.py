@@ -37,7 +37,7 @@ PC = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 #: The CPMI is the person on a generated KTP (one per test: a NIK holds one placement).
 KTP_SEEDS = {"pc": 7, "hp": 8}
-#: What the dossier says of the placement; the PP draft labels no country, so nothing contradicts it.
+#: What the dossier says of the placement, and the PP draft with it.
 PLACEMENT = {"destination_country": "Taiwan", "employer_name": "Chen Family", "job_title": "Pengasuh lansia"}
 RETURN_REASON = "NIK pada dokumen tidak sama dengan NIK pada formulir."
 #: The demo's placement company (pengesahan.demo), the p3mi login's.
@@ -97,12 +97,6 @@ def _retarget(doc: corpus.Document, swaps: dict[str, str]) -> corpus.Document:
     return doc
 
 
-def _labelled(doc: corpus.Document, label: str) -> str:
-    """The value printed beside ``label`` (the generator prints "label", then ": value")."""
-    texts = [op[3] for op in doc.ops if op[0] == "text"]
-    return texts[texts.index(label) + 1].removeprefix(": ")
-
-
 class Documents:
     """One generated file for every slot, the CPMI's naming the person on the KTP; plus a KTP
     photo too small to read, a Kartu Keluarga without the CPMI and a PP draft for another CPMI."""
@@ -131,8 +125,12 @@ class Documents:
         if owner == "cpmi" or doc_type == "perjanjian_penempatan":
             doc = _retarget(doc, {fields[k]: self.person[k] for k in ("nik", "name") if fields.get(k)})
         if doc_type == "perjanjian_penempatan":
-            # The agreement's first party is the demo's P3MI, whose dossier it is.
-            doc = _retarget(doc, {_labelled(doc, "Nama P3MI"): DEMO_COMPANY})
+            # This CPMI's agreement with the demo's P3MI, for the dossier's placement.
+            year, month, day = self.person["birth_date"].split("-")
+            doc = corpus.placement_agreement(corpus.Placement(
+                name=self.person["name"], nik=self.person["nik"], born=f"{self.person['birth_place']}, {day}-{month}-{year}",
+                company=DEMO_COMPANY, country=PLACEMENT["destination_country"], employer=PLACEMENT["employer_name"],
+                job_title=PLACEMENT["job_title"]), seed)
         return self._write_pdf(f"{doc_type}-{owner}.pdf", doc)
 
     def _write_pdf(self, name: str, doc: corpus.Document) -> Path:

@@ -123,9 +123,17 @@ def test_demo_writes_signed_sample_agreements(pki_app, demo_pki):
     credentials = json.loads((out / "credentials.json").read_text())
     assert {u["role"] for u in credentials["users"]} == {"admin", "pelaksana", "kabid", "sekdis", "kadin", "p3mi"}
     assert (out / "trust-root.pem").read_bytes() == demo_pki.trust_root_path.read_bytes()
-    for name in ("pp-kepala-dinas.pdf", "pp-delegasi.pdf"):
-        status = _validate((out / name).read_bytes(), demo_pki)
+    from pengesahan.demo import SIGNED_SAMPLES
+    from pengesahan.services import drafts
+
+    for name, _role, person in SIGNED_SAMPLES:
+        signed = (out / name).read_bytes()
+        status = _validate(signed, demo_pki)
         assert status.intact and status.valid and status.trusted, name
+        # The agreement behind the ratification page is this CPMI's, with the demo's P3MI.
+        facts = drafts.draft_facts(drafts.read_draft_text(signed))
+        assert set(facts.niks) == {person["nik"]}, name
+        assert facts.terms["p3mi_name"] == "PT Maju Sejahtera Mandiri"
     delegated = PdfFileReader(io.BytesIO((out / "pp-delegasi.pdf").read_bytes())).embedded_signatures[0]
     assert "a.n. Kepala Dinas" in str(delegated.sig_object["/Reason"])
 

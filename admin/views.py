@@ -54,6 +54,7 @@ class DocumentTypeView(ConfigView):
 
 class RequirementView(ConfigView):
     column_list = ["position", "slot_label", "doc_type", "owner", "condition"]
+    list_related = ("doc_type",)
     column_default_sort = "position"
     column_labels = {"position": "No.", "slot_label": "Slot", "doc_type": "Jenis dokumen",
                      "owner": "Pengunggah", "condition": "Syarat"}
@@ -99,6 +100,7 @@ class SettingView(ConfigView):
 
 class UserView(SecureModelView):
     column_list = ["username", "full_name", "role", "company", "official", "active", "locked_until"]
+    list_related = ("company", "official")
     column_labels = {"username": "Nama pengguna", "full_name": "Nama lengkap", "nip": "NIP", "role": "Peran",
                      "company": "P3MI", "official": "Pejabat", "active": "Aktif",
                      "failed_logins": "Gagal masuk berturut-turut", "locked_until": "Dikunci sampai",
@@ -144,6 +146,7 @@ class UserView(SecureModelView):
 
 class ApiTokenView(SecureModelView):
     column_list = ["company", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_related = ("company",)
     column_labels = {"company": "P3MI", "name": "Nama", "prefix": "Awalan", "created_at": "Dibuat",
                      "last_used_at": "Terakhir dipakai", "revoked_at": "Dicabut"}
     column_details_exclude_list = ["token_hash"]
@@ -243,6 +246,7 @@ class DelegationView(SecureModelView):
                              "confirmed_at", "confirmation_sha256"]
     column_details_exclude_list = ["confirmation_sha256"]
     column_searchable_list = ["number"]
+    list_related = ("delegating", "delegated")
     column_formatters = {"scope": lambda v, c, m, n: ", ".join(SCOPES.get(code, code) for code in sorted(m.scopes))}
     # Dates and times are typed dd-mm-yyyy (HH.MM) through the base converter; the scope is
     # ticked, never typed.
@@ -301,6 +305,7 @@ class DossierView(CompanyScopedModelView):
     allow_create = False
     column_list = ["id", "candidate", "company", "destination_country", "status", "check_due_at",
                    "service_due_at", "cpmi_id"]
+    list_related = ("candidate", "company")
     column_labels = {"id": "No.", "candidate": "CPMI", "company": "P3MI", "destination_country": "Negara tujuan",
                      "employer_name": "Pemberi kerja", "job_title": "Jabatan", "status": "Status",
                      "check_due_at": "Batas pemeriksaan", "service_due_at": "Batas layanan",
@@ -334,6 +339,7 @@ class UploadView(SecureModelView):
     allow_create = False
     allow_edit = False
     column_list = ["id", "slot", "media_type", "size", "uploaded_at", "state", "progress", "classified_type", "confidence"]
+    list_related = ("slot",)
     column_details_list = ["id", "slot", "original_name", "media_type", "size", "pages", "uploaded_by", "uploaded_at",
                            "state", "state_reason", "progress", "attempts", "processed_at", "classified_type",
                            "confidence", "doc_number", "sha256"]
@@ -356,6 +362,7 @@ class ReviewEventView(SecureModelView):
     allow_create = False
     allow_edit = False
     column_list = ["at", "dossier", "slot", "actor", "from_status", "to_status", "reason"]
+    list_related = ("dossier.candidate", "slot", "actor")
     column_labels = {"at": "Waktu", "dossier": "Berkas", "slot": "Slot", "actor": "Oleh",
                      "from_status": "Dari", "to_status": "Menjadi", "reason": "Alasan"}
     column_default_sort = ("id", True)
@@ -369,6 +376,7 @@ class AgreementView(CompanyScopedModelView):
     write_roles = frozenset()
     allow_create = False
     column_list = ["number", "kind", "dossier", "status", "submitted_at", "verified_at", "signed_at"]
+    list_related = ("dossier.candidate",)
     column_labels = {"number": "Nomor", "kind": "Jenis", "dossier": "Berkas", "status": "Status",
                      "submitted_at": "Diajukan", "verified_at": "Diverifikasi", "signed_at": "Ditandatangani",
                      "draft": "Draf P3MI", "employer_name": "Pemberi kerja", "destination_country": "Negara tujuan",

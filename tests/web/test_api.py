@@ -130,6 +130,19 @@ def test_a_draft_dossier_is_submitted_once_every_slot_holds_a_file(api, other, c
     assert _create(other).get_json()["status"] == "diajukan"
 
 
+def test_the_dossier_list_costs_the_same_statements_whatever_its_length(api, monkeypatch):
+    from tests.support.queries import StatementCounter
+
+    statements = []
+    for n in range(12):
+        _create(api, candidate={"nik": f"63090557089800{n + 10:02d}"})
+        if n in (1, 11):
+            counter = StatementCounter(monkeypatch)
+            assert len(api.get("/dossiers").get_json()["items"]) == n + 1
+            statements.append(counter.count)
+    assert statements[0] == statements[1], statements
+
+
 def test_create_is_idempotent_on_nik_per_company(api, other):
     first = _create(api).get_json()
     again = _create(api, candidate={"name": "SITI AMINAH BINTI ALI"})

@@ -15,6 +15,7 @@ from marshmallow import RAISE
 from pengesahan.errors import NotFound
 from pengesahan.records.agreements import Agreement
 from pengesahan.records.dossiers import DocumentSlot, Dossier, Upload
+from pengesahan.records.people import Candidate
 from pengesahan.services import dossiers, ratification
 from pengesahan.services.uploads import accept_upload
 from pengesahan.web.api import schemas
@@ -131,7 +132,8 @@ def submit_dossier(dossier_id: int):
 @_errors()
 def list_dossiers(args: dict):
     """Daftar berkas perusahaan, terbaru dahulu; saring menurut status dan tanggal pengajuan."""
-    query = Dossier.select().where(Dossier.company == current_company())
+    # Each item names its CPMI: the candidates come in the same query, not one per item.
+    query = Dossier.select(Dossier, Candidate).join(Candidate).where(Dossier.company == current_company())
     if args.get("status"):
         query = query.where(Dossier.status == args["status"])
     if args.get("submitted_from"):

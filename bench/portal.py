@@ -5,7 +5,8 @@
   P3MI through waitress on loopback; p95 against the aim of 300 ms. Baseline: a static file
   from the same server (the floor of a request).
 - Upload to first check result: a P3MI uploads into a slot of a new dossier and polls the status
-  the page polls until the worker's checks are there, with one real worker (``flask worker``, a
+  the page polls until the worker's first checks are there (format, size and the image checks,
+  stored before the text is read), then all of them, with one real worker (``flask worker``, a
   separate process as `make run` starts it) idle beforehand; against the aim of 10 s. Baseline:
   the same file analysed in this process (the analysis alone, without the upload, the queue and
   the worker).
@@ -186,8 +187,9 @@ def _analysis_alone(path: Path, doc_type: str) -> float:
     return time.perf_counter() - started
 
 
-def _first_results(session: requests.Session, base: str, files: dict[str, Path]) -> dict[str, float]:
-    """Seconds from each upload's request to its first check result on the status poll."""
+def _first_results(session: requests.Session, base: str, files: dict[str, Path]) -> dict[str, tuple[float, float]]:
+    """Seconds from each upload's request to its first check result on the status poll (the
+    checks the text cannot change arrive while the upload is still being read), and to all."""
     response = session.post(f"{base}/portal/berkas/baru", timeout=30, data={
         "nik": "6309055708980099", "name": "BENCH PORTAL", "sex": "P", "birth_place": "Tanjung",
         "birth_date": "17-08-1998", "religion": "Islam", "marital_status": "belum_kawin",
@@ -205,9 +207,12 @@ def _first_results(session: requests.Session, base: str, files: dict[str, Path])
                                 files={"file": (path.name, fh)}, timeout=60)
         if sent.status_code != 200:
             raise RuntimeError(f"unggah {doc_type}: HTTP {sent.status_code}")
+        first = None
         while True:
             state = session.get(f"{base}/portal/berkas/{dossier}/status", timeout=30).json()
             upload = next(s for s in state["slots"] if s["id"] == slot["id"])["upload"]
+            if first is None and upload and upload["checked"]:
+                first = time.perf_counter() - started
             if upload and not upload["busy"] and upload["checked"]:
                 break
             if upload and upload["state"] == "failed":
@@ -215,7 +220,7 @@ def _first_results(session: requests.Session, base: str, files: dict[str, Path])
             if time.perf_counter() - started > 120:
                 raise RuntimeError(f"{doc_type}: tidak ada hasil dalam 120 s")
             time.sleep(_POLL)
-        seconds[doc_type] = time.perf_counter() - started
+        seconds[doc_type] = (first, time.perf_counter() - started)
     return seconds
 
 
@@ -260,11 +265,13 @@ def run() -> list[dict]:
                               _p95(static) * 1000))
     figures.append(figure("portal: every page p95 (aim < 300 ms)", _p95(every_page) * 1000, "ms",
                           "static file p95", _p95(static) * 1000))
-    for doc_type, seconds in first.items():
+    for doc_type, (seconds, all_seconds) in first.items():
         figures.append(figure(f"portal: upload to first check result, {_kind(doc_type)} (aim < 10 s)",
                               seconds, "s", "analysis alone, in process", alone[doc_type]))
+        figures.append(figure(f"portal: upload to every check result, {_kind(doc_type)}",
+                              all_seconds, "s", "analysis alone, in process", alone[doc_type]))
     worst_page = _p95(every_page) * 1000
-    worst_upload = max(first.values())
+    worst_upload = max(seconds for seconds, _all in first.values())
     print(f"[portal] p95 semua halaman {worst_page:.0f} ms (sasaran < {PAGE_AIM_MS} ms): "
           f"{'TERCAPAI' if worst_page < PAGE_AIM_MS else 'TIDAK TERCAPAI'}")
     print(f"[portal] unggah sampai hasil pemeriksaan pertama, paling lama {worst_upload:.1f} s "

@@ -45,6 +45,7 @@ __all__ = [
     "check_exposure",
     "check_format",
     "check_legible",
+    "MIN_LEGIBLE_WORDS",
     "check_resolution",
     "check_size",
     "check_skew",
@@ -212,7 +213,9 @@ class ExposureMeasure:
 
     #: Grey level of the paper (90th percentile), 0-255.
     paper: float
-    #: Grey level of the print (low decile of the marks darker than the paper), 0-255.
+    #: Grey level of the darkest print (1st percentile of the marks darker than the paper),
+    #: 0-255: over-exposure lifts even the blackest print to grey, while a good capture keeps
+    #: some print near black however thin or anti-aliased most of its strokes are.
     ink: float
     #: Share of the document covered by clipped-white glare blobs; 0 when the paper itself is
     #: clipped white (a scan), where glare cannot be told from paper.
@@ -225,11 +228,13 @@ class ExposureMeasure:
 def measure_exposure(document_gray: np.ndarray) -> ExposureMeasure:
     """Measure exposure on the document only (the normalised crop, never the whole frame)."""
     paper = float(np.percentile(document_gray, 90))
-    # Ink is what is clearly darker than the paper; its low decile is the print's black. On a
-    # washed-out capture even that is light grey. (A plain percentile of the page depends on
-    # how much of the page is printed.)
+    # Ink is what is clearly darker than the paper; its darkest percent is the print's black.
+    # On a washed-out capture even that is light grey. (A plain percentile of the page depends
+    # on how much of the page is printed; the low decile of the marks is the grey edge of thin
+    # or anti-aliased strokes on many clean real scans.)
     marks = document_gray[document_gray < paper - 30]
-    ink = float(np.percentile(marks, 10)) if marks.size > 0.002 * document_gray.size else paper
+    ink = (float(np.percentile(marks, _DARKEST_PRINT)) if marks.size > 0.002 * document_gray.size
+           else paper)
     median = float(np.median(document_gray))
     glare = 0.0
     # On clipped-white paper every pixel of paper is "clipped": counting it would call every
@@ -239,15 +244,45 @@ def measure_exposure(document_gray: np.ndarray) -> ExposureMeasure:
         # Specks of clipped noise are not glare; a glare spot is a solid blob.
         clipped = cv2.morphologyEx(clipped, cv2.MORPH_OPEN,
                                    cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
-        glare = float(_soft_edged(_drop_border_blobs(clipped), document_gray).mean())
+        glare = float(_soft_edged(_spot_shaped(_drop_border_blobs(clipped)),
+                                  document_gray).mean())
     highlight = float(np.percentile(document_gray, 99.5))
     return ExposureMeasure(paper=paper, ink=ink, glare=glare, highlight=highlight)
 
+
+#: Percentile of the marks taken as the print's black (see :attr:`ExposureMeasure.ink`).
+_DARKEST_PRINT = 1.0
 
 #: Grey level just outside a clipped blob above which its edge is a glare's halo: light falls
 #: off gradually around a reflection, while a white printed area (a screenshot's panel, a
 #: card's white field) meets the print around it at once.
 _HALO_LEVEL = 225
+#: Grey level of the pixels right against a clipped blob (its first 2-3 px) above which it
+#: fades out like a reflection: a white shape of a drawing or a vector illustration has a dark
+#: outline there even when the colour a little further out is light.
+_HALO_INNER_LEVEL = 238
+#: Smallest glare spot, as a share of the document: the white insides of a table's cells or of
+#: letters on paper just below clipping are many specks, a reflection is one solid spot.
+_MIN_SPOT_SHARE = 0.001
+#: Longest long/short ratio of a glare spot: a lamp or flash makes a compact spot, while a
+#: clipped band (a card's white stripe, a lit edge) is long and thin.
+_MAX_SPOT_ASPECT = 3.0
+
+
+def _spot_shaped(mask: np.ndarray) -> np.ndarray:
+    """``mask`` keeping only the blobs shaped like a glare spot: large enough and compact."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return mask
+    least = _MIN_SPOT_SHARE * mask.size
+    keep = np.zeros(count, dtype=bool)
+    for label in range(1, count):
+        if stats[label, cv2.CC_STAT_AREA] < least:
+            continue
+        points = np.column_stack(np.nonzero(labels == label)).astype(np.float32)
+        (_, _), (w, h), _ = cv2.minAreaRect(points)
+        keep[label] = max(w, h) <= _MAX_SPOT_ASPECT * max(1.0, min(w, h))
+    return keep[labels].astype(np.uint8)
 
 
 def _soft_edged(mask: np.ndarray, gray: np.ndarray) -> np.ndarray:
@@ -257,11 +292,14 @@ def _soft_edged(mask: np.ndarray, gray: np.ndarray) -> np.ndarray:
         return mask
     reach = max(3, round(0.01 * min(gray.shape[:2])))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    inner_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
     keep = np.zeros(count, dtype=bool)
     for label in range(1, count):
         blob = (labels == label).astype(np.uint8)
         rim = cv2.dilate(blob, kernel).astype(bool) & ~blob.astype(bool)
-        keep[label] = rim.any() and float(np.median(gray[rim])) >= _HALO_LEVEL
+        inner = cv2.dilate(blob, inner_kernel).astype(bool) & ~blob.astype(bool)
+        keep[label] = (rim.any() and float(np.median(gray[rim])) >= _HALO_LEVEL
+                       and float(np.median(gray[inner])) >= _HALO_INNER_LEVEL)
     return keep[labels].astype(np.uint8)
 
 
@@ -570,6 +608,10 @@ def check_type_match(
     return CheckResult("type_match", True, value, limit, f"Dokumen sesuai: {slot_name}.")
 
 
+#: Fewer words read than this is "almost no text".
+MIN_LEGIBLE_WORDS = 3
+
+
 def check_legible(
     reading: TextReading | None, thresholds: Thresholds, doc_type: str | None = None,
     sharpness: float | None = None,
@@ -580,15 +622,26 @@ def check_legible(
     (:func:`measure_sharpness`) when it is below the blur limit: rapidocr keeps a high
     confidence on motion-blurred text that Tesseract scores low, so confidence alone makes the
     verdict depend on the engine installed.
+
+    Not judged (ok, no value) when OCR ran on a sharp picture and found almost no words: it
+    holds no text to be legible (a photo, a logo), which the type check refuses, not this one.
     """
     if reading is None:
         return not_checked("legible", "teks dokumen tidak dibaca")
     limit = thresholds.get("legible", doc_type)
+    # (Engine "none": OCR was not tried on a capture too small to hold text, which says
+    # nothing about whether it has any; it stays refused below.)
+    if (reading.word_count < MIN_LEGIBLE_WORDS and reading.engine != "none"
+            and sharpness is not None and sharpness >= thresholds.get("blur", doc_type)):
+        # Sharp, and still no text: the picture holds none (a photo, a logo, a drawing). Asking
+        # for a clearer capture would not help; the type check says it is not the document.
+        return not_checked("legible", "gambar tajam tetapi tidak memuat tulisan; jenis "
+                                      "dokumennya dinilai oleh pemeriksaan jenis dokumen")
     score = reading.mean_confidence
     if sharpness is not None and reading.engine not in ("pdf", "none"):
         score *= min(1.0, max(0.0, sharpness) / thresholds.get("blur", doc_type))
     value = round(score, 1)
-    if reading.word_count < 3:
+    if reading.word_count < MIN_LEGIBLE_WORDS:
         return CheckResult("legible", False, value, limit,
                            "Hampir tidak ada teks yang terbaca. Pindai atau foto ulang dengan jelas.")
     if score < limit:

@@ -76,21 +76,24 @@ class Thresholds:
 #: Units: resolution = shorter side of the document in original pixels; blur = sharpness, the
 #: weaker directional second-derivative energy over the document's content tiles
 #: (processing.checks.measure_sharpness; it sees motion blur, the plain Laplacian does not);
-#: exposure = share of glare (clipped-white blobs) inside the document outline; skew = degrees;
-#: crop = share of the frame's border where the document (or its print) is cut, on a scan also
-#: where a text line sits hard against the top or bottom edge (processing.outline); blank =
+#: exposure = share of glare (compact, soft-edged clipped-white spots) inside the document
+#: outline; skew = degrees; crop = share of the frame's border where the document (or its
+#: print) is cut, on a scan also where a text line sits hard against the top or bottom edge
+#: (processing.outline); blank =
 #: standard deviation of grey levels once the lighting is removed; duplicate = Hamming distance
 #: of perceptual hashes (a hint only); legible = mean OCR word confidence (0-100); type_match =
 #: classifier confidence.
 #: Added by processing: exposure_dark = least grey level of the paper (under-exposure);
-#: exposure_ink = highest grey level of the print when the paper is clipped white (washed out).
+#: exposure_ink = highest grey level of the darkest print (1st percentile of the marks) when
+#: the paper is clipped white (washed out); real clean scans keep it at 0-45 whatever their
+#: stroke width, washed-out captures lift it to 65-110.
 #: Values calibrated on the defect corpus (bench.defects, bench.processing).
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "resolution": 500.0,
     "blur": 400.0,
     "exposure": 0.015,
     "exposure_dark": 110.0,
-    "exposure_ink": 70.0,
+    "exposure_ink": 55.0,
     "skew": 5.0,
     "crop": 0.002,
     "blank": 5.0,

@@ -32,6 +32,7 @@ from pengesahan.records.dossiers import (
 )
 from pengesahan.records.people import ApiToken, Candidate, Company, Official, User
 from pengesahan.records.webhooks import Webhook, WebhookDelivery
+from processing.spec import DEFAULT_THRESHOLDS
 
 MODELS = [
     Company, Candidate, Official, User, ApiToken,
@@ -195,6 +196,18 @@ def _v11_failed_upload_indexes() -> None:
     db.execute_sql('CREATE INDEX IF NOT EXISTS "document_slot_status_id" ON "document_slot" (status, id)')
 
 
+#: The washed-out limit before processing measured the print's black on its darkest percent
+#: (it was the low decile of the marks, which the grey edges of thin strokes lifted).
+_EXPOSURE_INK_BEFORE_V12 = 70.0
+
+
+def _v12_exposure_ink_on_the_darkest_print() -> None:
+    # The office's own limit stays; the shipped one follows the new measure.
+    CheckThreshold.update(value=DEFAULT_THRESHOLDS["exposure_ink"]).where(
+        (CheckThreshold.check == "exposure_ink") & (CheckThreshold.doc_type == "")
+        & (CheckThreshold.value == _EXPOSURE_INK_BEFORE_V12)).execute()
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_audit_append_only),
@@ -207,6 +220,7 @@ MIGRATIONS = [
     (9, _v9_dashboard_tallies),
     (10, _v10_upload_text),
     (11, _v11_failed_upload_indexes),
+    (12, _v12_exposure_ink_on_the_darkest_print),
 ]
 
 LATEST = MIGRATIONS[-1][0]

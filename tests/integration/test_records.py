@@ -37,6 +37,20 @@ def test_upgrade_adds_columns_an_older_installation_lacks(conn):
     User.create(username="baru", password_hash="x", role="pelaksana", nip="199001012020011001")
 
 
+@pytest.mark.parametrize(("stored", "after"), [(70.0, 55.0), (60.0, 60.0)])
+def test_upgrade_to_v12_moves_the_shipped_washed_out_limit_only(conn, stored, after):
+    from pengesahan.records.catalogue import CheckThreshold
+    from pengesahan.records.schema import SchemaVersion, upgrade
+    from processing.spec import DEFAULT_THRESHOLDS
+
+    assert DEFAULT_THRESHOLDS["exposure_ink"] == 55.0
+    CheckThreshold.update(value=stored).where(CheckThreshold.check == "exposure_ink").execute()
+    SchemaVersion.delete().where(SchemaVersion.version >= 12).execute()
+    assert 12 in upgrade()
+    # The shipped 70 follows the new measure; a limit the office chose stays.
+    assert CheckThreshold.get(CheckThreshold.check == "exposure_ink", CheckThreshold.doc_type == "").value == after
+
+
 def test_seeded_configuration_follows_the_sop(conn):
     from pengesahan.records.catalogue import DocumentType, Requirement, SlaSetting
 

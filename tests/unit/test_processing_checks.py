@@ -225,3 +225,75 @@ def test_small_card_passes_resolution_when_its_nik_reads():
     assert not ck.check_resolution(420, LIMITS, "ktp").ok
     assert ck.check_resolution(420, LIMITS, "ktp", key_line_read=True).ok
     assert not ck.check_resolution(180, LIMITS, "ktp", key_line_read=True).ok
+
+
+# --- false alarms seen on clean real scans (issue #11, second round) -----------------------
+
+
+def test_washed_out_judged_by_the_darkest_print_not_by_grey_stroke_edges():
+    # A clean scan on clipped-white paper whose body text came out dark grey (thin,
+    # anti-aliased strokes), under a black heading: most of its print is grey, some is black.
+    page = cv2.cvtColor(make_page(), cv2.COLOR_BGR2GRAY)
+    rows = (page < 128).any(axis=1).nonzero()[0]
+    heading_end = int(rows[0]) + 40
+    body = page[heading_end:].astype(np.float32)
+    page[heading_end:] = (255 - (255 - body) * 0.62).astype(np.uint8)  # black -> grey 97
+    measure = ck.measure_exposure(page)
+    assert measure.ink < DEFAULT_THRESHOLDS["exposure_ink"]
+    assert ck.check_exposure(measure, LIMITS).ok
+    # Over-exposure lifts every stroke, the heading's too: still refused.
+    lifted = defects.overexpose(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR), random.Random(4))
+    result = ck.check_exposure(ck.measure_exposure(cv2.cvtColor(lifted, cv2.COLOR_BGR2GRAY)),
+                               LIMITS)
+    assert not result.ok and "terlalu terang" in result.message
+
+
+def _light_ground(height: int = 600, width: int = 900) -> np.ndarray:
+    ground = np.full((height, width), 232, np.uint8)
+    # Some print, so the paper is not the whole document.
+    for y in range(60, height - 60, 40):
+        cv2.line(ground, (60, y), (width // 3, y), 30, 3)
+    return ground
+
+
+def test_white_shapes_of_a_drawing_are_not_glare():
+    # A vector drawing: white shapes inside a dark outline, on a light ground.
+    drawing = _light_ground(1000, 1400)
+    cv2.circle(drawing, (900, 500), 150, 255, -1)
+    cv2.circle(drawing, (900, 500), 150, 50, 2)
+    assert ck.measure_exposure(drawing).glare == 0.0
+
+
+def test_white_table_cells_are_not_glare():
+    # The white insides of a table's cells on paper just below clipping: many specks, not one
+    # solid reflection.
+    page = _light_ground()
+    page[80:380, 400:860] = 252
+    for x in range(400, 861, 12):
+        cv2.line(page, (x, 80), (x, 380), 200, 1)
+    for y in range(80, 381, 12):
+        cv2.line(page, (400, y), (860, y), 200, 1)
+    assert ck.measure_exposure(page).glare == 0.0
+
+
+def test_long_white_band_is_not_glare():
+    # A soft-edged white band across the document (a card's stripe, a lit edge) is not the
+    # compact spot a lamp or flash makes.
+    page = _light_ground().astype(np.float32)
+    band = np.zeros_like(page)
+    band[470:490, 100:800] = 1.0
+    band = np.clip(cv2.GaussianBlur(band, (0, 0), 4) * 1.6, 0, 1)
+    page = np.clip(page * (1 - band) + 255 * band, 0, 255).astype(np.uint8)
+    assert ck.measure_exposure(page).glare == 0.0
+
+
+def test_legible_not_judged_on_a_sharp_picture_without_text():
+    no_words = TextReading("", 0.0, 0, "rapidocr")
+    # A sharp photo or logo holds no text to be legible; a blurred capture reading nothing is
+    # still refused.
+    sharp = ck.check_legible(no_words, LIMITS, sharpness=3000.0)
+    assert sharp.ok and sharp.value is None and "tidak memuat tulisan" in sharp.message
+    assert not ck.check_legible(no_words, LIMITS, sharpness=80.0).ok
+    assert not ck.check_legible(no_words, LIMITS).ok
+    # OCR not tried on a thumbnail: nothing says it holds no text, it stays refused.
+    assert not ck.check_legible(TextReading("", 0.0, 0, "none"), LIMITS, sharpness=3000.0).ok

@@ -117,11 +117,25 @@ def test_every_officer_and_portal_screen_passes_axe(pki_app, server, browser, ax
     if own is not None:
         portal += [("p3mi-berkas", f"/portal/berkas/{own.id}"),
                    ("p3mi-berkas-kantor", f"/admin/pemeriksaan/berkas/{own.id}")]
+    portal.append(("p3mi-berkas-draf", f"/portal/berkas/{_draft_dossier('p3mi')}"))
     for name, path in portal:
         _check(axe, p3mi, f"{server}{path}", name, problems)
     p3mi.context.close()
 
     assert not problems, "axe-core:\n" + "\n".join(problems)
+
+
+def _draft_dossier(username: str) -> int:
+    """A dossier the P3MI has begun in the portal and not yet submitted (its own page layout)."""
+    import datetime as dt
+
+    from pengesahan.records.people import Candidate, Company
+    from pengesahan.services.dossiers import open_dossier
+
+    with db.connection_context():
+        candidate, _ = Candidate.get_or_create(nik="6309055708980077", defaults={
+            "name": "DRAF AKSESIBILITAS", "sex": "P", "birth_date": dt.date(1998, 8, 17)})
+        return open_dossier(candidate, Company.get_by_id(_company_of(username)), actor=None, draft=True).id
 
 
 def _company_of(username: str) -> int:

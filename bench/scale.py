@@ -46,13 +46,12 @@ from pengesahan.records.audit import AuditEntry, _entry_hash
 from pengesahan.records.base import JSONField, UTCDateTimeField, db, now, write_transaction
 from pengesahan.records.catalogue import Requirement
 from pengesahan.records.dossiers import (
-    CheckTally,
     DocumentSlot,
     Dossier,
     ReviewEvent,
     Upload,
-    _count_into,
-    _tally_rows,
+    add_to_tallies,
+    count_into,
 )
 from pengesahan.records.people import ApiToken, Candidate, Company, User
 from tests.support.images import text_pdf
@@ -188,17 +187,6 @@ def _seed_audit(count: int, dossier_ids: list[int]) -> None:
     _insert(AuditEntry, rows)
 
 
-def _add_tallies(counts: dict) -> None:
-    """Add the seeded uploads' check counts to the weekly tallies (upserts: a deployment's own
-    counts stay), as the worker does per processed upload."""
-    for row in _tally_rows(counts):
-        (CheckTally.insert(**row)
-         .on_conflict(conflict_target=[CheckTally.week, CheckTally.check_name],
-                      update={CheckTally.uploads: CheckTally.uploads + row["uploads"],
-                              CheckTally.failed: CheckTally.failed + row["failed"]})
-         .execute())
-
-
 def seed(volume: dict, rng: random.Random) -> dict:
     """Bulk-insert the volume in one transaction (COPY on PostgreSQL, large multi-row inserts on
     SQLite), rows numbered here so nothing is read back; returns ids the measurements use."""
@@ -255,7 +243,7 @@ def seed(volume: dict, rng: random.Random) -> dict:
                     done = rng.random() > 0.02
                     variant = rng.randrange(_CHECK_VARIANTS)
                     if done:
-                        _count_into(counts, at, variants[variant], 1)
+                        count_into(counts, at, variants[variant])
                     uploads.append({"id": first_upload + i * per + k, "slot": slot_id, "sha256": f"{slot_id:064x}",
                                     "media_type": "image/jpeg", "size": rng.randint(200_000, 4_000_000),
                                     "original_name": "scan.jpg", "uploaded_at": at,
@@ -273,7 +261,8 @@ def seed(volume: dict, rng: random.Random) -> dict:
             _insert(Upload, uploads)
             _insert(ReviewEvent, events)
         # What the worker keeps per processed upload, counted as the rows were made.
-        _add_tallies(counts)
+        # Upserts: a deployment's own counts stay.
+        add_to_tallies(counts)
         count = min(volume["agreements"], n)
         first_agreement = _reserve_ids(Agreement, count)
         agreements = [{"id": first_agreement + i, "dossier": first_dossier + i, "kind": "perjanjian_penempatan",

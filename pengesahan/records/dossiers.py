@@ -173,8 +173,9 @@ def _tally_rows(counts: dict[tuple[dt.date, str], list[int]]) -> list[dict]:
             for (week, name), (n, failed) in counts.items()]
 
 
-def _count_into(counts: dict[tuple[dt.date, str], list[int]], uploaded_at: dt.datetime,
-                checks: list[dict] | None, sign: int) -> None:
+def count_into(counts: dict[tuple[dt.date, str], list[int]], uploaded_at: dt.datetime,
+               checks: list[dict] | None, sign: int = 1) -> None:
+    """Add (``sign=-1``: take away) one upload's checks to ``counts`` of (week, check)."""
     week = tally_week(uploaded_at)
     counts.setdefault((week, ALL_UPLOADS), [0, 0])[0] += sign
     for check in checks or []:
@@ -190,7 +191,12 @@ def tally_checks(uploaded_at: dt.datetime, checks: list[dict] | None, *, sign: i
     workers add to the same rows without losing a count (one upsert per row).
     """
     counts: dict[tuple[dt.date, str], list[int]] = {}
-    _count_into(counts, uploaded_at, checks, sign)
+    count_into(counts, uploaded_at, checks, sign)
+    add_to_tallies(counts)
+
+
+def add_to_tallies(counts: dict[tuple[dt.date, str], list[int]]) -> None:
+    """Add ``counts`` (of :func:`count_into`) to the weekly tallies, one upsert per row."""
     for row in _tally_rows(counts):
         (CheckTally.insert(**row)
          .on_conflict(conflict_target=[CheckTally.week, CheckTally.check_name],
@@ -206,7 +212,7 @@ def rebuild_check_tallies(batch: int = 2_000) -> int:
     done = (Upload.select(Upload.uploaded_at, Upload.checks)
             .where(Upload.state == workflow.UploadState.DONE).tuples().iterator())
     for uploaded_at, checks in done:
-        _count_into(counts, uploaded_at, checks, 1)
+        count_into(counts, uploaded_at, checks)
     CheckTally.delete().execute()
     rows = _tally_rows(counts)
     for start in range(0, len(rows), batch):

@@ -96,8 +96,9 @@ def attach_related(rows: list, path: list[str]) -> None:
     name, rest = path[0], path[1:]
     field = getattr(type(rows[0]), name)
     ids = {getattr(row, field.column_name) for row in rows} - {None}
-    related = {record.id: record for record in field.rel_model.select().where(field.rel_field.in_(ids))} \
-        if ids else {}
+    key_name = field.rel_field.name
+    related = {getattr(record, key_name): record
+               for record in field.rel_model.select().where(field.rel_field.in_(ids))} if ids else {}
     for row in rows:
         key = getattr(row, field.column_name)
         if key in related:

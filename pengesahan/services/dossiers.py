@@ -16,6 +16,7 @@ from pengesahan.records.base import now, write_transaction
 from pengesahan.records.catalogue import Requirement, sla_days
 from pengesahan.records.dossiers import DocumentSlot, Dossier, ReviewEvent, Upload
 from pengesahan.records.people import Candidate, Company, User
+from pengesahan.services import drafts
 from pengesahan.workflow import AgreementStatus, DossierStatus, SlotStatus, UploadState
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "add_upload",
     "assign_dossier",
     "display_name",
+    "draft_expectations",
     "draft_awaits_submission",
     "missing_slots",
     "open_dossier",
@@ -96,6 +98,18 @@ def submit_dossier(dossier: Dossier, *, actor: User | None) -> Dossier:
         _set_dossier_status(dossier, DossierStatus.DIAJUKAN, actor, "Berkas diajukan oleh P3MI.")
         audit.record(actor_name(actor), "dossier.submit", f"dossier:{dossier.id}")
     return dossier
+
+
+def draft_expectations(dossier: Dossier, **terms) -> drafts.Expected:
+    """What a PP draft of ``dossier`` must agree with: its CPMI and placement, its company's
+    record, and the submitted agreement's ``terms`` where the dossier has none (a term typed
+    at submission never lets a draft for another country or employer through)."""
+    company = dossier.company
+    values = {"country": dossier.destination_country or "", "employer_name": dossier.employer_name or "",
+              "job_title": dossier.job_title or ""}
+    values.update({name: value for name, value in terms.items() if value and not values.get(name)})
+    return drafts.Expected(nik=dossier.candidate.nik, name=dossier.profile.name, company_name=company.name,
+                           sip2mi_number=company.sip2mi_number or "", **values)
 
 
 def _refuse_draft(dossier: Dossier) -> None:

@@ -115,9 +115,9 @@ class Expected:
 #: Fewer non-blank characters than this in the text layer and the draft is a scan (as
 #: processing.pdf.MIN_TEXT_CHARS judges a page).
 _MIN_TEXT_CHARS = 20
-#: How many scanned drafts' OCR text a process keeps, by content: a draft is compared on each
-#: view of its dossier and on submission, and OCR takes seconds where a text layer takes
-#: milliseconds.
+#: How many scanned drafts' OCR text a process keeps, by content: a draft the worker has not
+#: read yet (or read nothing from) may be compared more than once, and OCR takes seconds where a
+#: text layer takes milliseconds.
 _OCR_CACHE_SIZE = 32
 _ocr_cache: OrderedDict[str, str] = OrderedDict()
 _ocr_lock = threading.Lock()

@@ -35,7 +35,7 @@ from pengesahan.records.base import now, write_transaction
 from pengesahan.records.catalogue import LetterTemplate, Setting
 from pengesahan.records.dossiers import DocumentSlot, Dossier
 from pengesahan.records.people import User
-from pengesahan.services import drafts
+from pengesahan.services import dossiers, drafts
 from pengesahan.services.cpmi_id import format_cpmi_id
 from pengesahan.services.ltv import lapse_of
 from pengesahan.services.uploads import enqueue_processing, store_upload, take_in
@@ -121,25 +121,13 @@ def submit_agreement(dossier: Dossier, *, employer_name: str | None, destination
     return agreement
 
 
-def draft_expectations(dossier: Dossier, **terms) -> drafts.Expected:
-    """What a PP draft of ``dossier`` must agree with: its CPMI and placement, its company's
-    record, and the submitted agreement's ``terms`` where the dossier has none (a term typed
-    at submission never lets a draft for another country or employer through)."""
-    company = dossier.company
-    values = {"country": dossier.destination_country or "", "employer_name": dossier.employer_name or "",
-              "job_title": dossier.job_title or ""}
-    values.update({name: value for name, value in terms.items() if value and not values.get(name)})
-    return drafts.Expected(nik=dossier.candidate.nik, name=dossier.profile.name, company_name=company.name,
-                           sip2mi_number=company.sip2mi_number or "", **values)
-
-
 def refuse_mismatched_draft(settings: Settings, dossier: Dossier, draft, **terms) -> None:
     """Raise Conflict when the draft upload contradicts the dossier, its company's record or the
-    agreement's ``terms`` (:func:`draft_expectations`): another CPMI, country, P3MI, employer,
-    position or duration."""
+    agreement's ``terms`` (:func:`~pengesahan.services.dossiers.draft_expectations`): another
+    CPMI, country, P3MI, employer, position or duration."""
     text = drafts.read_draft_text(file_store(settings).read(draft.sha256), ocr_engine=settings.ocr_engine,
                                   scanned_text=draft.ocr_text)
-    problems = drafts.draft_mismatches(drafts.draft_facts(text), draft_expectations(dossier, **terms))
+    problems = drafts.draft_mismatches(drafts.draft_facts(text), dossiers.draft_expectations(dossier, **terms))
     if problems:
         raise Conflict("Draf Perjanjian Penempatan tidak sesuai dengan berkas: " + " ".join(problems)
                        + " Perbaiki draf lalu unggah kembali.", details={"draft": problems})
@@ -561,7 +549,6 @@ __all__ = [
     "claim_passphrase",
     "correct_agreement",
     "draft_removals",
-    "draft_expectations",
     "refuse_mismatched_draft",
     "resubmit_agreement",
     "return_agreement",

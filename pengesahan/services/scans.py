@@ -11,7 +11,7 @@ from pengesahan.config import Settings
 from pengesahan.records.base import is_sqlite, now, write_transaction
 from pengesahan.records.catalogue import DocumentType, load_thresholds
 from pengesahan.records.dossiers import OCR_TEXT_LIMIT, DocumentSlot, Dossier, Upload, tally_checks
-from pengesahan.services import drafts, learning, ratification
+from pengesahan.services import dossiers, drafts, learning
 from pengesahan.storage import file_store
 from pengesahan.workflow import UploadState
 from processing.pipeline import Analysis, ChecksCallback, analyse
@@ -76,11 +76,17 @@ def draft_match(dossier: Dossier, facts: drafts.DraftFacts) -> dict:
     employer, position) contradicts ``dossier``. Judged when the draft is processed, so that the
     P3MI replaces a wrong draft at once and an officer who accepts one anyway must say why (an
     override); submitting the agreement compares the draft again (services.ratification)."""
-    problems = drafts.draft_mismatches(facts, ratification.draft_expectations(dossier))
+    problems = drafts.draft_mismatches(facts, dossiers.draft_expectations(dossier))
     return CheckResult(
         name=drafts.DRAFT_CHECK, ok=not problems, value=problems or None,
         message=" ".join(problems) if problems else "Data pada draf tidak bertentangan dengan berkas.",
     ).as_dict()
+
+
+def _stored_results(upload_id: int) -> Upload | None:
+    """The upload's state and results as stored, locked for the write transaction reading them."""
+    return (Upload.select(Upload.state, Upload.uploaded_at, Upload.checks, Upload.checks_tallied)
+            .where(Upload.id == upload_id).for_update(not is_sqlite()).get_or_none())
 
 
 def process_upload(settings: Settings, upload_id: int) -> str:
@@ -105,8 +111,7 @@ def process_upload(settings: Settings, upload_id: int) -> str:
         # results below replace these. Only final results are counted in the dashboard's
         # tallies: results counted before (an upload analysed again) are taken out first.
         with write_transaction():
-            stored = (Upload.select(Upload.state, Upload.uploaded_at, Upload.checks, Upload.checks_tallied)
-                      .where(Upload.id == upload_id).for_update(not is_sqlite()).get_or_none())
+            stored = _stored_results(upload_id)
             if stored is None or stored.state != UploadState.RUNNING:
                 return
             if stored.checks_tallied:
@@ -131,8 +136,7 @@ def process_upload(settings: Settings, upload_id: int) -> str:
     with write_transaction():
         # Read again under the write lock: the dashboard's tallies count each stored result once
         # (a job run twice at once, an upload analysed again after it was counted).
-        stored = (Upload.select(Upload.state, Upload.uploaded_at, Upload.checks, Upload.checks_tallied)
-                  .where(Upload.id == upload_id).for_update(not is_sqlite()).get_or_none())
+        stored = _stored_results(upload_id)
         if stored is None:
             return "missing"
         if stored.state == UploadState.DONE:

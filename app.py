@@ -5,21 +5,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-import admin
-from pengesahan import cli, records, translations, web
+from pengesahan import cli, doors, records, translations
 from pengesahan.config import Settings, load_settings
-from pengesahan.extensions import babel, csrf
 from pengesahan.jobs import queue
-from pengesahan.web import RecordIdConverter
 
 
 def create_app(test_config: dict | None = None, settings: Settings | None = None) -> Flask:
-    """Build the web application: settings, database, queue, login, admin, blueprints, commands."""
+    """Build the application: settings, database, queue and commands, and the doors that serve
+    requests (login, blueprints, API, admin), which ``flask <command>`` adds on first request."""
     settings = settings or load_settings()
     app = Flask(__name__)
-    # Record ids are 64-bit: a larger number in a URL is simply not found, never handed to
-    # the database (SQLite raises OverflowError on it).
-    app.url_map.converters["int"] = RecordIdConverter
     app.config.from_mapping(
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
@@ -39,9 +34,25 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
         app.config.update(test_config)
     queue.configure(settings)
     records.init_app(app)
+    cli.init_app(app)
+    if doors.building_for_a_command():
+        doors.defer_doors(app, add_doors)
+    else:
+        add_doors(app)
+    return app
+
+
+def add_doors(app: Flask) -> None:
+    """What serves requests: CSRF protection, translations, the web blueprints, the API, the admin."""
+    # Here, not at the top: an app built for a command never pays for them (pengesahan.doors).
+    import admin  # loaded with the doors (pengesahan.doors)
+    from pengesahan import web  # loaded with the doors (pengesahan.doors)
+    from pengesahan.extensions import babel, csrf  # loaded with the doors (pengesahan.doors)
+
+    # Record ids are 64-bit: a larger number in a URL is simply not found, never handed to
+    # the database (SQLite raises OverflowError on it).
+    app.url_map.converters["int"] = web.RecordIdConverter
     csrf.init_app(app)
     babel.init_app(app)
     web.init_app(app)
     admin.init_app(app)
-    cli.init_app(app)
-    return app

@@ -19,6 +19,7 @@ from flask.cli import with_appcontext
 
 from pengesahan.cli.database import prepare_database
 from pengesahan.config import child_environment
+from pengesahan.doors import open_doors
 from pengesahan.jobs import queue
 
 __all__ = ["demo_command", "up_command", "worker_command"]
@@ -202,6 +203,8 @@ def up_command(host: str, port: int | None, workers: int, web_processes: int | N
                                            "--worker-class", "gthread", "--threads", str(web_threads),
                                            "--bind", f"{host}:{port}", "--access-logfile", "-",
                                            "app:create_app()"], child_environment(env)))
+    if web_processes == 1:
+        open_doors(app)
     for child in children:
         child.start()
 

@@ -11,9 +11,6 @@ from __future__ import annotations
 from io import BytesIO
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-
 __all__ = ["DIRECTORY", "DOMAIN", "compile_catalogues", "compiled"]
 
 #: The translation directory (``<locale>/LC_MESSAGES/<domain>.po``), for Flask-Babel and Flask-Admin.
@@ -24,6 +21,10 @@ DOMAIN = "admin"
 
 def compiled(po_path: Path) -> bytes:
     """The ``.mo`` bytes of the catalogue at ``po_path``."""
+    # Only when compiling: every process that starts reads DIRECTORY, none of them compiles.
+    from babel.messages.mofile import write_mo  # only when compiling, see above
+    from babel.messages.pofile import read_po  # only when compiling, see above
+
     with po_path.open("rb") as handle:
         catalogue = read_po(handle, domain=DOMAIN)
     out = BytesIO()

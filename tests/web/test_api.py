@@ -1,5 +1,5 @@
 """The P3MI API: token auth, company scoping, dossiers, uploads, agreements, errors,
-idempotency and the rate limit, through the real app on a real Redis."""
+and idempotency, through the real app on a real Redis (the rate limit: test_api_rate_limit)."""
 
 from __future__ import annotations
 
@@ -447,7 +447,7 @@ def test_list_agreements_paginated_and_filtered(api, other):
     error_of(api.get("/agreements?page=0"), 422)
 
 
-# --- idempotency and rate limits -----------------------------------------------------------------
+# --- idempotency -----------------------------------------------------------------------------------
 
 
 def test_idempotency_key_replays_and_conflicts(api, card_png):
@@ -485,25 +485,6 @@ def test_idempotency_keys_are_scoped_per_token_and_errors_not_kept(api, other):
     other_body = {"candidate": {**PROFILE, "nik": "6309055708980077"}}
     assert other.post("/dossiers", json=other_body, headers=key).status_code == 201
     error_of(api.post("/dossiers", json={"candidate": PROFILE}, headers={"Idempotency-Key": "x" * 201}), 400)
-
-
-def test_rate_limit_per_token(app, api, other):
-    app.config["API_RATE_LIMIT"] = "3/minute"
-    for _ in range(3):
-        assert api.get("/dossiers").status_code == 200
-    error = error_of(api.get("/dossiers"), 429, "rate_limited")
-    assert "3 per 1 minute" in error["details"]["limit"]
-    assert api.get("/dossiers").headers["Retry-After"]
-    # Another token has its own budget.
-    assert other.get("/dossiers").status_code == 200
-
-
-def test_limiter_storage_uri_speaks_unix_sockets():
-    from pengesahan.web.api import limiter_storage_uri
-
-    assert limiter_storage_uri("unix:///tmp/redis.sock") == "redis+unix:///tmp/redis.sock"
-    assert limiter_storage_uri("redis://localhost:6379/0") == "redis://localhost:6379/0"
-    assert limiter_storage_uri(None) == "memory://"
 
 
 def test_non_api_pages_keep_html_errors(client, app):

@@ -2,14 +2,14 @@
 
 The OpenAPI document (``/api/v1/openapi.json``) and its browsable page (``/api/v1/docs``) are
 generated from the code by flask-smorest, the page's Swagger UI served from the swagger-ui-bundle
-package under ``/api/v1/docs/static/`` (no CDN: the office network may not reach one); requests are limited per token by Flask-Limiter on
-the queues' Redis. ``init_app`` wires both; the blueprint must be exempt from CSRF (no cookies).
+package under ``/api/v1/docs/static/`` (no CDN: the office network may not reach one); requests are
+limited per token on the queues' Redis (``ratelimit``). ``init_app`` wires both; the blueprint
+must be exempt from CSRF (no cookies).
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask, request
-from flask_limiter import Limiter
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
@@ -18,12 +18,13 @@ from pengesahan.records.people import hash_token
 from pengesahan.web.api import webhooks  # noqa: F401 - registers /webhook on the blueprint
 from pengesahan.web.api.auth import bearer_token
 from pengesahan.web.api.errors import handle_http_exception
+from pengesahan.web.api.ratelimit import limit_requests
 from pengesahan.web.api.schemas import ErrorSchema
 from pengesahan.web.api.views import bp
 
 __all__ = ["DEFAULT_RATE_LIMIT", "bp", "init_app"]
 
-#: Requests per token unless API_RATE_LIMIT says otherwise (Flask-Limiter notation).
+#: Requests per token unless API_RATE_LIMIT says otherwise (the limits library's notation).
 DEFAULT_RATE_LIMIT = "120/minute"
 
 #: Where the Swagger UI's own files (JS, CSS) are served, from the installed package.
@@ -46,15 +47,6 @@ def _rate_key() -> str:
     # Runs before authentication: key on the token's hash, or the address when there is none.
     token = bearer_token()
     return f"token:{hash_token(token)}" if token else f"ip:{request.remote_addr}"
-
-
-def limiter_storage_uri(redis_url: str | None) -> str:
-    """The limits-library URI of the queues' Redis (``unix://`` becomes ``redis+unix://``)."""
-    if not redis_url:
-        return "memory://"
-    if redis_url.startswith("unix://"):
-        return "redis+unix://" + redis_url.removeprefix("unix://")
-    return redis_url
 
 
 def init_app(app: Flask) -> Api:
@@ -82,14 +74,5 @@ def init_app(app: Flask) -> Api:
     api.register_blueprint(bp)
     csrf.exempt(bp)  # bearer tokens, no cookies: nothing for CSRF to protect
 
-    limiter = Limiter(
-        _rate_key,
-        storage_uri=limiter_storage_uri(settings.redis_url),
-        key_prefix="pengesahan:api:limit",
-        headers_enabled=True,
-        default_limits=[],
-    )
-    limiter.limit(lambda: app.config["API_RATE_LIMIT"])(bp)
-    limiter.init_app(app)
-    app.extensions["p3mi_api"] = {"api": api, "limiter": limiter}
+    limit_requests(app, bp, _rate_key)
     return api

@@ -1,8 +1,8 @@
 """Errors of the API as ``{"error": {"code", "message", "details"}}``, in Bahasa Indonesia.
 
-ServiceErrors are rendered by the application's handler (app.py). This module renders the
-HTTP errors raised by Flask, webargs/marshmallow (422 with messages per field) and
-Flask-Limiter (429) for paths under ``/api/``; other paths keep Flask's default pages.
+ServiceErrors are rendered by the web layer's handler (``pengesahan.web``). This module renders
+the HTTP errors raised by Flask, webargs/marshmallow (422 with messages per field) and the rate
+limit (429, ``ratelimit``) for paths under ``/api/``; other paths keep Flask's default pages.
 """
 
 from __future__ import annotations

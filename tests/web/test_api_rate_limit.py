@@ -1,0 +1,65 @@
+"""The P3MI API's request budget: per token, counted in the queues' Redis so that every web process
+spends from one budget, told in headers, and no reason for the API to stop when Redis does."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from pengesahan.web.api.ratelimit import storage_uri
+from tests.support.api import ApiClient, company_client, error_of
+from tests.support.app import prepared_app
+
+
+@pytest.fixture
+def api(client):
+    return company_client(client, "PT Maju")
+
+
+def test_a_token_over_its_budget_is_refused_with_the_limit_and_when_to_retry(app, api, client):
+    app.config["API_RATE_LIMIT"] = "3/minute"
+    for remaining in (2, 1, 0):
+        response = api.get("/dossiers")
+        assert response.status_code == 200
+        assert response.headers["X-RateLimit-Limit"] == "3"
+        assert response.headers["X-RateLimit-Remaining"] == str(remaining)
+    error = error_of(api.get("/dossiers"), 429, "rate_limited")
+    assert "3 per 1 minute" in error["details"]["limit"]
+    refused = api.get("/dossiers")
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    # Another company's token has its own budget.
+    assert company_client(client, "PT Lain").get("/dossiers").status_code == 200
+
+
+def test_requests_are_counted_before_the_token_is_checked(app, client):
+    app.config["API_RATE_LIMIT"] = "2/minute"
+    revoked = ApiClient(client, "token-yang-tidak-ada", company_id=0)
+    assert [revoked.get("/dossiers").status_code for _ in range(3)] == [401, 401, 429]
+
+
+def test_every_web_process_spends_from_the_same_budget(app, api, settings):
+    app.config["API_RATE_LIMIT"] = "2/minute"
+    assert api.get("/dossiers").status_code == 200
+    with prepared_app(settings, API_RATE_LIMIT="2/minute") as second_process:
+        from_second = ApiClient(second_process.test_client(), api.token, api.company_id)
+        assert from_second.get("/dossiers").status_code == 200
+        error_of(from_second.get("/dossiers"), 429, "rate_limited")
+    error_of(api.get("/dossiers"), 429, "rate_limited")
+
+
+def test_the_api_answers_while_redis_does_not(app, tmp_path, settings, caplog):
+    from app import create_app
+
+    down = settings.replace(redis_url=f"unix://{tmp_path}/tidak-ada.sock")
+    without_redis = create_app({"TESTING": True, "API_RATE_LIMIT": "1/minute"}, settings=down)
+    api = company_client(without_redis.test_client(), "PT Maju")
+    with caplog.at_level(logging.WARNING, logger="pengesahan.web.api.ratelimit"):
+        assert [api.get("/dossiers").status_code for _ in range(3)] == [200, 200, 200]
+    assert "Redis did not answer" in caplog.text
+
+
+def test_the_budget_is_kept_in_the_queues_redis_unix_socket_or_not():
+    assert storage_uri("unix:///tmp/redis.sock") == "redis+unix:///tmp/redis.sock"
+    assert storage_uri("redis://localhost:6379/0") == "redis://localhost:6379/0"
+    assert storage_uri(None) == "memory://"

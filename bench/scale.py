@@ -336,6 +336,33 @@ PAGES = {
 API = {"API dossiers": "/api/v1/dossiers?page_size=50", "API agreements": "/api/v1/agreements?page_size=50"}
 
 
+class _RequestCpu:
+    """WSGI middleware: the CPU time the serving thread spends on each API POST (the uploads).
+
+    A thread's own CPU, not the request's wall time: it leaves out the waits for the GIL, the
+    database and the other processes of a loaded machine, so it tells what one upload costs a
+    web process (issue #17's capacity model), where the latency tells how long it queued.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.seconds: list[float] = []
+
+    def __call__(self, environ, start_response):
+        if environ["REQUEST_METHOD"] != "POST" or not environ["PATH_INFO"].startswith("/api/v1/"):
+            return self.app(environ, start_response)
+        started = time.thread_time()
+        try:
+            return list(self.app(environ, start_response))
+        finally:
+            self.seconds.append(time.thread_time() - started)
+
+    def take(self) -> list[float]:
+        """The times recorded since the last call."""
+        taken, self.seconds = self.seconds, []
+        return taken
+
+
 def _served(app):
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -502,13 +529,20 @@ def run() -> list[dict]:
             seeded = time.perf_counter() - started
             print(f"[scale] {scale}: {volume['dossiers']} berkas, {uploads_total} unggahan dalam {seeded:.0f} s"
                   + (f"; basis data {size / 1e6:.0f} MB" if size else ""))
+            meter = None if deployed else _RequestCpu(full.wsgi_app)
+            if meter is not None:
+                full.wsgi_app = meter
             server, base = (None, deployed) if deployed else _served(full)
             measured = _measure(base, ids)
             pages_per_second = _page_throughput(base, ids)
             throughput = _worker_throughput(base, ids, full) if deployed else None
+            if meter is not None:
+                meter.take()
             upload_times, uploads_per_second = _uploads(base, ids)
+            upload_cpu = meter.take() if meter is not None else []
             # One client alone: what a request costs when nothing queues in front of it.
             single_times, _ = _uploads(base, ids, clients=1, offset=UPLOAD_CLIENTS)
+            single_cpu = meter.take() if meter is not None else []
             if server is not None:
                 server.close()
         finally:
@@ -522,6 +556,10 @@ def run() -> list[dict]:
                           _p(upload_times, 0.95) * 1000, "ms", "upload request p50", statistics.median(upload_times) * 1000))
     figures.append(figure(f"{label}: uploads accepted per second, {UPLOAD_CLIENTS} clients", uploads_per_second,
                           "uploads/s", "upload request p50, one client, ms", statistics.median(single_times) * 1000))
+    if single_cpu and upload_cpu:
+        figures.append(figure(f"{label}: upload request CPU of the web process, one client",
+                              statistics.median(single_cpu) * 1000, "ms",
+                              f"the same, {UPLOAD_CLIENTS} clients", statistics.median(upload_cpu) * 1000))
     figures.append(figure(f"{label}: seeding {volume['dossiers']} dossiers", seeded, "s",
                           "uploads seeded", uploads_total))
     figures.append(figure(f"{label}: page and API requests per second, {THROUGHPUT_CLIENTS} clients",

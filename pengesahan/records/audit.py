@@ -54,21 +54,42 @@ def _entry_hash(prev_hash: str, at: str, actor: str, action: str, subject: str, 
 
 
 def record(actor: str, action: str, subject: str, **details) -> AuditEntry:
-    """Append an entry to the chain (inside the caller's transaction when there is one)."""
+    """Append an entry to the chain (inside the caller's transaction when there is one).
+
+    The chain's lock is held from here to the commit, every other appender waiting on it: a
+    caller writes its entry last. Inside a caller's transaction no savepoint is opened, whose
+    release would be one more round trip under the lock.
+    """
+    details = json.loads(json.dumps(details, default=str))
+    if db.in_transaction():
+        return _append(actor, action, subject, details)
     with write_transaction():
-        if not is_sqlite():
-            # Serialise appenders on PostgreSQL so two entries never share a predecessor.
-            db.execute_sql("SELECT pg_advisory_xact_lock(7412001)")
+        return _append(actor, action, subject, details)
+
+
+#: Serialises appenders on PostgreSQL so two entries never share a predecessor, then reads the
+#: last hash: two statements sent at once, so the read follows the grant without a round trip
+#: while the lock is held. Two statements, not one: each takes its snapshot as it starts (read
+#: committed), so the read sees the entry that the previous holder committed while we waited.
+_LOCK_AND_READ_HEAD = ('SELECT pg_advisory_xact_lock(7412001); '
+                       'SELECT "hash" FROM "audit_entry" ORDER BY "id" DESC LIMIT 1')
+
+
+def _append(actor: str, action: str, subject: str, details) -> AuditEntry:
+    if is_sqlite():
+        # The write transaction already holds the database's only write lock.
         last = AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).first()
         prev_hash = last.hash if last else GENESIS
-        at = now()
-        at_text = AuditEntry.at.db_value(at)
-        details = json.loads(json.dumps(details, default=str))
-        digest = _entry_hash(prev_hash, at_text, actor, action, subject, details)
-        return AuditEntry.create(
-            at=at, actor=actor, action=action, subject=subject, details=details,
-            prev_hash=prev_hash, hash=digest,
-        )
+    else:
+        row = db.execute_sql(_LOCK_AND_READ_HEAD).fetchone()
+        prev_hash = row[0] if row else GENESIS
+    at = now()
+    at_text = AuditEntry.at.db_value(at)
+    digest = _entry_hash(prev_hash, at_text, actor, action, subject, details)
+    return AuditEntry.create(
+        at=at, actor=actor, action=action, subject=subject, details=details,
+        prev_hash=prev_hash, hash=digest,
+    )
 
 
 @dataclass(frozen=True)

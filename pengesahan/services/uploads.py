@@ -85,15 +85,13 @@ def store_upload(settings: Settings, slot: DocumentSlot, data: bytes, result: In
     # Stored before it is recorded: a failure after this leaves at most an unreferenced,
     # content-addressed file, never a record pointing to a missing one.
     file_store(settings).put(data)
-    with write_transaction():
-        upload = add_upload(slot, sha256=result.sha256, media_type=result.media_type, size=result.size,
-                            original_name=filename or "", actor=actor)
-        # The job's id is known before the job exists: recorded in the same commit, not in a
-        # second one after enqueueing (one write and one disk flush less per upload). Should
-        # the enqueue fail, the reconciler finds no such job and queues the upload again.
-        upload.job_id = _job_id(upload)
-        Upload.update(job_id=upload.job_id).where(Upload.id == upload.id).execute()
-    return upload
+    # The job's id is known before the job exists: recorded in the same commit, not in a
+    # second one after enqueueing (one write and one disk flush less per upload), and before
+    # the audit entry, which add_upload writes last so that the chain's lock is held for that
+    # entry and the commit only. Should the enqueue fail, the reconciler finds no such job
+    # and queues the upload again.
+    return add_upload(slot, sha256=result.sha256, media_type=result.media_type, size=result.size,
+                      original_name=filename or "", actor=actor, job_id=_job_id)
 
 
 def reprocess_upload(upload: Upload, *, actor: User) -> None:

@@ -454,6 +454,7 @@ def upload(dossier_id: int, slot_id: int):
     slot = DocumentSlot.get_or_none((DocumentSlot.id == slot_id) & (DocumentSlot.dossier == dossier))
     if slot is None:
         abort(404)
+    slot.dossier = dossier  # already read: recording the upload needs it, not a second query
     form = UploadForm()
     if not form.validate_on_submit():
         return _render_dossier(dossier, 400, slot_errors={slot.id: "Pilih berkas untuk diunggah."})

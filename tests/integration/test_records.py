@@ -121,6 +121,31 @@ def test_audit_chain_is_verified_batch_by_batch_across_the_batch_boundaries(conn
     assert audit.verify_chain().first_broken_id == fifth.id
 
 
+def test_concurrent_appenders_keep_one_chain(app):
+    """Writers appending at once (each in its own transaction, the entry last, as uploads do)
+    never share a predecessor: on PostgreSQL the chain's lock and the read of its head are sent
+    together, and the read must still see the entry its predecessor committed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pengesahan.records import audit
+    from pengesahan.records.base import write_transaction
+    from pengesahan.records.people import Company
+
+    def append(n: int) -> None:
+        with db.connection_context():
+            for k in range(5):
+                with write_transaction():
+                    Company.create(name=f"PT Serentak {n}-{k}")
+                    audit.record("uji", "uji.serentak", f"company:{n}-{k}")
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(append, range(8)))
+    with db.connection_context():
+        report = audit.verify_chain()
+        assert report.ok, report
+        assert audit.AuditEntry.select().where(audit.AuditEntry.action == "uji.serentak").count() == 40
+
+
 def _dossier(married: bool = False):
     from pengesahan.records.people import Candidate, Company
     from pengesahan.services.dossiers import open_dossier

@@ -328,6 +328,25 @@ def test_verified_slot_cannot_be_replaced(api, card_png):
     error_of(api.upload(f"/dossiers/{dossier['id']}/slots/{slot['id']}/uploads", card_png), 409, "conflict")
 
 
+def test_an_upload_costs_a_few_statements_and_appends_to_the_audit_chain_last(api, card_png, monkeypatch):
+    """Issue #17: an upload cost 16 statements. The audit entry is the last one: appending to the
+    chain holds every other writer off until the commit, so no statement may follow it."""
+    dossier = _create(api).get_json()
+    path = f"/dossiers/{dossier['id']}/company-documents/pkwt"
+    assert api.upload(path, card_png).status_code == 202  # the token's technical user now exists
+    statements = []
+    real = db.obj.execute_sql
+
+    def recorded(sql, params=None, *args, **kwargs):
+        statements.append(sql)
+        return real(sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(db.obj, "execute_sql", recorded)
+    assert api.upload(path, png(make_card(seed=4))).status_code == 202
+    assert len(statements) <= 8, statements
+    assert statements[-1].startswith('INSERT INTO "audit_entry"'), statements
+
+
 # --- agreements ----------------------------------------------------------------------------------
 
 

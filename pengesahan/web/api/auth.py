@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import peewee
 from flask import g, request
 
 from pengesahan.errors import Unauthorized
@@ -15,6 +16,8 @@ from pengesahan.records.people import ApiToken, Company, User, hash_token
 
 __all__ = ["Unauthorized", "authenticate", "bearer_token", "current_actor", "current_company", "current_token"]
 
+#: The technical user of token N is ``api-token-N`` (see current_actor).
+_ACTOR_PREFIX = peewee.Value("api-token-")
 #: last_used_at is written at most this often per token (one UPDATE a minute, not per request).
 _TOUCH_EVERY = dt.timedelta(minutes=1)
 
@@ -32,7 +35,13 @@ def authenticate() -> None:
     token = bearer_token()
     if token is None:
         raise Unauthorized("Sertakan token API pada header 'Authorization: Bearer <token>'.")
-    record = ApiToken.get_or_none(ApiToken.token_hash == hash_token(token))
+    # The company and the token's technical user (current_actor) in the same query: every view
+    # scopes by the company, every write names the user.
+    actor = User.alias()
+    record = (ApiToken.select(ApiToken, Company, actor).join(Company).switch(ApiToken)
+              .join(actor, peewee.JOIN.LEFT_OUTER, on=(actor.username == _ACTOR_PREFIX.concat(
+                  peewee.Cast(ApiToken.id, "TEXT"))), attr="actor")
+              .where(ApiToken.token_hash == hash_token(token)).get_or_none())
     if record is None or record.revoked_at is not None:
         # One message for both: a revoked token tells nothing more than an unknown one.
         raise Unauthorized("Token API tidak dikenal atau sudah dicabut.")
@@ -57,9 +66,13 @@ def current_actor() -> User:
     company, ``api-token-<id>``, that cannot log in (no usable password).
     """
     token = current_token()
+    user = getattr(token, "actor", None)
+    if user is not None and user.id is not None:
+        return user
     user, _ = User.get_or_create(
         username=f"api-token-{token.id}",
         defaults={"password_hash": "!", "role": "p3mi", "company": token.company_id, "active": False,
                   "full_name": f"Token API {token.name} ({token.prefix}…)"},
     )
+    token.actor = user
     return user

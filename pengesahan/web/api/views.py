@@ -74,9 +74,18 @@ def _dossier(dossier_id: int) -> Dossier:
 
 
 def _slot(dossier_id: int, slot_id: int) -> DocumentSlot:
-    slot = DocumentSlot.get_or_none((DocumentSlot.id == slot_id) & (DocumentSlot.dossier == _dossier(dossier_id)))
+    return _slot_where(dossier_id, DocumentSlot.id == slot_id, "Slot dokumen tidak ditemukan.")
+
+
+def _slot_where(dossier_id: int, condition, missing: str) -> DocumentSlot:
+    """The first slot matching ``condition`` in the company's dossier ``dossier_id``, read with its
+    dossier in one query (an upload's records need both); 404 naming whichever is missing."""
+    slot = (DocumentSlot.select(DocumentSlot, Dossier).join(Dossier)
+            .where((Dossier.id == dossier_id) & (Dossier.company == current_company()) & condition)
+            .order_by(DocumentSlot.position, DocumentSlot.id).first())
     if slot is None:
-        raise NotFound("Slot dokumen tidak ditemukan.")
+        _dossier(dossier_id)  # no such dossier for this company: that 404 first
+        raise NotFound(missing)
     return slot
 
 
@@ -204,9 +213,8 @@ def list_company_documents(dossier_id: int):
 @_errors(404, 409, 413)
 def upload_company_document(files: dict, dossier_id: int, doc_type: str):
     """Unggah dokumen milik P3MI menurut jenisnya (mis. siup_oss, pkwt, perjanjian_penempatan)."""
-    slot = _company_slots(_dossier(dossier_id)).where(DocumentSlot.doc_type == doc_type).first()
-    if slot is None:
-        raise NotFound("Berkas ini tidak memiliki slot dokumen P3MI dengan jenis tersebut.")
+    slot = _slot_where(dossier_id, (DocumentSlot.owner == "p3mi") & (DocumentSlot.doc_type == doc_type),
+                       "Berkas ini tidak memiliki slot dokumen P3MI dengan jenis tersebut.")
     return _upload_into(slot, files["file"])
 
 

@@ -74,10 +74,12 @@ def open_dossier(candidate: Candidate, company: Company, *, actor: User | None, 
     return dossier
 
 
-def missing_slots(dossier: Dossier) -> list[str]:
-    """Labels of the slots of ``dossier`` that hold no file yet, in the checklist's order."""
-    return [slot.label for slot in dossier.slots.where(DocumentSlot.status == SlotStatus.KOSONG)
-            .order_by(DocumentSlot.position, DocumentSlot.id)]
+def missing_slots(dossier: Dossier, slots: Sequence[DocumentSlot] | None = None) -> list[str]:
+    """Labels of the slots of ``dossier`` that hold no file yet, in the checklist's order.
+    ``slots``: the dossier's slots when the caller has already read them, in that order."""
+    if slots is None:
+        slots = dossier.slots.order_by(DocumentSlot.position, DocumentSlot.id)
+    return [slot.label for slot in slots if slot.status == SlotStatus.KOSONG]
 
 
 def submit_dossier(dossier: Dossier, *, actor: User | None) -> Dossier:

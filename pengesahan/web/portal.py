@@ -315,8 +315,9 @@ def _slots(dossier: Dossier) -> list[DocumentSlot]:
 def dossier_state(dossier: Dossier) -> dict:
     """Slots, uploads and completeness of a dossier: the page's data and the poll's answer."""
     type_names = _type_names()
+    slot_rows = _slots(dossier)
     slots = []
-    for slot in _slots(dossier):
+    for slot in slot_rows:
         slots.append({"id": slot.id, "doc_type": slot.doc_type, "label": slot.label, "owner": slot.owner,
                       "position": slot.position, "status": slot.status, "status_label": slot.status_label,
                       "reason": slot.reason, "may_upload": _may_upload(slot),
@@ -325,7 +326,7 @@ def dossier_state(dossier: Dossier) -> dict:
     flagged = sum(1 for s in slots if s["upload"] and s["upload"]["failed"] and s["may_upload"])
     return {"id": dossier.id, "status": dossier.status, "status_label": dossier.status_label, "slots": slots,
             "draft": dossier.status == DossierStatus.DRAF,
-            "missing": [s["label"] for s in slots if s["status"] == SlotStatus.KOSONG],
+            "missing": dossiers.missing_slots(dossier, slot_rows),
             "filled": filled, "total": len(slots), "complete": filled == len(slots), "flagged": flagged,
             "returned": sum(1 for s in slots if s["status"] == SlotStatus.DITOLAK),
             "pending": sum(1 for s in slots if s["upload"] and s["upload"]["busy"])}

@@ -372,12 +372,15 @@ def check_crop(cut_share: float, thresholds: Thresholds, doc_type: str | None = 
     return CheckResult("crop", True, value, limit, "Seluruh tepi dokumen terlihat.")
 
 
-#: Parts a whole KTP shows, as alternatives: its header, the NIK, and its last lines.
+#: Parts a whole KTP shows, as alternatives: its header (PROVINSI X, then KABUPATEN or KOTA
+#: Y), the NIK, and its last lines.
 KTP_PARTS: tuple[tuple[str, ...], ...] = (
-    ("provinsi", "kabupaten"), ("nik",), ("kewarganegaraan", "berlaku hingga", "seumur hidup"),
+    ("provinsi", "kabupaten", "kota"), ("nik",),
+    ("kewarganegaraan", "berlaku hingga", "seumur hidup"),
 )
 #: How many of :data:`KTP_PARTS` must be read for the card to count as whole (OCR misses one
-#: now and then on a perfectly whole card).
+#: now and then on a perfectly whole card); the header must be one of them (see
+#: :func:`check_crop_content`).
 MIN_KTP_PARTS = 2
 #: Words printed down a KTP's left side and in its header. One read cut short where it meets
 #: the frame's left or right edge ("ama" for "Nama") is the frame cutting into the card's text.
@@ -444,11 +447,12 @@ def check_crop_content(
     """The crop verdict from the document's content, or None when the content cannot tell.
 
     A KTP (``doc_type``) is cut when a label down its side is read cut short at the frame's
-    edge, and whole when its parts (:data:`KTP_PARTS`; ``number_read``: its NIK was read) are
-    read: a card cropped to its own edge, or touching the frame, is the normal upload. Another
-    document is whole when its text reads well and at most a stray word or two touches the
-    frame (its text block has margins all round). Otherwise the outline's verdict stands: an unreadable capture says
-    nothing about its edges.
+    edge or when its NIK and last lines read without its header, and whole when its header and
+    another of its parts (:data:`KTP_PARTS`; ``number_read``: its NIK was read) are read: a
+    card cropped to its own edge, or touching the frame, is the normal upload. Another document
+    is whole when its text reads well and at most a stray word or two touches the frame (its
+    text block has margins all round). Otherwise the outline's verdict stands: an unreadable
+    capture says nothing about its edges.
     """
     if reading is None or not reading.lines:
         return None
@@ -463,7 +467,13 @@ def check_crop_content(
         flat = " ".join(w.text.lower() for line in reading.lines for w in line)
         found = [any(_has_word(flat, label) for label in options) for options in KTP_PARTS]
         found[1] = found[1] or number_read
-        if sum(found) >= MIN_KTP_PARTS:
+        if sum(found[1:]) == len(found) - 1 and not found[0]:
+            # The NIK and the last lines read, and nothing of the header printed above them:
+            # the frame cut the card's top (OCR reads the header's large capitals first).
+            return CheckResult("crop", False, 1.0, limit,
+                               "Bagian atas kartu (judul PROVINSI/KABUPATEN) tidak terlihat. "
+                               "Pastikan seluruh kartu masuk dalam gambar.")
+        if found[0] and sum(found) >= MIN_KTP_PARTS:
             return CheckResult("crop", True, 0.0, limit,
                                "Bagian utama kartu (judul, NIK, baris terakhir) terbaca di dalam "
                                "gambar.")

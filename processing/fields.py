@@ -27,6 +27,7 @@ __all__ = [
     "MIN_NIK_CONFIDENCE",
     "find_numbers",
     "normalise_digits",
+    "printed_birth",
 ]
 
 #: Province codes of the civil registry (Kemendagri), the first two digits of a NIK.
@@ -144,13 +145,16 @@ def parse_nik(nik: str | None, today: dt.date | None = None) -> NikInfo:
 
 def check_nik(nik: str | None, form: FormData, today: dt.date | None = None, *,
               card: Mapping[str, str] | None = None, confidence: float | None = None,
-              disagreement: str | None = None) -> CheckResult:
+              disagreement: str | None = None,
+              printed_birth: tuple[int, int, int] | None = None) -> CheckResult:
     """The ``nik`` check: the NIK read is well formed, real, agrees with itself and the form.
 
     A misread NIK must never pass, so besides the form it is held against the Kemendagri region
-    list, the birth date and sex printed on the same card (``card``: fields read from it), the
-    OCR ``confidence`` of its digits, and ``disagreement`` (why two readings of the NIK line
-    differ, when they do). Anything doubtful reads as "tidak terbaca pasti", never as a pass.
+    list, the birth date and sex printed on the same card (``card``: fields read from it;
+    ``printed_birth``: the printed birth date's day, month and year as read, see
+    :func:`printed_birth`), the OCR ``confidence`` of its digits, and ``disagreement`` (why two
+    readings of the NIK line differ, when they do). Anything doubtful reads as "tidak terbaca
+    pasti", never as a pass.
     """
     expected = form.nik
     if not nik:
@@ -175,6 +179,17 @@ def check_nik(nik: str | None, form: FormData, today: dt.date | None = None, *,
         )
     card = card or {}
     printed = _iso_date(card.get("birth_date"))
+    if printed is None and printed_birth is not None and form.birth_date is None:
+        day, month, year = printed_birth
+        try:
+            printed = dt.date(year, month, day)
+        except ValueError:
+            # The card prints an impossible date (month 99, day 35): the card is not genuine,
+            # or its date line was misread; either way nothing on it confirms the NIK's date.
+            problems.append(
+                f"Tanggal lahir yang tercetak terbaca {day:02d}-{month:02d}-{year}, bukan "
+                "tanggal yang sah; NIK tidak dapat dipastikan."
+            )
     if printed is not None and form.birth_date is None and not _same_birth(info, printed):
         problems.append(
             f"Tanggal lahir pada NIK ({info.birth_date:%d-%m-%Y}) tidak sesuai dengan tanggal "
@@ -352,6 +367,36 @@ def _parse_date(text: str) -> dt.date | None:
 _BIRTH_LABEL = re.compile(r"Tempat\s*(?:/|dan)?\s*T[gqa][\w!|]{0,6}\.?\s*Lah[il1|]r", re.IGNORECASE)
 _DOB_LABEL = re.compile(r"T(?:gl|anggal)\.?\s*Lahir", re.IGNORECASE)
 _SEX_LABEL = re.compile(r"Jenis\s*Kelamin", re.IGNORECASE)
+
+
+#: A KTP's birth line by its shape when its label is not read: ``PLACE, DD-MM-YYYY``.
+_PLACE_DATE = re.compile(r"^(?:.*[:;]\s*)?[A-Z][A-Z .'\-]+,\s*(\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{4})")
+
+
+def printed_birth(text: str) -> tuple[int, int, int] | None:
+    """Day, month and year of the birth date printed on a KTP, as read, even when they make no
+    date (the ``nik`` check refuses a NIK whose card prints an impossible one).
+
+    The birth line is the one labelled "Tempat/Tgl Lahir" within a few lines of the NIK, or,
+    when OCR garbled the label, the line just below the NIK shaped ``PLACE, DD-MM-YYYY``.
+    """
+    lines = _lines(text)
+    niks = _labelled_nik(lines) or _nik_lines(lines)
+    index = niks[0][0] if niks else -1
+    start = max(0, index - 2)
+    for line in lines[start:start + 6] if index >= 0 else lines:
+        value = _value_after(line, _BIRTH_LABEL) or _value_after(line, _DOB_LABEL)
+        if value:
+            m = _DATE_NUM.search(value)
+            return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+    if index < 0:
+        return None
+    for line in lines[index + 1:index + 4]:
+        m = _PLACE_DATE.search(line)
+        if m:
+            day, month, year = (int(part) for part in re.split(r"\s*[-/.]\s*", m.group(1)))
+            return day, month, year
+    return None
 
 
 def _birth_near(lines: list[str], index: int, fields: dict[str, str]) -> None:

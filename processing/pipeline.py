@@ -30,6 +30,7 @@ from processing.fields import (
     check_nik,
     extract_fields,
     parse_nik,
+    printed_birth,
     region_codes,
 )
 from processing.imaging import decode_image, fit_long_side, phash, png_bytes, thumbnail_png
@@ -560,7 +561,7 @@ def _nik_check(reading: TextReading | None, doc_type: str | None, fields: dict[s
         return ck.not_checked("nik", "dokumen ini tidak memuat NIK pemohon")
     confidence, disagreement = _reread_nik(reading, fields, first)
     return check_nik(fields.get("nik"), form or FormData(), card=fields, confidence=confidence,
-                     disagreement=disagreement)
+                     disagreement=disagreement, printed_birth=printed_birth(reading.text))
 
 
 _NIK_LABEL = re.compile(r"^\W*N[I1l|!]K\W*$", re.IGNORECASE)

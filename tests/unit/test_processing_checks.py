@@ -203,6 +203,18 @@ def test_crop_judged_by_the_cards_parts_inside_the_frame():
                                  number_read=True).ok
 
 
+def test_a_ktp_read_without_its_header_is_cut_at_the_top():
+    # Real close-ups cut the PROVINSI/KABUPATEN lines away and keep the rest: the NIK and the
+    # last lines read, the header (printed above them on every KTP) does not.
+    headless = TextReading("...", 90.0, 7, "tesseract", _ktp_lines()[1:])
+    result = ck.check_crop_content(headless, (1000, 630), LIMITS, doc_type="ktp")
+    assert not result.ok and "PROVINSI" in result.message
+    # A city's card: its header's second line is KOTA, not KABUPATEN.
+    city = (TextWord("KOTA", 90.0, (40, 20, 160, 50)), TextWord("MAKASSAR", 90.0, (190, 20, 400, 50)))
+    card = TextReading("...", 90.0, 9, "tesseract", (city, *_ktp_lines()[1:]))
+    assert ck.check_crop_content(card, (1000, 630), LIMITS, doc_type="ktp").ok
+
+
 def test_crop_of_a_page_judged_by_its_text_clear_of_the_edges():
     words = [TextWord(f"kata{i}", 90.0, (100 + 60 * (i % 10), 100 + 40 * (i // 10),
                                            150 + 60 * (i % 10), 130 + 40 * (i // 10)))

@@ -12,6 +12,7 @@ from processing.fields import (
     extract_fields,
     find_numbers,
     parse_nik,
+    printed_birth,
     region_codes,
 )
 from processing.spec import FormData
@@ -179,6 +180,29 @@ def test_check_nik_date_part_against_the_printed_birth_date_and_sex():
     assert not misread.ok and "salah terbaca" in misread.message
     woman = check_nik("6309026909003581", FormData(), TODAY, card=card)
     assert not woman.ok and "Jenis kelamin" in woman.message
+
+
+def test_printed_birth_is_read_even_when_its_label_is_garbled_or_it_is_no_date():
+    labelled = "NIK : 3171042106860001\nNama : ANDI WIBOWO\nTempat/Tgl Lahir : JAKARTA, 21-06-1986\n"
+    assert printed_birth(labelled) == (21, 6, 1986)
+    # An AI-generated card: labels garbled, the date impossible; the line's shape still says
+    # it is the birth line (place, comma, date), just below the NIK and the name.
+    fake = ("KARTU TANDA PENDUDUK\n3171042106860001\nNIK: ANDI WID BWO\n"
+            "Tanvao Tot Lenu: JAKARTA, 21-99-1896\nJonb Kaisnin: LAK I-LAKI\n")
+    assert printed_birth(fake) == (21, 99, 1896)
+    assert printed_birth("NIK : 3171042106860001\nNama : ANDI\n") is None
+
+
+def test_check_nik_refuses_a_card_printing_an_impossible_birth_date():
+    # The NIK is well formed and its region real, but the card's own birth date is no date:
+    # nothing on the card confirms the NIK (a fake card, or a misread date line).
+    fake = check_nik("3171042106860001", FormData(), TODAY, card={}, printed_birth=(21, 99, 1896))
+    assert not fake.ok and "bukan tanggal yang sah" in fake.message
+    # A printed date found without its label is held against the NIK like a labelled one.
+    other = check_nik("3171042106860001", FormData(), TODAY, card={}, printed_birth=(21, 6, 1996))
+    assert not other.ok and "salah terbaca" in other.message
+    assert check_nik("3171042106860001", FormData(), TODAY, card={},
+                     printed_birth=(21, 6, 1986)).ok
 
 
 def test_check_nik_low_ocr_confidence_or_disagreeing_reads_are_not_a_pass():

@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# The whole suite against PostgreSQL: installs Debian's server if missing (root), starts a
-# private cluster on loopback in a temporary directory, creates a database, and runs pytest
-# with DATABASE_URL pointing there. Stops and removes the cluster on exit, whatever happens.
+# The suite against PostgreSQL: installs Debian's server if missing (root), starts a private
+# cluster on loopback in a temporary directory, creates a database, and runs pytest with
+# DATABASE_URL pointing there. Stops and removes the cluster on exit, whatever happens.
+#
+# Only the tests marked `database` run: tests/conftest.py marks every test that reaches the
+# database through the `settings` fixture (and fails any other test that touches one), and a
+# test that needs PostgreSQL itself is marked by hand. The rest (processing, signing,
+# verification of files, the PKI installations' own SQLite) cannot differ from the SQLite run.
+# `-m "database or not database"` runs everything.
 #
 #   bash scripts/ci-postgres.sh [pytest args...]      (PG_PORT to change the port, default 54329)
 set -euo pipefail
@@ -56,4 +62,4 @@ export DATABASE_URL="postgresql://ci@127.0.0.1:$PG_PORT/pengesahan_ci"
 export TEST_DATABASE_URL="$DATABASE_URL"
 export PATH="$BIN:$PATH"   # pg_dump / pg_restore of the same version for the backup tests
 echo "ci-postgres: PostgreSQL $("$BIN/postgres" --version | awk '{print $3}') di 127.0.0.1:$PG_PORT"
-"$PY" -m pytest -q "$@"
+"$PY" -m pytest -q -m database "$@"

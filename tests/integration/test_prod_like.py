@@ -60,6 +60,9 @@ def test_up_runs_one_worker_per_queue_list(settings, redis_url, tmp_path):
 
 
 @pytest.mark.slow
+# The stack's own PostgreSQL: on a fresh machine only the PostgreSQL run (which installs the
+# server) can run this test, so it is one of that run's tests.
+@pytest.mark.database
 @pytest.mark.skipif(not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")), reason="PostgreSQL tidak terpasang")
 @pytest.mark.skipif(shutil.which("runuser") is None and os.geteuid() == 0, reason="runuser tidak ada")
 def test_prod_like_starts_everything_and_one_signal_stops_everything(tmp_path):

@@ -10,14 +10,36 @@ from pengesahan.records.base import db
 from tests.support.signing import PASSPHRASE, make_agreement_pdf
 
 
+@pytest.fixture(scope="session")
+def seeded_installation(tmp_path_factory, redis_url, demo_pki, pki_service):
+    """The demo installation on the session's PKI, seeded once (seeding signs the sample PPs:
+    most of what an installation costs); closed, so that modules can copy it."""
+    root = tmp_path_factory.mktemp("seeded")
+    installation = _pki_app(root, redis_url, demo_pki)
+    next(installation)
+    next(installation, None)
+    return root
+
+
 @pytest.fixture(scope="module")
-def pki_app(tmp_path_factory, redis_url, demo_pki, pki_service):
+def pki_app(tmp_path_factory, redis_url, demo_pki, seeded_installation):
     """An installation with the demo data, whose demo PKI is the session's (copied, same
-    service port). Shared by the module: each test makes its own dossiers."""
-    yield from _pki_app(tmp_path_factory.mktemp("pki-app"), redis_url, demo_pki)
+    service port): the module's own copy of the seeded installation. Shared by the module: each
+    test makes its own dossiers."""
+    root = tmp_path_factory.mktemp("pki-app")
+    shutil.copytree(seeded_installation, root, dirs_exist_ok=True)
+    # The one path the copy holds: the trust root the demo's credentials point to.
+    credentials = root / "demo" / "credentials.json"
+    credentials.write_text(credentials.read_text().replace(str(seeded_installation), str(root)))
+    yield from _installation(root, redis_url, demo_pki, seed=False)
 
 
 def _pki_app(tmp_path, redis_url, demo_pki):
+    """A new installation in ``tmp_path`` on a copy of ``demo_pki``, seeded with the demo data."""
+    yield from _installation(tmp_path, redis_url, demo_pki, seed=True)
+
+
+def _installation(tmp_path, redis_url, demo_pki, *, seed: bool):
     from app import create_app
     from pengesahan.cli.database import prepare_database
     from pengesahan.config import load_settings
@@ -26,15 +48,17 @@ def _pki_app(tmp_path, redis_url, demo_pki):
     port = demo_pki.service_url.rsplit(":", 1)[1]
     settings = load_settings({"DATA_DIR": str(tmp_path / "data"), "REDIS_URL": redis_url,
                               "SECRET_KEY": "test-secret", "DEMO_PKI_PORT": port})
-    shutil.copytree(demo_pki.directory, settings.demo_pki_dir)
-    (settings.keys_dir / "demo-passphrase").write_text(PASSPHRASE)
+    if seed:
+        shutil.copytree(demo_pki.directory, settings.demo_pki_dir)
+        (settings.keys_dir / "demo-passphrase").write_text(PASSPHRASE)
     queue.reset_connection()
     app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, settings=settings)
     with app.app_context():
         prepare_database()
-        from pengesahan import demo
+        if seed:
+            from pengesahan import demo
 
-        demo.seed_demo(settings, tmp_path / "demo")
+            demo.seed_demo(settings, tmp_path / "demo")
     app.config["DEMO_OUT"] = tmp_path / "demo"
     db.close()
     yield app

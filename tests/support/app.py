@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
@@ -14,19 +15,65 @@ PG_URL = os.environ.get("TEST_DATABASE_URL") or (
     os.environ.get("DATABASE_URL", "") if os.environ.get("DATABASE_URL", "").startswith("postgres") else None)
 
 
-def fresh_pg_schema(url: str) -> None:
-    """An empty public schema, so each test starts from a new installation."""
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _database_of(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+def _on_server(url: str, *statements: str) -> None:
+    """Run ``statements`` on the server of ``url``, from its maintenance database."""
     import psycopg2
 
+    connection = psycopg2.connect(url, dbname="postgres")
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+    finally:
+        connection.close()
+
+
+def _release_connections() -> None:
+    """Give back every connection this process holds (a pool keeps them open)."""
     from pengesahan.records.base import db
 
-    if db.obj is not None and not db.is_closed():
+    if db.obj is None:
+        return
+    close_all = getattr(db.obj, "close_all", None)
+    if close_all is not None:
+        close_all()
+    elif not db.is_closed():
         db.close()
-    connection = psycopg2.connect(url)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    connection.close()
+
+
+def prepared_pg_template(url: str) -> str:
+    """The name of the database :func:`prepare_pg_template` prepares for ``url``."""
+    return f"{_database_of(url)}_template"
+
+
+def prepare_pg_template(url: str, settings_for) -> None:
+    """Prepare a database once as a new installation's (``settings_for`` gives the settings
+    for a URL): a test's database is then copied from it, which PostgreSQL does in a tenth of
+    the time that preparing the schema takes."""
+    template = prepared_pg_template(url)
+    _on_server(url, f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)', f'CREATE DATABASE "{template}"')
+    with prepared_app(settings_for(_with_database(url, template))):
+        pass
+    _release_connections()  # a template must have no connection when it is copied
+
+
+def fresh_pg_database(url: str, template: str = "template1") -> None:
+    """The database of ``url`` anew: empty (a copy of ``template1``, as ``createdb`` makes), or a
+    copy of ``template`` (see :func:`prepare_pg_template`). Needs PostgreSQL 13 or later."""
+    name = _database_of(url)
+    _release_connections()
+    _on_server(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+               f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ import click
 
 from pengesahan import records
 from pengesahan.config import load_settings
+from pengesahan.errors import ServiceError
 from pengesahan.records.base import db
 from pengesahan.services.verification import registered_agreement, sk_pendelegasian, verifier
 
@@ -35,6 +36,8 @@ def verify_command(as_json: bool, file: Path):
     try:
         code, text = verify_main(file, as_json=as_json, trust_roots=verifier(settings).trust_roots,
                                  registry_lookup=registered_agreement, delegation_lookup=sk_pendelegasian)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
     finally:
         db.close()
     click.echo(text)

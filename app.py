@@ -4,6 +4,7 @@ nothing in the product imports this module."""
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pengesahan import cli, doors, records, translations
 from pengesahan.config import Settings, load_settings
@@ -25,6 +26,7 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
         REMEMBER_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,
         API_RATE_LIMIT=settings.api_rate_limit,
+        API_AUTH_FAILURE_LIMIT=settings.api_auth_failure_limit,
         # Every officer screen in Bahasa Indonesia, times in the office's zone.
         BABEL_DEFAULT_LOCALE="id",
         BABEL_DEFAULT_TIMEZONE=settings.office_timezone,
@@ -32,6 +34,10 @@ def create_app(test_config: dict | None = None, settings: Settings | None = None
     )
     if test_config:
         app.config.update(test_config)
+    if settings.trusted_proxies:
+        # The client's address (login throttle, API budgets) and scheme as the proxies saw them;
+        # inside the doors' deferral (pengesahan.doors), which must stay the outermost wrapper.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     queue.configure(settings)
     records.init_app(app)
     cli.init_app(app)

@@ -46,8 +46,14 @@ class Settings:
     web_processes: int = 1
     #: OCR engine: tesseract, rapidocr or auto (OCR_ENGINE).
     ocr_engine: str = "auto"
-    #: Requests per API token, Flask-Limiter notation (API_RATE_LIMIT).
+    #: Requests per API token, in the limits library's notation (API_RATE_LIMIT).
     api_rate_limit: str = "120/minute"
+    #: Failed API authentications (401) per client address before the address is refused
+    #: whatever token it sends (API_AUTH_FAILURE_LIMIT).
+    api_auth_failure_limit: str = "30/minute"
+    #: Reverse proxies in front of the web processes, each adding X-Forwarded-For (TRUSTED_PROXIES).
+    #: 0, the default, ignores that header: the client's address is the connection's.
+    trusted_proxies: int = 0
     #: Allow webhooks to http://127.0.0.1/localhost: demo and tests only (WEBHOOK_ALLOW_LOOPBACK).
     webhook_allow_loopback: bool = False
     #: Passphrase that encrypts the keys inside a backup; prompted when unset (BACKUP_PASSPHRASE).
@@ -123,6 +129,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         web_processes=max(1, int(env.get("WEB_PROCESSES") or 1)),
         ocr_engine=(env.get("OCR_ENGINE") or "auto").strip().lower(),
         api_rate_limit=env.get("API_RATE_LIMIT") or "120/minute",
+        api_auth_failure_limit=env.get("API_AUTH_FAILURE_LIMIT") or "30/minute",
+        trusted_proxies=max(0, int(env.get("TRUSTED_PROXIES") or 0)),
         webhook_allow_loopback=_flag(env.get("WEBHOOK_ALLOW_LOOPBACK")),
         backup_passphrase=env.get("BACKUP_PASSPHRASE") or None,
     )

@@ -86,7 +86,7 @@ def prepared_app(settings, **config):
 
     queue.reset_connection()
     application = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, **config}, settings=settings)
-    forget_login_failures()
+    forget_authentication_failures()
     with application.app_context():
         prepare_database()
     db.close()
@@ -104,10 +104,13 @@ def csrf_token_from(html: str) -> str:
     return match.group(1)
 
 
-def forget_login_failures() -> None:
-    """Clear the login throttle: the session's Redis is shared by every test."""
+def forget_authentication_failures() -> None:
+    """Clear the login throttle and the API's failed-authentication budgets: the session's Redis
+    is shared by every test, and they are kept per address (every test client is 127.0.0.1)."""
     from pengesahan.jobs import queue
+    from pengesahan.web.api.ratelimit import KEY_PREFIX
 
     connection = queue.redis_connection()
-    for key in connection.scan_iter("pengesahan:login:*"):
-        connection.delete(key)
+    for pattern in ("pengesahan:login:*", f"{KEY_PREFIX}*auth-failed*"):
+        for key in connection.scan_iter(pattern):
+            connection.delete(key)

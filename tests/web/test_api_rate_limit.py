@@ -38,6 +38,42 @@ def test_requests_are_counted_before_the_token_is_checked(app, client):
     assert [revoked.get("/dossiers").status_code for _ in range(3)] == [401, 401, 429]
 
 
+def test_an_address_making_up_tokens_is_refused_once_its_failures_are_spent(app, api, client):
+    # A fresh made-up token has a fresh token budget: the address's failures must stop it.
+    app.config["API_AUTH_FAILURE_LIMIT"] = "3/minute"
+    guesses = [ApiClient(client, f"tebakan-{n}", company_id=0).get("/dossiers") for n in range(5)]
+    assert [r.status_code for r in guesses] == [401, 401, 401, 429, 429]
+    assert "3 per 1 minute" in error_of(guesses[-1], 429, "rate_limited")["details"]["limit"]
+    assert 0 < int(guesses[-1].headers["Retry-After"]) <= 60
+    # Refused before the token is read: the company's own token from that address waits too,
+    assert api.get("/dossiers").status_code == 429
+    # and another address is not concerned.
+    elsewhere = {"REMOTE_ADDR": "203.0.113.7"}
+    assert api.get("/dossiers", environ_base=elsewhere).status_code == 200
+    assert ApiClient(client, "tebakan-lain", 0).get("/dossiers", environ_base=elsewhere).status_code == 401
+
+
+def test_requests_with_a_valid_token_spend_no_failures(app, api, client):
+    app.config["API_AUTH_FAILURE_LIMIT"] = "2/minute"
+    assert all(api.get("/dossiers").status_code == 200 for _ in range(4))
+    assert ApiClient(client, "tebakan", company_id=0).get("/dossiers").status_code == 401
+
+
+def test_the_address_is_the_connections_unless_proxies_are_trusted(settings, tmp_path):
+    def guessing_from_two_forwarded_addresses(trusted_proxies):
+        with prepared_app(settings.replace(trusted_proxies=trusted_proxies),
+                          API_AUTH_FAILURE_LIMIT="1/minute") as application:
+            client = application.test_client()
+            return [ApiClient(client, f"tebakan-{forwarded}", 0).get(
+                        "/dossiers", headers={"X-Forwarded-For": forwarded}).status_code
+                    for forwarded in ("198.51.100.1", "198.51.100.2")]
+
+    # Without a trusted proxy the header is anyone's to write: both guesses are one address.
+    assert guessing_from_two_forwarded_addresses(0) == [401, 429]
+    # Behind one proxy its header names the client: two addresses, two budgets.
+    assert guessing_from_two_forwarded_addresses(1) == [401, 401]
+
+
 def test_every_web_process_spends_from_the_same_budget(app, api, settings):
     app.config["API_RATE_LIMIT"] = "2/minute"
     assert api.get("/dossiers").status_code == 200

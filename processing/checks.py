@@ -55,6 +55,7 @@ __all__ = [
     "measure_blank",
     "measure_exposure",
     "measure_sharpness",
+    "measure_stroke_softness",
     "not_checked",
 ]
 
@@ -193,14 +194,103 @@ def measure_sharpness(gray: np.ndarray) -> float:
     return min(energies)
 
 
-def check_blur(sharpness: float, thresholds: Thresholds, doc_type: str | None = None) -> CheckResult:
-    """The document is sharp enough (see :func:`measure_sharpness`)."""
+#: Letter height (median of the letter-shaped marks, px) at which stroke softness is measured:
+#: a larger capture is shrunk to it first, so a sharp card photographed close and one taken
+#: from afar compare; a smaller one is measured as it is (never enlarged: interpolation is soft).
+_STROKE_LETTER_PX = 14.0
+#: Length of the moving average that stroke softness compares the strokes with, in pixels at
+#: :data:`_STROKE_LETTER_PX`: about a letter's width.
+_STROKE_AVERAGE_PX = 9
+#: Fewest letter-shaped marks for the letter height, and so stroke softness, to be measured.
+_MIN_LETTER_MARKS = 20
+#: Least share of the document near print for stroke softness to be measured.
+_MIN_PRINT_SHARE = 0.01
+#: Share of the blur limit under which a capture is smeared whatever its strokes look like.
+_SMEARED = 0.5
+
+
+def _letter_height(gray: np.ndarray) -> float | None:
+    """Median height in pixels of the dark marks shaped like letters, or None if too few."""
+    marks = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                  31, 15)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(marks, connectivity=8)
+    heights = [int(h) for _, _, w, h, area in stats[1:count]
+               if 4 <= h <= 80 and 1 <= w <= 1.5 * h and area >= 8]
+    return float(np.median(heights)) if len(heights) >= _MIN_LETTER_MARKS else None
+
+
+def measure_stroke_softness(gray: np.ndarray) -> float | None:
+    """How soft the text strokes are for their size: 0 crisp, 1 flat; None without text.
+
+    The share of the grey-level variation across the strokes' edges that a moving average
+    about a letter wide leaves in place (a no-reference blur measure after Crété-Roffet et
+    al., 2007), in the weaker direction, on the pixels near print only, with the letters
+    brought to a common height. Unlike :func:`measure_sharpness` it does not depend on the
+    print's contrast (faint print on a tinted card is not blur) and it sees a soft capture
+    that was sharpened afterwards (the halo adds second-derivative energy, the strokes stay
+    wide for their letters).
+    """
+    letter = _letter_height(gray)
+    if letter is None:
+        return None
+    shrink = min(1.0, _STROKE_LETTER_PX / letter)
+    if shrink < 1.0:
+        gray = cv2.resize(gray, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+    if min(gray.shape) < 64:
+        return None
+    # Print: clearly darker than the paper around it (a 31 px median is the local paper).
+    ink = (cv2.medianBlur(gray, 31).astype(np.int16) - gray > 40).astype(np.uint8)
+    reach = max(1, round(0.25 * letter * shrink))
+    near = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                                     (2 * reach + 1, 2 * reach + 1))).astype(bool)
+    if near.mean() < _MIN_PRINT_SHARE:
+        return None
+    values = gray.astype(np.float32)
+    softness = []
+    # A horizontal average against the steps between columns, a vertical one against rows.
+    for size, axis in (((_STROKE_AVERAGE_PX, 1), 1), ((1, _STROKE_AVERAGE_PX), 0)):
+        step = np.abs(np.diff(values, axis=axis))
+        step_averaged = np.abs(np.diff(cv2.blur(values, size), axis=axis))
+        where = near[: step.shape[0], : step.shape[1]]
+        total = float(step[where].sum())
+        lost = float(np.maximum(0.0, step - step_averaged)[where].sum())
+        softness.append(1.0 if total == 0 else (total - lost) / total)
+    return max(softness)
+
+
+def _strokes_crisp(sharpness: float, softness: float | None, thresholds: Thresholds,
+                   doc_type: str | None) -> bool:
+    """Whether text strokes were measured and are crisp: not soft for their size, not smeared."""
+    return (softness is not None and softness <= thresholds.get("blur_soft", doc_type)
+            and sharpness >= _SMEARED * thresholds.get("blur", doc_type))
+
+
+def check_blur(sharpness: float, thresholds: Thresholds, doc_type: str | None = None,
+               softness: float | None = None) -> CheckResult:
+    """The document is sharp enough (see :func:`measure_sharpness`).
+
+    With text whose strokes were measured (``softness``, see :func:`measure_stroke_softness`)
+    the strokes decide: soft strokes are blur however much fine texture the capture keeps, and
+    crisp strokes with little second-derivative energy are faint print, not blur, unless the
+    energy is below half the limit (a smear). Without text the energy alone decides.
+    """
     limit = thresholds.get("blur", doc_type)
+    soft_limit = thresholds.get("blur_soft", doc_type)
     value = round(sharpness, 1)
-    if sharpness < limit:
+    if softness is not None and softness > soft_limit:
+        return CheckResult("blur", False, value, limit,
+                           f"Tulisan buram: goresan hurufnya lembut (nilai kelembutan "
+                           f"{_fmt(softness, 2)}, paling tinggi {_fmt(soft_limit, 2)}). Foto ulang "
+                           "dengan kamera diam dan fokus.")
+    floor = _SMEARED * limit if softness is not None else limit
+    if sharpness < floor:
         return CheckResult("blur", False, value, limit,
                            f"Gambar buram (ketajaman {_fmt(sharpness, 0)}, minimal "
-                           f"{_fmt(limit, 0)}). Foto ulang dengan kamera diam dan fokus.")
+                           f"{_fmt(floor, 0)}). Foto ulang dengan kamera diam dan fokus.")
+    if softness is not None:
+        return CheckResult("blur", True, value, limit,
+                           f"Gambar tajam (ketajaman {_fmt(sharpness, 0)}; goresan huruf tegas, "
+                           f"nilai kelembutan {_fmt(softness, 2)}).")
     return CheckResult("blur", True, value, limit, f"Gambar tajam (ketajaman {_fmt(sharpness, 0)}).")
 
 
@@ -624,14 +714,15 @@ MIN_LEGIBLE_WORDS = 3
 
 def check_legible(
     reading: TextReading | None, thresholds: Thresholds, doc_type: str | None = None,
-    sharpness: float | None = None,
+    sharpness: float | None = None, softness: float | None = None,
 ) -> CheckResult:
     """Enough text was recognised, with a high enough confidence, on strokes sharp enough.
 
     The score is the mean OCR word confidence, scaled down by the text strokes' sharpness
     (:func:`measure_sharpness`) when it is below the blur limit: rapidocr keeps a high
     confidence on motion-blurred text that Tesseract scores low, so confidence alone makes the
-    verdict depend on the engine installed.
+    verdict depend on the engine installed. Not scaled when the strokes were measured crisp
+    (``softness``, see :func:`check_blur`): there the low energy is faint print, not blur.
 
     Not judged (ok, no value) when OCR ran on a sharp picture and found almost no words: it
     holds no text to be legible (a photo, a logo), which the type check refuses, not this one.
@@ -648,7 +739,8 @@ def check_legible(
         return not_checked("legible", "gambar tajam tetapi tidak memuat tulisan; jenis "
                                       "dokumennya dinilai oleh pemeriksaan jenis dokumen")
     score = reading.mean_confidence
-    if sharpness is not None and reading.engine not in ("pdf", "none"):
+    if (sharpness is not None and reading.engine not in ("pdf", "none")
+            and not _strokes_crisp(sharpness, softness, thresholds, doc_type)):
         score *= min(1.0, max(0.0, sharpness) / thresholds.get("blur", doc_type))
     value = round(score, 1)
     if reading.word_count < MIN_LEGIBLE_WORDS:

@@ -154,6 +154,9 @@ class PageMeasures:
     sharpness: float
     exposure: ck.ExposureMeasure
     blank_detail: float
+    #: Softness of the text strokes (:func:`processing.checks.measure_stroke_softness`); None
+    #: when no text was found or the page is born digital.
+    stroke_softness: float | None = None
 
 
 def measure_page(bgr: np.ndarray, *, index: int = 0, scanned: bool = True,
@@ -183,6 +186,7 @@ def measure_page(bgr: np.ndarray, *, index: int = 0, scanned: bool = True,
         sharpness=ck.measure_sharpness(doc_gray),
         exposure=ck.measure_exposure(doc_gray),
         blank_detail=ck.measure_blank(doc_gray),
+        stroke_softness=ck.measure_stroke_softness(doc_gray),
     )
 
 
@@ -279,6 +283,8 @@ def analyse(
     number = ck.main_number(doc_type, fields)
     doc_gray = cv2.cvtColor(first.document, cv2.COLOR_BGR2GRAY)
     page_hash = phash(doc_gray)
+    # Legibility is weighed against the least sharp scanned page's strokes.
+    softest = min((m for m in measures if m.scanned), key=lambda m: m.sharpness, default=None)
 
     if limits_type != slot_type:
         image_checks = _image_checks(measures, thresholds, limits_type)
@@ -296,8 +302,8 @@ def analyse(
         "type_match": ck.check_type_match(classification, slot_type, thresholds, doc_types),
         "nik": _nik_check(reading, doc_type, fields, form, first, ocr_engine),
         "legible": ck.check_legible(reading, thresholds, limits_type,
-                                    min((m.sharpness for m in measures if m.scanned),
-                                        default=None)),
+                                    softest.sharpness if softest else None,
+                                    softest.stroke_softness if softest else None),
     }
     if len(measures) == 1 and first.scanned:
         # Judged by the content: a card's parts read inside the frame, a page's text clear of
@@ -530,7 +536,8 @@ def _image_checks(measures: Sequence[PageMeasures], thresholds: Thresholds,
             continue
         per_check["resolution"].append(
             (m.index, ck.check_resolution(m.short_side_px, thresholds, doc_type)))
-        per_check["blur"].append((m.index, ck.check_blur(m.sharpness, thresholds, doc_type)))
+        per_check["blur"].append((m.index, ck.check_blur(m.sharpness, thresholds, doc_type,
+                                                           m.stroke_softness)))
         per_check["exposure"].append((m.index, ck.check_exposure(m.exposure, thresholds, doc_type)))
         per_check["skew"].append((m.index, ck.check_skew(m.outline.angle, thresholds, doc_type)))
         per_check["crop"].append((m.index, ck.check_crop(m.outline.cut_share, thresholds, doc_type)))

@@ -86,11 +86,14 @@ class Thresholds:
 #: Added by processing: exposure_dark = least grey level of the paper (under-exposure);
 #: exposure_ink = highest grey level of the darkest print (1st percentile of the marks) when
 #: the paper is clipped white (washed out); real clean scans keep it at 0-45 whatever their
-#: stroke width, washed-out captures lift it to 65-110.
+#: stroke width, washed-out captures lift it to 65-110; blur_soft = highest softness of the
+#: text strokes (processing.checks.measure_stroke_softness, 0 crisp to 1 flat, letters brought
+#: to 14 px): real clean captures keep it at 0.09-0.44, soft ones reach 0.45-0.56.
 #: Values calibrated on the defect corpus (bench.defects, bench.processing).
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "resolution": 500.0,
     "blur": 400.0,
+    "blur_soft": 0.45,
     "exposure": 0.015,
     "exposure_dark": 110.0,
     "exposure_ink": 55.0,

@@ -34,7 +34,8 @@ def _verdicts(bgr) -> dict[str, bool]:
     outline, document = _measure(bgr)
     return {
         "resolution": ck.check_resolution(min(document.shape), LIMITS).ok,
-        "blur": ck.check_blur(ck.measure_sharpness(document), LIMITS).ok,
+        "blur": ck.check_blur(ck.measure_sharpness(document), LIMITS,
+                              softness=ck.measure_stroke_softness(document)).ok,
         "exposure": ck.check_exposure(ck.measure_exposure(document), LIMITS).ok,
         "skew": ck.check_skew(outline.angle, LIMITS).ok,
         "crop": ck.check_crop(outline.cut_share, LIMITS).ok,
@@ -106,6 +107,45 @@ def test_motion_blur_is_caught_where_the_plain_laplacian_is_fooled(clean_page):
     assert ck.measure_sharpness(gray) < DEFAULT_THRESHOLDS["blur"]
 
 
+def test_soft_strokes_are_blur_even_when_grain_keeps_the_energy_high(clean_card):
+    # A soft phone capture keeps its sensor grain: plenty of second-derivative energy, and
+    # letters whose strokes are smeared for their size all the same.
+    soft = cv2.GaussianBlur(clean_card, (0, 0), 3.0).astype(np.float32)
+    grain = np.random.default_rng(0).normal(0, 8, soft.shape[:2])[..., None]
+    grainy = np.clip(soft + grain, 0, 255).astype(np.uint8)
+    _, document = _measure(grainy)
+    sharpness = ck.measure_sharpness(document)
+    assert sharpness > DEFAULT_THRESHOLDS["blur"]
+    softness = ck.measure_stroke_softness(document)
+    assert softness is not None and softness > DEFAULT_THRESHOLDS["blur_soft"]
+    result = ck.check_blur(sharpness, LIMITS, softness=softness)
+    assert not result.ok and "goresan huruf" in result.message
+
+
+def test_faint_crisp_print_is_not_blur(clean_card):
+    # Print at a third of the contrast on a tinted card: little second-derivative energy, but
+    # the strokes are as crisp as ever. Blur is judged by the strokes, not by the contrast.
+    faint = np.clip(clean_card.astype(np.float32) * 0.3 + 0.7 * 200, 0, 255).astype(np.uint8)
+    _, document = _measure(faint)
+    sharpness = ck.measure_sharpness(document)
+    softness = ck.measure_stroke_softness(document)
+    assert sharpness < DEFAULT_THRESHOLDS["blur"]
+    assert softness is not None and softness < DEFAULT_THRESHOLDS["blur_soft"]
+    assert ck.check_blur(sharpness, LIMITS, softness=softness).ok
+    # A smear (energy under half the limit) is blur whatever the strokes' profile; without
+    # text the energy alone decides, as before.
+    assert not ck.check_blur(0.4 * DEFAULT_THRESHOLDS["blur"], LIMITS, softness=softness).ok
+    assert not ck.check_blur(sharpness, LIMITS).ok
+
+
+def test_stroke_softness_needs_text():
+    flat = np.full((600, 900), 200, dtype=np.uint8)
+    assert ck.measure_stroke_softness(flat) is None
+    photo = cv2.GaussianBlur(np.random.default_rng(1).integers(0, 255, (600, 900), dtype=np.uint8),
+                             (0, 0), 6)
+    assert ck.measure_stroke_softness(photo) is None
+
+
 def test_glare_is_not_confused_with_clipped_white_paper():
     # A scanner that clips the paper to 255 under black print: no glare, good exposure.
     page = make_page()
@@ -170,6 +210,17 @@ def test_legible_needs_sharp_strokes_whatever_the_engine():
     assert ck.check_legible(reading, LIMITS, sharpness=2000.0).ok
     # rapidocr stays confident on motion-blurred text; the strokes' sharpness tells.
     assert not ck.check_legible(reading, LIMITS, sharpness=120.0).ok
+
+
+def test_legible_not_scaled_down_on_faint_but_crisp_print():
+    reading = TextReading("NIK Nama Alamat Agama", 80.0, 4, "tesseract")
+    # Low energy from faint print on a tinted card: the strokes are crisp, the confidence stands.
+    assert ck.check_legible(reading, LIMITS, sharpness=280.0, softness=0.30).ok
+    # Soft strokes, or no strokes measured: the low energy still weighs on the confidence.
+    assert not ck.check_legible(reading, LIMITS, sharpness=280.0, softness=0.50).ok
+    assert not ck.check_legible(reading, LIMITS, sharpness=280.0).ok
+    # A smear is a smear however its strokes measured.
+    assert not ck.check_legible(reading, LIMITS, sharpness=120.0, softness=0.30).ok
 
 
 def _ktp_lines(top: int = 20) -> tuple:

@@ -67,6 +67,9 @@ CHECKS = ("format", "size", "resolution", "blur", "exposure", "skew", "crop", "b
 REQUESTS_PER_PAGE = 20
 UPLOAD_CLIENTS = 20
 UPLOADS_PER_CLIENT = 5
+#: Phone photos sent one after another: what most uploads are, where the small PNGs above show
+#: only the cost every request has.
+PHOTO_UPLOADS = 5
 #: The page throughput: clients asking back to back, for this long.
 THROUGHPUT_CLIENTS = 8
 THROUGHPUT_SECONDS = 30
@@ -422,6 +425,32 @@ def _uploads(base: str, ids: dict, clients: int = UPLOAD_CLIENTS, offset: int = 
     return times, len(times) / (time.perf_counter() - started)
 
 
+def _photo_jpeg(n: int) -> bytes:
+    """A 12-megapixel phone photo as JPEG (about 3 MB, under the 5 MB limit), different for each ``n``."""
+    rng = np.random.default_rng(n)
+    gradient = np.linspace(0, 215, 4000).astype(np.uint8)[None, :, None]
+    pixels = gradient + rng.integers(0, 40, (3000, 4000, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def _photo_uploads(base: str, ids: dict) -> list[float]:
+    """Seconds of each of PHOTO_UPLOADS phone photos sent by one client; each must be accepted."""
+    photos = [_photo_jpeg(n) for n in range(PHOTO_UPLOADS)]
+    times = []
+    with requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {ids['token']}"
+        url = f"{base}/api/v1/dossiers/{ids['upload_dossiers'][0]}/company-documents/pkwt"
+        for n, photo in enumerate(photos):
+            started = time.perf_counter()
+            response = session.post(url, files={"file": (f"foto-{n}.jpg", photo, "image/jpeg")}, timeout=120)
+            times.append(time.perf_counter() - started)
+            if response.status_code != 202:
+                raise RuntimeError(f"photo upload: HTTP {response.status_code} {response.text[:200]}")
+    return times
+
+
 def _page_throughput(base: str, ids: dict) -> float:
     """Requests per second the server answers when THROUGHPUT_CLIENTS officers and P3MI systems
     ask for the pages and API listings above, back to back, for THROUGHPUT_SECONDS."""
@@ -543,6 +572,9 @@ def run() -> list[dict]:
             # One client alone: what a request costs when nothing queues in front of it.
             single_times, _ = _uploads(base, ids, clients=1, offset=UPLOAD_CLIENTS)
             single_cpu = meter.take() if meter is not None else []
+            # In process only: the figure is the web process's CPU, which only the meter sees.
+            photo_times = _photo_uploads(base, ids) if meter is not None else []
+            photo_cpu = meter.take() if meter is not None else []
             if server is not None:
                 server.close()
         finally:
@@ -560,6 +592,10 @@ def run() -> list[dict]:
         figures.append(figure(f"{label}: upload request CPU of the web process, one client",
                               statistics.median(single_cpu) * 1000, "ms",
                               f"the same, {UPLOAD_CLIENTS} clients", statistics.median(upload_cpu) * 1000))
+    if photo_cpu:
+        figures.append(figure(f"{label}: upload request CPU of the web process, a 3 MB phone photo",
+                              statistics.median(photo_cpu) * 1000, "ms", "the same request's time, ms",
+                              statistics.median(photo_times) * 1000))
     figures.append(figure(f"{label}: seeding {volume['dossiers']} dossiers", seeded, "s",
                           "uploads seeded", uploads_total))
     figures.append(figure(f"{label}: page and API requests per second, {THROUGHPUT_CLIENTS} clients",

@@ -93,4 +93,10 @@ def enqueue(queue_name: str, func: str, *args, job_id: str | None = None, connec
             retry: Retry = RETRY):
     """Put the job ``func`` (a dotted name above) with ``args`` on ``queue_name``."""
     q = queue(queue_name, connection)
-    return q.enqueue_call(func, args=args, job_id=job_id, retry=retry, failure_ttl=7 * 24 * 3600)
+    # On a pipeline of our own: the queue's registration and the job go in one round trip
+    # (RQ sends them in two otherwise), all or nothing.
+    with q.connection.pipeline() as pipe:
+        job = q.enqueue_call(func, args=args, job_id=job_id, retry=retry, failure_ttl=7 * 24 * 3600,
+                             pipeline=pipe)
+        pipe.execute()
+    return job

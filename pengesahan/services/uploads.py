@@ -84,7 +84,7 @@ def store_upload(settings: Settings, slot: DocumentSlot, data: bytes, result: In
     """
     # Stored before it is recorded: a failure after this leaves at most an unreferenced,
     # content-addressed file, never a record pointing to a missing one.
-    file_store(settings).put(data)
+    file_store(settings).put(data, sha256=result.sha256)
     # The job's id is known before the job exists: recorded in the same commit, not in a
     # second one after enqueueing (one write and one disk flush less per upload), and before
     # the audit entry, which add_upload writes last so that the chain's lock is held for that

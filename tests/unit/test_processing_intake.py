@@ -84,6 +84,20 @@ def test_refuses_polyglots(card_jpeg):
     assert "tersembunyi" in _refused(card_jpeg[:-2] + b"<script>alert(1)</script>" + card_jpeg[-2:])
 
 
+@pytest.mark.parametrize("marker", [b"%PDF-", b"%pdf-", b"<script", b"<SCRIPT", b"<Html", b"<?php", b"<?PHP",
+                                    b"<svg", b"<SvG", b"<!doctype", b"<!DOCTYPE"])
+def test_every_foreign_marker_is_found_in_any_case(card_jpeg, marker):
+    """The markers are sought in one pass over the lowered bytes: each must still be found."""
+    hidden = card_jpeg[:-2] + b"x" + marker + b" y" + card_jpeg[-2:]
+    assert "tersembunyi" in _refused(hidden)
+    assert "tersembunyi" in _refused(png(make_card(200)).replace(b"IEND", marker + b"IEND", 1))
+
+
+def test_near_misses_of_the_markers_are_not_polyglots(card_jpeg):
+    for near in (b"<scrip", b"<htm", b"<?ph", b"<sv", b"<!doctyp", b"%pdf", b"< svg", b"script", b"pdf-"):
+        inspect_upload(card_jpeg[:-2] + near + card_jpeg[-2:])
+
+
 def test_refuses_pixel_bombs_from_the_header():
     # 20000×20000 declared, a few bytes of data: must be refused before any decode.
     ihdr = struct.pack(">IIBBBBB", 20_000, 20_000, 8, 0, 0, 0, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import hashlib
 
 import pytest
 
@@ -243,8 +244,12 @@ def test_other_companies_ids_answer_404(api, other, card_png):
 # --- uploads -------------------------------------------------------------------------------------
 
 
-def test_upload_into_a_slot_is_accepted_and_queued(api, card_png):
+def test_upload_into_a_slot_is_accepted_and_queued(api, app, card_png):
+    from rq.job import Job, JobStatus
+
+    from pengesahan.jobs import queue
     from pengesahan.records.dossiers import Upload
+    from pengesahan.storage import file_store
 
     dossier = _create(api).get_json()
     slot = next(s for s in dossier["slots"] if s["doc_type"] == "ktp" and s["owner"] == "cpmi")
@@ -257,6 +262,16 @@ def test_upload_into_a_slot_is_accepted_and_queued(api, card_png):
         upload = Upload.get_by_id(body["id"])
         assert upload.job_id and upload.uploaded_by.username.startswith("api-token-")
         assert not upload.uploaded_by.active
+    # Hashed once, at intake, and stored under that digest: the record names the very bytes sent.
+    stored = file_store(app.config["SETTINGS"]).path(upload.sha256)
+    assert stored.read_bytes() == card_png and upload.sha256 == hashlib.sha256(card_png).hexdigest()
+    assert upload.size == len(card_png) and upload.original_name == "ktp.png"
+    # Queued in one round trip: the job, its place in the queue and the queue's registration.
+    connection = queue.redis_connection()
+    job = Job.fetch(upload.job_id, connection=connection)
+    assert (job.func_name, job.args, job.get_status()) == (queue.PROCESS_UPLOAD, (upload.id,), JobStatus.QUEUED)
+    assert upload.job_id in queue.queue("processing").job_ids
+    assert connection.sismember("rq:queues", queue.queue("processing").key)
     detail = api.get(f"/dossiers/{dossier['id']}").get_json()
     shown = next(s for s in detail["slots"] if s["id"] == slot["id"])
     assert shown["status"] == "diajukan" and shown["upload"]["id"] == body["id"]

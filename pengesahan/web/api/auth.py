@@ -18,6 +18,9 @@ __all__ = ["Unauthorized", "authenticate", "bearer_token", "current_actor", "cur
 
 #: The technical user of token N is ``api-token-N`` (see current_actor).
 _ACTOR_PREFIX = peewee.Value("api-token-")
+#: The token's technical user, joined to the token. One alias for the process: an alias makes a
+#: class for each field it is asked for and keeps them, so a new one per request cost 0.7 ms.
+_ACTOR = User.alias()
 #: last_used_at is written at most this often per token (one UPDATE a minute, not per request).
 _TOUCH_EVERY = dt.timedelta(minutes=1)
 
@@ -37,9 +40,8 @@ def authenticate() -> None:
         raise Unauthorized("Sertakan token API pada header 'Authorization: Bearer <token>'.")
     # The company and the token's technical user (current_actor) in the same query: every view
     # scopes by the company, every write names the user.
-    actor = User.alias()
-    record = (ApiToken.select(ApiToken, Company, actor).join(Company).switch(ApiToken)
-              .join(actor, peewee.JOIN.LEFT_OUTER, on=(actor.username == _ACTOR_PREFIX.concat(
+    record = (ApiToken.select(ApiToken, Company, _ACTOR).join(Company).switch(ApiToken)
+              .join(_ACTOR, peewee.JOIN.LEFT_OUTER, on=(_ACTOR.username == _ACTOR_PREFIX.concat(
                   peewee.Cast(ApiToken.id, "TEXT"))), attr="actor")
               .where(ApiToken.token_hash == hash_token(token)).get_or_none())
     if record is None or record.revoked_at is not None:

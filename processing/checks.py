@@ -54,6 +54,7 @@ __all__ = [
     "main_number",
     "measure_blank",
     "measure_exposure",
+    "measure_letter_height",
     "measure_sharpness",
     "measure_stroke_softness",
     "not_checked",
@@ -125,18 +126,26 @@ def check_size(size: int, max_bytes: int = MAX_UPLOAD_BYTES) -> CheckResult:
 
 #: Short side below which no capture is accepted, even when its key line was read.
 MIN_READABLE_SHORT_SIDE = 250
+#: Letter height (median of the letter-shaped marks) in original pixels below which a
+#: document whose text does not read is too small in the frame, whatever the frame's size.
+#: On bench.real the documents that read measure 6.5 px and more; a card held up in a selfie
+#: whose outline was not found (the frame's 500 px taken for the card's) 6 px.
+MIN_LETTER_PX = 7.0
 
 
 def check_resolution(
     short_side_px: int | None, thresholds: Thresholds, doc_type: str | None = None,
-    key_line_read: bool = False,
+    key_line_read: bool = False, letter_px: float | None = None,
 ) -> CheckResult:
     """The document (not the frame) is at least the threshold's pixels on its short side.
 
     ``None`` means vector content (a born-digital PDF page): resolution does not apply.
     ``key_line_read``: the line that matters (a KTP's NIK, a page's text) was read; then a
     smaller capture is enough (400-600 px cards read fine), down to
-    :data:`MIN_READABLE_SHORT_SIDE`.
+    :data:`MIN_READABLE_SHORT_SIDE`. ``letter_px``: the height of the document's letters in
+    original pixels, given once OCR has tried to read it; when its key line did not read,
+    letters under :data:`MIN_LETTER_PX` fail even a large frame (a card small in a photo
+    whose outline was not found: the frame's size is not the document's).
     """
     limit = thresholds.get("resolution", doc_type)
     if short_side_px is None:
@@ -150,6 +159,11 @@ def check_resolution(
         return CheckResult("resolution", False, short_side_px, limit,
                            f"Resolusi terlalu rendah: sisi pendek dokumen {short_side_px} piksel "
                            f"(minimal {limit:.0f}). Pindai atau foto ulang lebih dekat.")
+    if letter_px is not None and letter_px < MIN_LETTER_PX and not key_line_read:
+        return CheckResult("resolution", False, short_side_px, limit,
+                           f"Tulisan dokumen terlalu kecil untuk dibaca: tinggi huruf sekitar "
+                           f"{_fmt(letter_px)} piksel (minimal {_fmt(MIN_LETTER_PX)}). Foto "
+                           "lebih dekat sehingga dokumen memenuhi gambar.")
     return CheckResult("resolution", True, short_side_px, limit,
                        f"Resolusi cukup: sisi pendek {short_side_px} piksel.")
 
@@ -209,7 +223,7 @@ _MIN_PRINT_SHARE = 0.01
 _SMEARED = 0.5
 
 
-def _letter_height(gray: np.ndarray) -> float | None:
+def measure_letter_height(gray: np.ndarray) -> float | None:
     """Median height in pixels of the dark marks shaped like letters, or None if too few."""
     marks = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
                                   31, 15)
@@ -219,7 +233,7 @@ def _letter_height(gray: np.ndarray) -> float | None:
     return float(np.median(heights)) if len(heights) >= _MIN_LETTER_MARKS else None
 
 
-def measure_stroke_softness(gray: np.ndarray) -> float | None:
+def measure_stroke_softness(gray: np.ndarray, letter: float | None = None) -> float | None:
     """How soft the text strokes are for their size: 0 crisp, 1 flat; None without text.
 
     The share of the grey-level variation across the strokes' edges that a moving average
@@ -230,7 +244,7 @@ def measure_stroke_softness(gray: np.ndarray) -> float | None:
     that was sharpened afterwards (the halo adds second-derivative energy, the strokes stay
     wide for their letters).
     """
-    letter = _letter_height(gray)
+    letter = letter or measure_letter_height(gray)  # the caller's, when it measured it already
     if letter is None:
         return None
     shrink = min(1.0, _STROKE_LETTER_PX / letter)
@@ -483,6 +497,10 @@ KTP_LABELS = (
 _EDGE_TOUCH = 0.006
 #: Words read well enough (see :func:`useful_words`) for a document's text to witness its edges.
 MIN_WITNESS_WORDS = 12
+#: Words, and lines holding them, read well enough for a document of few words to witness
+#: its edges when none of them touches the frame (:data:`MIN_WITNESS_WORDS` when some do).
+MIN_CLEAR_WORDS = 3
+MIN_CLEAR_LINES = 3
 #: Words at the frame's edge a whole page may still show: a cut through the text cuts every
 #: line that reaches it, while one or two words there are a caption, a stamp or a page number.
 _STRAY_EDGE_WORDS = 2
@@ -496,6 +514,13 @@ def useful_words(reading: TextReading) -> int:
     """
     return sum(sum(1 for token in w.text.split() if sum(c.isalnum() for c in token) >= 2)
                for line in reading.lines for w in line if w.confidence >= 50)
+
+
+def _lines_read(reading: TextReading) -> int:
+    """Lines holding a word of two or more letters or digits read with a fair confidence."""
+    return sum(1 for line in reading.lines
+               if any(w.confidence >= 50 and sum(c.isalnum() for c in w.text) >= 2
+                      for w in line))
 
 
 def _edge_words(reading: TextReading, frame_size: tuple[int, int]) -> list[tuple[str, str]]:
@@ -514,6 +539,16 @@ def _edge_words(reading: TextReading, frame_size: tuple[int, int]) -> list[tuple
                 if touches:
                     out.append((word.text, side))
     return out
+
+
+def _top_edge_word(reading: TextReading, frame_height: int) -> str | None:
+    """A word of three or more letters, read at any confidence, touching the frame's top."""
+    for line in reading.lines:
+        for word in line:
+            if (word.box[1] <= _EDGE_TOUCH * frame_height
+                    and sum(c.isalpha() for c in word.text) >= 3):
+                return word.text
+    return None
 
 
 def _cut_label(word: str, side: str) -> bool:
@@ -537,11 +572,13 @@ def check_crop_content(
     """The crop verdict from the document's content, or None when the content cannot tell.
 
     A KTP (``doc_type``) is cut when a label down its side is read cut short at the frame's
-    edge or when its NIK and last lines read without its header, and whole when its header and
-    another of its parts (:data:`KTP_PARTS`; ``number_read``: its NIK was read) are read: a
-    card cropped to its own edge, or touching the frame, is the normal upload. Another document
-    is whole when its text reads well and at most a stray word or two touches the frame (its
-    text block has margins all round). Otherwise the outline's verdict stands: an unreadable
+    edge, when print touches the frame's top and its PROVINSI line is not read (the header cut
+    through), or when its NIK and last lines read without its header; it is whole when its
+    header and another of its parts (:data:`KTP_PARTS`; ``number_read``: its NIK was read)
+    are read: a card cropped to its own edge, or touching the frame, is the normal upload.
+    Another document is whole when its text reads well and at most a stray word or two
+    touches the frame (its text block has margins all round), or when a few words read on
+    several lines and none touches it. Otherwise the outline's verdict stands: an unreadable
     capture says nothing about its edges.
     """
     if reading is None or not reading.lines:
@@ -555,6 +592,14 @@ def check_crop_content(
                                f"Tulisan terpotong di tepi gambar ('{cut}'). Pastikan seluruh "
                                "kartu masuk dalam gambar.")
         flat = " ".join(w.text.lower() for line in reading.lines for w in line)
+        top = _top_edge_word(reading, frame_size[1])
+        if top is not None and not _has_word(flat, "provinsi"):
+            # Print against the frame's top and no PROVINSI line read: the frame cuts through
+            # the header (letters cut short read poorly, so any confidence counts here).
+            return CheckResult("crop", False, 1.0, limit,
+                               f"Bagian atas kartu terpotong: judul PROVINSI tidak terbaca dan "
+                               f"tulisan ('{top}') menyentuh tepi atas gambar. Pastikan seluruh "
+                               "kartu masuk dalam gambar.")
         found = [any(_has_word(flat, label) for label in options) for options in KTP_PARTS]
         found[1] = found[1] or number_read
         if sum(found[1:]) == len(found) - 1 and not found[0]:
@@ -568,10 +613,17 @@ def check_crop_content(
                                "Bagian utama kartu (judul, NIK, baris terakhir) terbaca di dalam "
                                "gambar.")
         return None
-    if len(edges) <= _STRAY_EDGE_WORDS and useful_words(reading) >= MIN_WITNESS_WORDS:
+    words = useful_words(reading)
+    if len(edges) <= _STRAY_EDGE_WORDS and words >= MIN_WITNESS_WORDS:
         return CheckResult("crop", True, 0.0, limit,
                            "Seluruh tulisan dokumen terbaca di dalam gambar, tidak ada baris yang "
                            "terpotong tepi.")
+    if not edges and words >= MIN_CLEAR_WORDS and _lines_read(reading) >= MIN_CLEAR_LINES:
+        # A document of few words on several lines (a sign, a poster, a certificate's title
+        # and number) whose every word lies clear of the frame: its text block has margins all
+        # round, whatever its outline looks like.
+        return CheckResult("crop", True, 0.0, limit,
+                           "Tulisan dokumen yang terbaca tidak menyentuh tepi gambar.")
     return None
 
 

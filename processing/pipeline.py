@@ -157,6 +157,9 @@ class PageMeasures:
     #: Softness of the text strokes (:func:`processing.checks.measure_stroke_softness`); None
     #: when no text was found or the page is born digital.
     stroke_softness: float | None = None
+    #: Median height of the document's letters in original pixels
+    #: (:func:`processing.checks.measure_letter_height`); None without enough letter shapes.
+    letter_px: float | None = None
 
 
 def measure_page(bgr: np.ndarray, *, index: int = 0, scanned: bool = True,
@@ -177,6 +180,7 @@ def measure_page(bgr: np.ndarray, *, index: int = 0, scanned: bool = True,
     if image_px is not None:
         # A scanned PDF page: the embedded image's pixels are the real resolution.
         short = min(short, min(image_px))
+    letter = ck.measure_letter_height(doc_gray)
     return PageMeasures(
         index=index,
         scanned=True,
@@ -186,8 +190,16 @@ def measure_page(bgr: np.ndarray, *, index: int = 0, scanned: bool = True,
         sharpness=ck.measure_sharpness(doc_gray),
         exposure=ck.measure_exposure(doc_gray),
         blank_detail=ck.measure_blank(doc_gray),
-        stroke_softness=ck.measure_stroke_softness(doc_gray),
+        stroke_softness=ck.measure_stroke_softness(doc_gray, letter),
+        letter_px=_original_px(letter, short, document),
     )
+
+
+def _original_px(length: float | None, short_side_px: float, document: np.ndarray) -> float | None:
+    """A length measured on the analysis-size ``document``, in the original's pixels."""
+    if length is None:
+        return None
+    return round(length * short_side_px / max(1, min(document.shape[:2])), 1)
 
 
 @dataclass(frozen=True)
@@ -318,11 +330,14 @@ def analyse(
             # unreadable capture), and the legibility check already refuses it.
             results["crop"] = ck.not_checked("crop", "tidak ada tulisan dokumen yang terbaca "
                                                      "untuk menilai tepinya")
-    if len(measures) == 1 and first.scanned and _key_line_read(doc_type, fields, reading,
-                                                               thresholds, limits_type):
-        # Resolution is there to make the text readable: when what matters reads, it was.
+    if len(measures) == 1 and first.scanned and reading is not None:
+        # Resolution is there to make the text readable: when what matters reads, it was; when
+        # it does not and the letters are tiny, a large frame (a card small in a photo) is not
+        # the document's size.
+        key_line_read = _key_line_read(doc_type, fields, reading, thresholds, limits_type)
         results["resolution"] = ck.check_resolution(first.short_side_px, thresholds,
-                                                    limits_type, key_line_read=True)
+                                                    limits_type, key_line_read=key_line_read,
+                                                    letter_px=first.letter_px)
     thumbnail = draw_outline(pages[0].bgr, first.outline)
     analysis = Analysis(
         media_type=intake.media_type,

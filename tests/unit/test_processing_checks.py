@@ -284,6 +284,64 @@ def test_crop_of_a_page_judged_by_its_text_clear_of_the_edges():
                                  (1000, 1400), LIMITS) is None
 
 
+def test_a_ktp_whose_header_is_cut_by_the_frames_top_is_cut():
+    # Real close-ups (issue #11, sixth round): the frame's top cuts through the header, the
+    # PROVINSI line is gone or its letters cut short (read poorly), the KOTA line still reads.
+    cut_header = (TextWord("KOTA", 9.0, (426, 4, 517, 31)), TextWord("PALEMBANG", 9.0, (528, 0, 751, 39)))
+    card = TextReading("...", 90.0, 9, "tesseract", (cut_header, *_ktp_lines(top=70)[1:]))
+    result = ck.check_crop_content(card, (1000, 630), LIMITS, doc_type="ktp")
+    assert not result.ok and "'PALEMBANG'" in result.message
+    half_letters = (TextWord("PROVING", 40.0, (300, 0, 420, 14)), TextWord("JAYA", 40.0, (430, 0, 500, 14)))
+    card = TextReading("...", 90.0, 9, "tesseract", (half_letters, *_ktp_lines(top=40)[1:]))
+    assert not ck.check_crop_content(card, (1000, 630), LIMITS, doc_type="ktp").ok
+    # A whole header against the frame's top is a card cropped to its edge, as before.
+    tight = TextReading("...", 90.0, 9, "tesseract", _ktp_lines(top=0))
+    assert ck.check_crop_content(tight, (1000, 630), LIMITS, doc_type="ktp").ok
+
+
+def test_a_document_of_few_words_all_clear_of_the_frame_is_whole():
+    # A sign, a poster, a certificate: a few words on several lines, none at the frame's edge.
+    lines = tuple((TextWord(word, 95.0, (200, 150 + 60 * i, 400, 190 + 60 * i)),)
+                  for i, word in enumerate(("WAITING", "PLEASE", "ENGINE")))
+    sign = TextReading("...", 95.0, 3, "tesseract", lines)
+    result = ck.check_crop_content(sign, (600, 450), LIMITS)
+    assert result.ok and "tidak menyentuh tepi" in result.message
+    # One word against the frame, or a single line: the text cannot tell.
+    touching = lines[:2] + ((TextWord("ENGINE", 95.0, (200, 420, 400, 449)),),)
+    assert ck.check_crop_content(TextReading("...", 95.0, 3, "tesseract", touching),
+                                 (600, 450), LIMITS) is None
+    one_line = (tuple(w for line in lines for w in line),)
+    assert ck.check_crop_content(TextReading("...", 95.0, 3, "tesseract", one_line),
+                                 (600, 450), LIMITS) is None
+
+
+def _print_of_height(letter_px: int, frame=(700, 1000)) -> np.ndarray:
+    """A frame filled with lines of capitals about ``letter_px`` high (grey, BGR)."""
+    image = np.full((*frame, 3), 235, np.uint8)
+    scale = letter_px / 22.0  # Hershey simplex capitals are about 22 px high at scale 1
+    for y in range(60, frame[0] - 40, 3 * letter_px):
+        cv2.putText(image, "NAMA ALAMAT PROVINSI KABUPATEN PEKERJAAN AGAMA", (40, y),
+                    cv2.FONT_HERSHEY_SIMPLEX, scale, (30, 30, 30), max(1, letter_px // 8))
+    return image
+
+
+@pytest.mark.parametrize("letter_px", [6, 12, 24])
+def test_letter_height_is_measured_on_the_print(letter_px):
+    gray = cv2.cvtColor(_print_of_height(letter_px), cv2.COLOR_BGR2GRAY)
+    assert abs(ck.measure_letter_height(gray) - letter_px) <= 0.25 * letter_px + 1
+    assert ck.measure_letter_height(np.full((400, 600), 230, np.uint8)) is None
+
+
+def test_tiny_print_fails_resolution_in_a_large_frame_unless_its_key_line_reads():
+    # A card held up in a selfie whose outline was not found: the frame's 500 px are not the
+    # card's, its letters measure 6 px.
+    result = ck.check_resolution(700, LIMITS, "ktp", letter_px=6.0)
+    assert not result.ok and "terlalu kecil" in result.message
+    assert ck.check_resolution(700, LIMITS, "ktp", letter_px=6.0, key_line_read=True).ok
+    assert ck.check_resolution(700, LIMITS, "ktp", letter_px=9.0).ok
+    assert ck.check_resolution(700, LIMITS, "ktp").ok
+
+
 def test_small_card_passes_resolution_when_its_nik_reads():
     assert not ck.check_resolution(420, LIMITS, "ktp").ok
     assert ck.check_resolution(420, LIMITS, "ktp", key_line_read=True).ok

@@ -11,7 +11,7 @@ import pytest
 
 from bench import defects
 from processing.classify import DEFAULT_DOC_TYPES
-from processing.pipeline import analyse
+from processing.pipeline import analyse, measure_page
 from processing.spec import CHECK_CODES, FormData, KnownDocument, Thresholds
 from processing.text import available_engines
 from tests.support.images import (
@@ -85,6 +85,17 @@ def test_photo_of_a_card_is_outlined_straightened_and_checked():
     assert max(_png_shape(result.thumbnail_png)[:2]) <= 320
     assert result.check("type_match").value is None  # OCR off: not checked
     assert len(result.phash) == 16
+
+
+def test_letter_height_is_reported_in_the_originals_pixels():
+    # The page is measured at analysis size; its letters are reported at the upload's size,
+    # which is what the resolution check weighs.
+    page = scan(make_page(), 2)
+    full = measure_page(page)
+    half = measure_page(cv2.resize(page, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA),
+                        scale=0.5)
+    assert full.letter_px is not None and half.letter_px is not None
+    assert abs(half.letter_px - full.letter_px) <= 0.2 * full.letter_px
 
 
 def test_scanned_pdf_runs_the_image_checks_per_page():

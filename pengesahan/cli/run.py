@@ -34,17 +34,6 @@ CRASH_WINDOW = 60.0
 WEB_THREADS = 4
 
 
-def worker_environment(overrides: dict[str, str], worker_count: int) -> dict[str, str]:
-    """The environment of ``up``'s workers: ``overrides`` plus, when several run, one OCR thread
-    each. Tesseract spreads one page over every core with OpenMP; workers doing so at once fight
-    over the cores (two measured 1.02-1.15x one, 1.29x with one thread each), and Tesseract's
-    own advice for parallel processes is one thread each. An operator's setting stands."""
-    environment = dict(overrides)
-    if worker_count > 1 and "OMP_THREAD_LIMIT" not in os.environ:
-        environment["OMP_THREAD_LIMIT"] = "1"
-    return child_environment(environment)
-
-
 @click.command("demo", help="Isi data demo (idempoten) dan tulis kredensial ke DIR.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("instance/demo"))
 @with_appcontext
@@ -186,7 +175,8 @@ def up_command(host: str, port: int | None, workers: int, web_processes: int | N
         click.echo(f"Data demo dibuat: {settings.data_dir / 'demo' / 'credentials.json'}")
     pki_service = demo.start_pki_service(settings)
     worker_argv = [sys.executable, "-m", "flask", "--app", "app", "worker"]
-    worker_env = worker_environment(env, len(worker_queues) or workers)
+    # Tesseract runs one thread a call (processing.text): each worker keeps to its core.
+    worker_env = child_environment(env)
     children = ([Supervised(f"worker-{'+'.join(names)}", worker_argv + [f"--queue={name}" for name in names],
                             worker_env) for names in worker_queues]
                 or [Supervised(f"worker-{n + 1}", worker_argv, worker_env) for n in range(workers)])

@@ -77,3 +77,25 @@ def test_rapidocr_reads_ktp():
     assert reading.engine == "rapidocr"
     assert fields["nik"] in reading.text.replace(" ", "")
     assert reading.mean_confidence > 80
+
+
+def test_tesseract_runs_one_thread_a_call_whatever_the_environment(monkeypatch):
+    # Workers run side by side, one per core: a Tesseract spreading a page over every core
+    # would make each wait for the other. The edge we do not own (the process) is captured.
+    import subprocess
+
+    import processing.text as text
+
+    calls = []
+
+    def run(cmd, **kwargs):
+        if "stdin" in cmd:  # a page read or an orientation asked; not the language listing
+            calls.append(kwargs.get("env") or {})
+        return subprocess.CompletedProcess(cmd, 0, stdout=b"", stderr=b"")
+
+    monkeypatch.setenv("OMP_THREAD_LIMIT", "8")
+    monkeypatch.setattr(text, "_tesseract_binary", lambda: "tesseract")
+    monkeypatch.setattr(text.subprocess, "run", run)
+    text._read_tesseract(np.full((60, 200), 255, np.uint8))
+    text.detect_orientation(np.full((60, 200), 255, np.uint8))
+    assert [env.get("OMP_THREAD_LIMIT") for env in calls] == ["1", "1"]

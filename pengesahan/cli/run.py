@@ -18,7 +18,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from pengesahan.cli.database import prepare_database
-from pengesahan.config import child_environment
+from pengesahan.config import Settings, child_environment
 from pengesahan.doors import open_doors
 from pengesahan.jobs import queue
 
@@ -32,6 +32,14 @@ CRASH_WINDOW = 60.0
 #: Threads of each gunicorn web process (gthread): enough to overlap the waits of uploads
 #: (fsync, database, Redis) on two cores without many connections per process.
 WEB_THREADS = 4
+
+
+def waitress_options(settings: Settings) -> dict:
+    """How ``up`` runs waitress. Behind trusted proxies their X-Forwarded-* headers reach the
+    application, which reads them (app.py's ProxyFix, the same under gunicorn); waitress would
+    otherwise strip them, and every client would be the proxy's address."""
+    return {"threads": 8, "ident": "pengesahan-pp",
+            "clear_untrusted_proxy_headers": not settings.trusted_proxies}
 
 
 @click.command("demo", help="Isi data demo (idempoten) dan tulis kredensial ke DIR.")
@@ -211,7 +219,7 @@ def up_command(host: str, port: int | None, workers: int, web_processes: int | N
         if web_processes > 1:
             threading.Event().wait()
         else:
-            waitress.serve(app, host=host, port=port, threads=8, ident="pengesahan-pp")
+            waitress.serve(app, host=host, port=port, **waitress_options(settings))
     except KeyboardInterrupt:
         pass
     finally:

@@ -129,18 +129,26 @@ class Supervised:
                 click.echo(f"{self.name} berhenti {len(self.deaths)} kali dalam {CRASH_WINDOW:.0f} detik "
                            f"(kode keluar {code}); tidak dijalankan ulang. Periksa log di atas.", err=True)
                 return
+            if self.stopping.is_set():  # it ended with the product, not by itself
+                return
             click.echo(f"{self.name} berhenti (kode keluar {code}); dijalankan ulang.", err=True)
             self.process = subprocess.Popen(self.argv, env=self.env)
 
-    def stop(self) -> None:
+    def terminate(self) -> None:
+        """Stop watching it, and ask it to end (SIGTERM: a worker finishes its job first)."""
         self.stopping.set()
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+
+    def wait(self) -> None:
+        """Wait for it to end after :meth:`terminate`; killed after 15 s."""
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 @click.command("up", help="Jalankan seluruh produk: web, worker, Redis tertanam, PKI demo.")
@@ -224,8 +232,13 @@ def up_command(host: str, port: int | None, workers: int, web_processes: int | N
         pass
     finally:
         click.echo("Menghentikan proses…")
+        # Every child is told before any is waited for: a terminal's Ctrl-C or a service
+        # manager's stop reaches the whole group at once, and a child still watched while
+        # another is being waited for would be restarted as it ends.
         for child in children:
-            child.stop()
+            child.terminate()
+        for child in children:
+            child.wait()
         if pki_service is not None:
             pki_service.stop()
         if redis_server is not None:

@@ -102,6 +102,32 @@ def test_up_brings_back_a_worker_that_died(settings, redis_url, tmp_path):
     assert not descendants(up.pid)
 
 
+@pytest.mark.slow
+def test_ctrl_c_stops_up_and_its_workers_without_restarting_any(settings, redis_url, tmp_path):
+    # A terminal's Ctrl-C (and a service manager's stop) signals every process of the group at
+    # once: the workers end on their own while up is still stopping the first of them.
+    env = process_env(settings, redis_url, PORT=str(free_port()), DEMO_PKI_PORT=str(free_port()))
+    log = tmp_path / "up.log"
+    with log.open("ab") as out:
+        up = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "up", "--workers", "3"], cwd=ROOT,
+                              env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_until(lambda: "Web: http" in log.read_text(errors="replace"), 240, 0.5, "up to serve")
+        wait_until(lambda: log.read_text(errors="replace").count("started with PID") >= 1, 60, 0.5,
+                   "the workers to start")
+        time.sleep(2)
+        os.killpg(up.pid, signal.SIGINT)
+        assert up.wait(timeout=60) == 0
+    finally:
+        if up.poll() is None:
+            os.killpg(up.pid, signal.SIGKILL)
+    text = log.read_text(errors="replace")
+    assert "Selesai." in text
+    assert "dijalankan ulang" not in text, text[-2000:]
+    time.sleep(0.5)
+    assert not descendants(up.pid)
+
+
 def _stop(up: subprocess.Popen) -> None:
     up.send_signal(signal.SIGINT)
     try:

@@ -233,7 +233,7 @@ def measure_letter_height(gray: np.ndarray) -> float | None:
     return float(np.median(heights)) if len(heights) >= _MIN_LETTER_MARKS else None
 
 
-def measure_stroke_softness(gray: np.ndarray, letter: float | None = None) -> float | None:
+def measure_stroke_softness(gray: np.ndarray, letter: float | None) -> float | None:
     """How soft the text strokes are for their size: 0 crisp, 1 flat; None without text.
 
     The share of the grey-level variation across the strokes' edges that a moving average
@@ -242,9 +242,9 @@ def measure_stroke_softness(gray: np.ndarray, letter: float | None = None) -> fl
     brought to a common height. Unlike :func:`measure_sharpness` it does not depend on the
     print's contrast (faint print on a tinted card is not blur) and it sees a soft capture
     that was sharpened afterwards (the halo adds second-derivative energy, the strokes stay
-    wide for their letters).
+    wide for their letters). ``letter``: :func:`measure_letter_height` of ``gray``, which the
+    caller keeps too (None: no text).
     """
-    letter = letter or measure_letter_height(gray)  # the caller's, when it measured it already
     if letter is None:
         return None
     shrink = min(1.0, _STROKE_LETTER_PX / letter)

@@ -35,7 +35,7 @@ def _verdicts(bgr) -> dict[str, bool]:
     return {
         "resolution": ck.check_resolution(min(document.shape), LIMITS).ok,
         "blur": ck.check_blur(ck.measure_sharpness(document), LIMITS,
-                              softness=ck.measure_stroke_softness(document)).ok,
+                              softness=ck.measure_stroke_softness(document, ck.measure_letter_height(document))).ok,
         "exposure": ck.check_exposure(ck.measure_exposure(document), LIMITS).ok,
         "skew": ck.check_skew(outline.angle, LIMITS).ok,
         "crop": ck.check_crop(outline.cut_share, LIMITS).ok,
@@ -116,7 +116,7 @@ def test_soft_strokes_are_blur_even_when_grain_keeps_the_energy_high(clean_card)
     _, document = _measure(grainy)
     sharpness = ck.measure_sharpness(document)
     assert sharpness > DEFAULT_THRESHOLDS["blur"]
-    softness = ck.measure_stroke_softness(document)
+    softness = ck.measure_stroke_softness(document, ck.measure_letter_height(document))
     assert softness is not None and softness > DEFAULT_THRESHOLDS["blur_soft"]
     result = ck.check_blur(sharpness, LIMITS, softness=softness)
     assert not result.ok and "goresan huruf" in result.message
@@ -128,7 +128,7 @@ def test_faint_crisp_print_is_not_blur(clean_card):
     faint = np.clip(clean_card.astype(np.float32) * 0.3 + 0.7 * 200, 0, 255).astype(np.uint8)
     _, document = _measure(faint)
     sharpness = ck.measure_sharpness(document)
-    softness = ck.measure_stroke_softness(document)
+    softness = ck.measure_stroke_softness(document, ck.measure_letter_height(document))
     assert sharpness < DEFAULT_THRESHOLDS["blur"]
     assert softness is not None and softness < DEFAULT_THRESHOLDS["blur_soft"]
     assert ck.check_blur(sharpness, LIMITS, softness=softness).ok
@@ -140,10 +140,10 @@ def test_faint_crisp_print_is_not_blur(clean_card):
 
 def test_stroke_softness_needs_text():
     flat = np.full((600, 900), 200, dtype=np.uint8)
-    assert ck.measure_stroke_softness(flat) is None
+    assert ck.measure_stroke_softness(flat, ck.measure_letter_height(flat)) is None
     photo = cv2.GaussianBlur(np.random.default_rng(1).integers(0, 255, (600, 900), dtype=np.uint8),
                              (0, 0), 6)
-    assert ck.measure_stroke_softness(photo) is None
+    assert ck.measure_stroke_softness(photo, ck.measure_letter_height(photo)) is None
 
 
 def test_glare_is_not_confused_with_clipped_white_paper():

@@ -210,10 +210,12 @@ def _start_up(connection: Redis) -> int:
         try:
             migrate_legacy_jobs(connection)
             return reconcile(connection)
-        except Exception:  # noqa: BLE001 - "database is locked", Redis not up yet: both pass
+        except Exception as exc:  # noqa: BLE001 - "database is locked", Redis not up yet: both pass
             if time.monotonic() > deadline:
                 raise
-            log.warning("start-up of the worker refused; retrying in 1 s", exc_info=True)
+            # The reason without its traceback: this is the expected wait, not a fault; past the
+            # deadline the exception itself goes up, traceback and all.
+            log.warning("start-up of the worker refused (%s: %s); retrying in 1 s", type(exc).__name__, exc)
             time.sleep(1)
 
 

@@ -87,3 +87,17 @@ def test_upload_clients_send_what_the_api_accepts(app, seeded):
         assert Upload.select().count() == before + len(times)
         assert len({upload.sha256 for upload in recorded}) == len(times)
     assert Image.open(io.BytesIO(scale._scan_png(1, 1))).size == (64, 40)
+
+
+def test_page_clients_are_answered_as_the_logged_in_officer(app, seeded, monkeypatch):
+    """The page-throughput clients reuse the login's session on their own connection; a page
+    answered with the login form (a lost session) would count a redirect as a page."""
+    from bench import scale
+
+    monkeypatch.setattr(scale, "THROUGHPUT_SECONDS", 1)
+    monkeypatch.setattr(scale, "THROUGHPUT_CLIENTS", 2)
+    server, base = scale._served(app)
+    try:
+        assert scale._page_throughput(base, seeded) > 0
+    finally:
+        server.close()

@@ -272,3 +272,31 @@ def test_upgrade_to_v5_keeps_sks_that_signatures_rest_on(conn):
     assert Delegation.get_by_id(used.id).confirmed_at == start
     assert Delegation.get_by_id(unused.id).confirmed_at is None
     assert AuditEntry.select().where(AuditEntry.action == "delegation.confirmed_by_upgrade").count() == 1
+
+
+def test_a_prepared_select_answers_as_the_query_it_prepares(conn):
+    """Built once, run with new values each time: the same rows (joined records included) as
+    the query itself gives, never a previous run's, and None when nothing matches."""
+    from pengesahan.records.base import PreparedSelect
+    from pengesahan.records.people import Company, User
+
+    first, second = Company.create(name="PT Satu"), Company.create(name="PT Dua")
+    for company, name in ((first, "satu"), (second, "dua")):
+        User.create(username=name, password_hash="!", role="p3mi", company=company)
+
+    def by_company(company_id):
+        return (User.select(User, Company).join(Company).where(Company.id == company_id)
+                .order_by(User.username))
+
+    prepared = PreparedSelect(by_company)
+    for company in (first, second, first):
+        expected = by_company(company.id).first()
+        found = prepared.first(company.id)
+        assert (found.id, found.username) == (expected.id, expected.username)
+        assert found.company.name == company.name  # the joined record, as peewee gives it
+        assert "company" in found.__rel__
+    assert prepared.first(2**31 - 1) is None
+
+    unused = PreparedSelect(lambda company_id, username: User.select().where(User.company == company_id))
+    with pytest.raises(ValueError, match="once"):
+        unused.first(first.id, "satu")

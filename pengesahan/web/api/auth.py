@@ -11,7 +11,7 @@ import peewee
 from flask import g, request
 
 from pengesahan.errors import Unauthorized
-from pengesahan.records.base import now
+from pengesahan.records.base import PreparedSelect, now
 from pengesahan.records.people import ApiToken, Company, User, hash_token
 
 __all__ = ["Unauthorized", "authenticate", "bearer_token", "current_actor", "current_company", "current_token"]
@@ -21,6 +21,13 @@ _ACTOR_PREFIX = peewee.Value("api-token-")
 #: The token's technical user, joined to the token. One alias for the process: an alias makes a
 #: class for each field it is asked for and keeps them, so a new one per request cost 0.7 ms.
 _ACTOR = User.alias()
+#: A token with its company and its technical user (current_actor), in one query: every view
+#: scopes by the company, every write names the user. Prepared: every request runs it.
+_TOKEN_BY_HASH = PreparedSelect(lambda token_hash: (
+    ApiToken.select(ApiToken, Company, _ACTOR).join(Company).switch(ApiToken)
+    .join(_ACTOR, peewee.JOIN.LEFT_OUTER, on=(_ACTOR.username == _ACTOR_PREFIX.concat(peewee.Cast(ApiToken.id, "TEXT"))),
+          attr="actor")
+    .where(ApiToken.token_hash == token_hash)))
 #: last_used_at is written at most this often per token (one UPDATE a minute, not per request).
 _TOUCH_EVERY = dt.timedelta(minutes=1)
 
@@ -38,12 +45,7 @@ def authenticate() -> None:
     token = bearer_token()
     if token is None:
         raise Unauthorized("Sertakan token API pada header 'Authorization: Bearer <token>'.")
-    # The company and the token's technical user (current_actor) in the same query: every view
-    # scopes by the company, every write names the user.
-    record = (ApiToken.select(ApiToken, Company, _ACTOR).join(Company).switch(ApiToken)
-              .join(_ACTOR, peewee.JOIN.LEFT_OUTER, on=(_ACTOR.username == _ACTOR_PREFIX.concat(
-                  peewee.Cast(ApiToken.id, "TEXT"))), attr="actor")
-              .where(ApiToken.token_hash == hash_token(token)).get_or_none())
+    record = _TOKEN_BY_HASH.first(hash_token(token))
     if record is None or record.revoked_at is not None:
         # One message for both: a revoked token tells nothing more than an unknown one.
         raise Unauthorized("Token API tidak dikenal atau sudah dicabut.")

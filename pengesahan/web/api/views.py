@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import peewee
 from flask import current_app, url_for
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from pengesahan.errors import NotFound
 from pengesahan.records.agreements import Agreement
+from pengesahan.records.base import PreparedSelect
 from pengesahan.records.dossiers import DocumentSlot, Dossier, Upload
 from pengesahan.records.people import Candidate
 from pengesahan.services import dossiers, ratification
@@ -73,16 +75,28 @@ def _dossier(dossier_id: int) -> Dossier:
     return dossier
 
 
+def _slots_of(dossier_id, company_id) -> peewee.ModelSelect:
+    """The slots of the company's dossier, each read with its dossier (an upload's records need
+    both), in the dossier's order."""
+    return (DocumentSlot.select(DocumentSlot, Dossier).join(Dossier)
+            .where((Dossier.id == dossier_id) & (Dossier.company == company_id))
+            .order_by(DocumentSlot.position, DocumentSlot.id))
+
+
+#: Every upload reads its slot by one of these: prepared, their SQL built once.
+_SLOT_BY_ID = PreparedSelect(lambda dossier_id, company_id, slot_id:
+                             _slots_of(dossier_id, company_id).where(DocumentSlot.id == slot_id))
+_COMPANY_SLOT_BY_TYPE = PreparedSelect(lambda dossier_id, company_id, doc_type: _slots_of(dossier_id, company_id)
+                                       .where((DocumentSlot.owner == "p3mi") & (DocumentSlot.doc_type == doc_type)))
+
+
 def _slot(dossier_id: int, slot_id: int) -> DocumentSlot:
-    return _slot_where(dossier_id, DocumentSlot.id == slot_id, "Slot dokumen tidak ditemukan.")
+    return _found_slot(_SLOT_BY_ID.first(dossier_id, current_company().id, slot_id), dossier_id,
+                       "Slot dokumen tidak ditemukan.")
 
 
-def _slot_where(dossier_id: int, condition, missing: str) -> DocumentSlot:
-    """The first slot matching ``condition`` in the company's dossier ``dossier_id``, read with its
-    dossier in one query (an upload's records need both); 404 naming whichever is missing."""
-    slot = (DocumentSlot.select(DocumentSlot, Dossier).join(Dossier)
-            .where((Dossier.id == dossier_id) & (Dossier.company == current_company()) & condition)
-            .order_by(DocumentSlot.position, DocumentSlot.id).first())
+def _found_slot(slot: DocumentSlot | None, dossier_id: int, missing: str) -> DocumentSlot:
+    """``slot``, or the 404 naming whichever is missing: the dossier or the slot."""
     if slot is None:
         _dossier(dossier_id)  # no such dossier for this company: that 404 first
         raise NotFound(missing)
@@ -213,7 +227,7 @@ def list_company_documents(dossier_id: int):
 @_errors(404, 409, 413)
 def upload_company_document(files: dict, dossier_id: int, doc_type: str):
     """Unggah dokumen milik P3MI menurut jenisnya (mis. siup_oss, pkwt, perjanjian_penempatan)."""
-    slot = _slot_where(dossier_id, (DocumentSlot.owner == "p3mi") & (DocumentSlot.doc_type == doc_type),
+    slot = _found_slot(_COMPANY_SLOT_BY_TYPE.first(dossier_id, current_company().id, doc_type), dossier_id,
                        "Berkas ini tidak memiliki slot dokumen P3MI dengan jenis tersebut.")
     return _upload_into(slot, files["file"])
 

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from playhouse.pool import PooledDatabase
+
 from pengesahan.config import Settings
 from pengesahan.records.base import bind_database, db
 
@@ -16,7 +18,10 @@ def bind(settings: Settings):
     """Bind the models to the configured database (once per process and URL)."""
     global _bound_url
     if db.obj is None or _bound_url != settings.database_url:
-        if db.obj is not None and not db.is_closed():
+        if isinstance(db.obj, PooledDatabase):
+            # Every connection of the pool, not only this thread's: they hold the old database.
+            db.obj.close_all()
+        elif db.obj is not None and not db.is_closed():
             db.close()
         bind_database(settings.database_url)
         _bound_url = settings.database_url

@@ -238,9 +238,11 @@ def test_upload_against_a_long_lock_fails_cleanly_with_no_half_record(fault_app,
     settings = fault_app.config["SETTINGS"]
     path = _sqlite_path(settings)
     # The product waits up to 10 s for the lock (busy_timeout); half a second keeps this test
-    # short and takes the same path. Connections are opened per request with these pragmas.
+    # short and takes the same path. A connection gets these pragmas when it is opened: the
+    # pool's kept connections are closed so that the next request opens one with them.
     saved = list(db.obj._pragmas)
     db.obj._pragmas = [(k, 500 if k == "busy_timeout" else v) for k, v in saved]
+    db.obj.close_all()
     try:
         before = snapshot(settings)
         started = threading.Event()
@@ -251,6 +253,7 @@ def test_upload_against_a_long_lock_fails_cleanly_with_no_half_record(fault_app,
         holder.join()
     finally:
         db.obj._pragmas = saved
+        db.obj.close_all()
     body = response.get_data(as_text=True)
     assert response.status_code != 200 or "diterima" not in body
     after = snapshot(settings)

@@ -25,6 +25,7 @@ from processing.spec import (
     DocTypeSpec,
     KnownDocument,
     TextReading,
+    TextWord,
     Thresholds,
 )
 
@@ -43,6 +44,11 @@ __all__ = [
     "MIN_READABLE_SHORT_SIDE",
     "check_duplicate",
     "check_exposure",
+    "check_ktp_glare",
+    "glare_spots",
+    "ktp_photo_box",
+    "KTP_PHOTO_WASHED",
+    "KTP_SPOT_ON_PRINT",
     "check_format",
     "check_legible",
     "MIN_LEGIBLE_WORDS",
@@ -339,19 +345,22 @@ def measure_exposure(document_gray: np.ndarray) -> ExposureMeasure:
     marks = document_gray[document_gray < paper - 30]
     ink = (float(np.percentile(marks, _DARKEST_PRINT)) if marks.size > 0.002 * document_gray.size
            else paper)
-    median = float(np.median(document_gray))
-    glare = 0.0
-    # On clipped-white paper every pixel of paper is "clipped": counting it would call every
-    # good scan glare. Glare is only measurable where the paper sits below the clip level.
-    if median < 246:
-        clipped = (document_gray >= 250).astype(np.uint8)
-        # Specks of clipped noise are not glare; a glare spot is a solid blob.
-        clipped = cv2.morphologyEx(clipped, cv2.MORPH_OPEN,
-                                   cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
-        glare = float(_soft_edged(_spot_shaped(_drop_border_blobs(clipped)),
-                                  document_gray).mean())
+    glare = float(glare_spots(document_gray).mean())
     highlight = float(np.percentile(document_gray, 99.5))
     return ExposureMeasure(paper=paper, ink=ink, glare=glare, highlight=highlight)
+
+
+def glare_spots(document_gray: np.ndarray) -> np.ndarray:
+    """Mask (0/1) of the clipped-white spots shaped like a reflection on the document."""
+    # On clipped-white paper every pixel of paper is "clipped": counting it would call every
+    # good scan glare. Glare is only measurable where the paper sits below the clip level.
+    if float(np.median(document_gray)) >= 246:
+        return np.zeros(document_gray.shape[:2], dtype=np.uint8)
+    clipped = (document_gray >= 250).astype(np.uint8)
+    # Specks of clipped noise are not glare; a glare spot is a solid blob.
+    clipped = cv2.morphologyEx(clipped, cv2.MORPH_OPEN,
+                               cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+    return _soft_edged(_spot_shaped(_drop_border_blobs(clipped)), document_gray)
 
 
 #: Percentile of the marks taken as the print's black (see :attr:`ExposureMeasure.ink`).
@@ -449,6 +458,87 @@ def check_exposure(
                            f"Ada pantulan cahaya (silau) menutupi {_fmt(measure.glare * 100)}% "
                            "dokumen. Foto ulang tanpa lampu kilat atau pantulan.")
     return CheckResult("exposure", True, value, limit, "Pencahayaan baik.")
+
+
+#: 5th percentile of the grey levels in a KTP's photo (see :func:`ktp_photo_box`) from which
+#: the photo is washed out by glare: the hair, eyes and clothes of a pass photo keep some of
+#: it dark however light the card (real clean KTPs up to 132, a photo lost under glare 197).
+KTP_PHOTO_WASHED = 170.0
+#: Share of a KTP covered by reflection spots (:func:`glare_spots`) touching its print from
+#: which they hide part of it: a KTP's print is small and dense, so a spot far below the
+#: general ``exposure`` limit already covers characters (real clean KTPs up to 0.18 %, a spot
+#: over the date of issue 0.76 %).
+KTP_SPOT_ON_PRINT = 0.004
+
+
+def ktp_photo_box(nik_words: Sequence[TextWord], reading: TextReading,
+                  size: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """(left, top, right, bottom) of where a KTP's pass photo lies, placed from its read parts.
+
+    The photo stands right of the NIK's digits (``nik_words``), from the NIK line's top down
+    beside the labels and values printed under it; the box spans the middle of that place
+    across, and down to 60 % of the printed block. None when the NIK or the lines under it
+    were not read, or when the NIK reaches the frame's right edge (no room for a photo).
+    """
+    if not nik_words:
+        return None
+    width, height = size
+    top = min(w.box[1] for w in nik_words)
+    bottom = max(w.box[3] for w in nik_words)
+    left = min(w.box[0] for w in nik_words)
+    right = max(w.box[2] for w in nik_words)
+    # The labels and values under the NIK (left of its end, starting left of its digits).
+    block = max((w.box[3] for line in reading.lines for w in line
+                 if w.box[1] >= bottom - 2 and w.box[2] <= right + 2 and w.box[0] < left),
+                default=None)
+    if block is None or block - bottom < bottom - top or right > 0.85 * width:
+        return None
+    room = width - right
+    box = (int(right + 0.2 * room), int(top), int(right + 0.8 * room),
+           int(min(height, bottom + 0.6 * (block - bottom))))
+    return box if box[2] > box[0] and box[3] > box[1] else None
+
+
+def check_ktp_glare(document_gray: np.ndarray, reading: TextReading,
+                    nik_words: Sequence[TextWord]) -> CheckResult | None:
+    """A failing exposure result when glare hides part of a KTP, else None.
+
+    Judged on the card's parts located from what was read: its pass photo washed out (its
+    darkest twentieth lifted to light grey; the card's print stays black), or reflection
+    spots lying on its printed lines.
+    """
+    height, width = document_gray.shape[:2]
+    box = ktp_photo_box(nik_words, reading, (width, height))
+    if box is not None:
+        photo = document_gray[box[1]:box[3], box[0]:box[2]]
+        if photo.size >= 100:
+            darkest = float(np.percentile(photo, 5))
+            if darkest >= KTP_PHOTO_WASHED:
+                return CheckResult("exposure", False, round(darkest), KTP_PHOTO_WASHED,
+                                   f"Foto pada kartu tertutup pantulan cahaya (silau): bagian "
+                                   f"tergelap foto hanya {darkest:.0f} dari 255. Foto ulang "
+                                   "tanpa lampu kilat atau pantulan.")
+    spots = glare_spots(document_gray)
+    share = float(spots.mean())
+    if share >= KTP_SPOT_ON_PRINT and _touches_print(spots, reading):
+        return CheckResult("exposure", False, round(share, 4), KTP_SPOT_ON_PRINT,
+                           f"Ada pantulan cahaya (silau) di atas tulisan kartu "
+                           f"({_fmt(share * 100)}% kartu): sebagian tulisan bisa tertutup. "
+                           "Foto ulang tanpa lampu kilat atau pantulan.")
+    return None
+
+
+def _touches_print(mask: np.ndarray, reading: TextReading) -> bool:
+    """Whether ``mask`` reaches within one and a half line heights of a word read."""
+    near = np.zeros_like(mask, dtype=bool)
+    for line in reading.lines:
+        for word in line:
+            if sum(c.isalnum() for c in word.text) < 2:
+                continue
+            left, top, right, bottom = word.box
+            pad = int(1.5 * (bottom - top))
+            near[max(0, top - pad):bottom + pad, max(0, left - pad):right + pad] = True
+    return bool((mask.astype(bool) & near).any())
 
 
 # --- skew, crop, blank ----------------------------------------------------------------------

@@ -76,8 +76,9 @@ ChecksCallback = Callable[[tuple[CheckResult, ...]], None]
 
 #: Checks whose verdict the reading of the text never changes: with the slot's type known they
 #: are final once the pages are measured, and ``on_checks`` reports them before OCR starts
-#: (resolution and crop wait: what reads can overturn them).
-EARLY_CHECKS = ("format", "size", "blur", "exposure", "skew", "blank")
+#: (resolution and crop wait: what reads can overturn them; exposure too: glare over a KTP's
+#: photo or print is found from where its parts were read).
+EARLY_CHECKS = ("format", "size", "blur", "skew", "blank")
 
 
 @dataclass(frozen=True)
@@ -330,6 +331,13 @@ def analyse(
             # unreadable capture), and the legibility check already refuses it.
             results["crop"] = ck.not_checked("crop", "tidak ada tulisan dokumen yang terbaca "
                                                      "untuk menilai tepinya")
+    if (len(measures) == 1 and first.scanned and reading is not None and doc_type == "ktp"
+            and results["exposure"].ok):
+        # Glare judged by what it hides: a KTP's photo washed out, or a reflection on its print
+        # (the parts placed from the NIK line and the words read).
+        hidden = ck.check_ktp_glare(doc_gray, reading, _nik_words(reading))
+        if hidden is not None:
+            results["exposure"] = hidden
     if len(measures) == 1 and first.scanned and reading is not None:
         # Resolution is there to make the text readable: when what matters reads, it was; when
         # it does not and the letters are tiny, a large frame (a card small in a photo) is not

@@ -418,3 +418,67 @@ def test_legible_not_judged_on_a_sharp_picture_without_text():
     assert not ck.check_legible(no_words, LIMITS).ok
     # OCR not tried on a thumbnail: nothing says it holds no text, it stays refused.
     assert not ck.check_legible(TextReading("", 0.0, 0, "none"), LIMITS, sharpness=3000.0).ok
+
+
+def _ktp_with_photo(photo_level: int = 0) -> tuple[np.ndarray, TextReading, tuple]:
+    """A KTP-like card (grey), its reading and its NIK's words: the print drawn where the words
+    are boxed, a pass photo right of the NIK (dark hair and clothes, lifted by ``photo_level``
+    towards white as glare over it does)."""
+    card = np.full((630, 1000), 180, np.uint8)
+    rows = [["PROVINSI", "JAWA", "TENGAH"], ["NIK", "3301011708900003"]]
+    rows += [[label, "ISI"] for label in ("Nama", "Alamat", "Agama", "Pekerjaan", "Kewarganegaraan",
+                                           "Berlaku")]
+    lines = []
+    for i, words in enumerate(rows):
+        y = 20 + 60 * i
+        boxes = ([(300 + 160 * j, y, 440 + 160 * j, y + 30) for j in range(len(words))] if i == 0
+                 else [(40, y, 160, y + 30), (190, y, 520 if i == 1 else 400, y + 30)])
+        line = []
+        for word, box in zip(words, boxes, strict=True):
+            for x in range(box[0], box[2] - 8, 14):  # letters: dark strokes inside the box
+                card[box[1] + 4:box[3] - 4, x:x + 4] = 25
+            line.append(TextWord(word, 90.0, box))
+        lines.append(tuple(line))
+    photo = np.full((290, 240), 170, np.uint8)  # face and background
+    photo[:70] = 35  # hair
+    photo[200:] = 45  # clothes
+    lifted = photo.astype(np.float32)
+    photo = (lifted + (255.0 - lifted) * photo_level / 255.0).astype(np.uint8)
+    card[110:400, 640:880] = photo
+    return card, TextReading("...", 90.0, 14, "tesseract", tuple(lines)), (lines[1][1],)
+
+
+def _reflection(gray: np.ndarray, centre: tuple[int, int], radius: float) -> np.ndarray:
+    """``gray`` with a flash's reflection: a clipped core fading out into a soft halo."""
+    yy, xx = np.mgrid[0:gray.shape[0], 0:gray.shape[1]].astype(np.float32)
+    weight = np.exp(-((xx - centre[0]) ** 2 + (yy - centre[1]) ** 2) / (2 * (radius / 1.15) ** 2))
+    weight = np.clip(weight * 1.8, 0, 1)
+    return np.clip(gray * (1 - weight) + 255.0 * weight, 0, 255).astype(np.uint8)
+
+
+def test_a_ktp_photo_washed_out_by_glare_fails_exposure():
+    card, reading, nik = _ktp_with_photo()
+    assert ck.ktp_photo_box(nik, reading, (1000, 630)) is not None
+    assert ck.check_ktp_glare(card, reading, nik) is None
+    # The pass photo lost under a veil of light: its darkest parts light grey, the print black.
+    washed, reading, nik = _ktp_with_photo(photo_level=200)
+    result = ck.check_ktp_glare(washed, reading, nik)
+    assert not result.ok and result.name == "exposure" and "Foto pada kartu" in result.message
+    # The general glare measure sees nothing there: no clipped spot.
+    assert ck.check_exposure(ck.measure_exposure(washed), LIMITS).ok
+    # Without the NIK line read the photo cannot be placed, and nothing is said.
+    assert ck.check_ktp_glare(washed, reading, ()) is None
+
+
+def test_a_reflection_on_a_ktps_print_fails_exposure_below_the_general_limit():
+    card, reading, nik = _ktp_with_photo()
+    on_print = _reflection(card, (300, 330), 45)
+    share = ck.measure_exposure(on_print).glare
+    assert ck.KTP_SPOT_ON_PRINT <= share < DEFAULT_THRESHOLDS["exposure"]
+    assert ck.check_exposure(ck.measure_exposure(on_print), LIMITS).ok
+    result = ck.check_ktp_glare(on_print, reading, nik)
+    assert not result.ok and "di atas tulisan kartu" in result.message
+    # The same reflection clear of the print (below the photo) hides nothing.
+    assert ck.check_ktp_glare(_reflection(card, (760, 560), 45), reading, nik) is None
+    # A small spot on the print stays under the KTP's limit.
+    assert ck.check_ktp_glare(_reflection(card, (300, 330), 20), reading, nik) is None

@@ -424,7 +424,9 @@ def _orientation(bgr: np.ndarray, engine: str) -> int:
     """Degrees the content is turned clockwise (0, 90, 180, 270), judged before the checks.
 
     Tesseract's OSD when installed; a sideways capture (text lines running down the frame) is
-    then turned both ways and the way OSD, or else OCR, reads upright wins.
+    then turned both ways and the way OSD, or else OCR, reads upright wins (the first engine
+    that reads at least ``MIN_USEFUL_WORDS`` words along the lines one way or the other; none:
+    no turn).
     """
     gray = cv2.cvtColor(fit_long_side(bgr, 1200), cv2.COLOR_BGR2GRAY)
     if min(gray.shape) < MIN_OCR_SHORT_SIDE:
@@ -442,12 +444,27 @@ def _orientation(bgr: np.ndarray, engine: str) -> int:
             found = detect_orientation(_turn_back(gray, candidate))
             if found in (0, 180):
                 return (candidate + found) % 360
-    # No OSD verdict: the way round that OCR reads better.
-    scores = {}
-    for candidate in (90, 270):
-        reading = read_text(_turn_back(gray, candidate), engine)
-        scores[candidate] = reading.mean_confidence * reading.word_count
-    return max(scores, key=scores.get)
+    # No OSD verdict: the way round that OCR reads better, counting only the words read along
+    # the turned frame's lines. Both engines also read text running down the frame (Tesseract
+    # finds vertical blocks, rapidocr turns tall boxes), so an upright card a square frame makes
+    # look sideways was read as well turned 270° as upright, and turned. An engine that reads
+    # next to nothing either way is no verdict either: Tesseract finds "too few characters" on a
+    # patterned card turned either way, and the tie turned it by 90° whichever way it lay (upside
+    # down, on a real KTP turned 270°). The next engine installed is asked; when none reads a
+    # card's worth of words along the lines either way, the frame is left as it is.
+    engines = available_engines() if engine == "auto" else [engine]
+    for reader in engines:
+        along = {candidate: _words_along_lines(read_text(_turn_back(gray, candidate), reader))
+                 for candidate in (90, 270)}
+        if max(len(words) for words in along.values()) >= MIN_USEFUL_WORDS:
+            return max(along, key=lambda c: sum(w.confidence for w in along[c]))
+    return 0
+
+
+def _words_along_lines(reading: TextReading) -> list[TextWord]:
+    """Words of three characters or more whose box is wider than tall: read along the lines."""
+    return [w for line in reading.lines for w in line
+            if len(w.text.strip()) >= 3 and w.box[2] - w.box[0] > w.box[3] - w.box[1]]
 
 
 #: Below this many pixels on the short side a scan cannot hold legible text (a KTP photo that

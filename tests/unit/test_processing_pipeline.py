@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 from bench import defects
+from processing import pipeline
 from processing.classify import DEFAULT_DOC_TYPES
+from processing.imaging import fit_long_side
 from processing.pipeline import analyse, measure_page
-from processing.spec import CHECK_CODES, FormData, KnownDocument, Thresholds
+from processing.spec import CHECK_CODES, FormData, KnownDocument, TextReading, TextWord, Thresholds
 from processing.text import available_engines
 from tests.support.images import (
     image_pdf,
@@ -180,6 +182,55 @@ def test_sideways_capture_is_turned_upright_before_the_checks(degrees):
 
 def test_a_scan_read_without_ocr_reports_no_rotation():
     assert _analyse(jpeg(scan(make_page(), 1))).rotation == 0
+
+
+def _sideways_card_and_its_upright_gray(degrees: int) -> tuple[np.ndarray, np.ndarray]:
+    turned = sideways(scan(make_patterned_card(), 2), degrees)
+    gray = cv2.cvtColor(fit_long_side(turned, 1200), cv2.COLOR_BGR2GRAY)
+    return turned, pipeline._turn_back(gray, degrees)
+
+
+def _orientation_with(monkeypatch, upright: np.ndarray, words_by_engine: dict[str, tuple[int, int]],
+                      across_the_lines: bool = False):
+    """``_orientation`` with no OSD verdict and engines that read (upright, turned) words.
+
+    ``across_the_lines``: every word's box is taller than wide, as when an engine reads text
+    running down the frame it was given.
+    """
+    def read(gray, engine):
+        engine = next(iter(words_by_engine)) if engine == "auto" else engine  # as read_text
+        upright_words, turned_words = words_by_engine[engine]
+        count = upright_words if np.array_equal(gray, upright) else turned_words
+        box = (10, 10, 30, 90) if across_the_lines else (10, 10, 90, 30)
+        words = tuple(TextWord("KATA", 90.0, box) for _ in range(count))
+        return TextReading(text=" ".join(w.text for w in words),
+                           mean_confidence=90.0 if count else 0.0, word_count=count,
+                           engine=engine, lines=(words,) if words else ())
+
+    monkeypatch.setattr(pipeline, "detect_orientation", lambda *args: None)
+    monkeypatch.setattr(pipeline, "available_engines", lambda: list(words_by_engine))
+    monkeypatch.setattr(pipeline, "read_text", read)
+
+
+def test_an_engine_that_reads_nothing_either_way_leaves_the_turn_to_the_next(monkeypatch):
+    """Tesseract reads nothing on a patterned card turned either way (real KTPs): no tie at 90°."""
+    turned, upright = _sideways_card_and_its_upright_gray(270)
+    _orientation_with(monkeypatch, upright, {"tesseract": (0, 0), "rapidocr": (40, 30)})
+    assert pipeline._orientation(turned, "auto") == 270
+
+
+def test_words_read_across_the_turned_frame_are_no_evidence_of_a_turn(monkeypatch):
+    """Engines read text running down a frame too: an upright card read both ways stays put."""
+    turned, upright = _sideways_card_and_its_upright_gray(270)
+    _orientation_with(monkeypatch, upright, {"tesseract": (50, 45), "rapidocr": (40, 30)},
+                      across_the_lines=True)
+    assert pipeline._orientation(turned, "auto") == 0
+
+
+def test_a_sideways_looking_frame_no_engine_reads_is_not_turned(monkeypatch):
+    turned, upright = _sideways_card_and_its_upright_gray(90)
+    _orientation_with(monkeypatch, upright, {"tesseract": (0, 0), "rapidocr": (3, 2)})
+    assert pipeline._orientation(turned, "auto") == 0
 
 
 def test_the_checks_the_text_cannot_change_are_reported_before_the_reading_and_stand():

@@ -500,12 +500,14 @@ def ktp_photo_box(nik_words: Sequence[TextWord], reading: TextReading,
 
 
 def check_ktp_glare(document_gray: np.ndarray, reading: TextReading,
-                    nik_words: Sequence[TextWord]) -> CheckResult | None:
+                    nik_words: Sequence[TextWord], glare: float) -> CheckResult | None:
     """A failing exposure result when glare hides part of a KTP, else None.
 
     Judged on the card's parts located from what was read: its pass photo washed out (its
     darkest twentieth lifted to light grey; the card's print stays black), or reflection
-    spots lying on its printed lines.
+    spots lying on its printed lines. ``glare``: the share of the card its reflection spots
+    cover (:attr:`ExposureMeasure.glare`), measured already; the spots themselves are found
+    again only when they are enough to matter.
     """
     height, width = document_gray.shape[:2]
     box = ktp_photo_box(nik_words, reading, (width, height))
@@ -518,12 +520,10 @@ def check_ktp_glare(document_gray: np.ndarray, reading: TextReading,
                                    f"Foto pada kartu tertutup pantulan cahaya (silau): bagian "
                                    f"tergelap foto hanya {darkest:.0f} dari 255. Foto ulang "
                                    "tanpa lampu kilat atau pantulan.")
-    spots = glare_spots(document_gray)
-    share = float(spots.mean())
-    if share >= KTP_SPOT_ON_PRINT and _touches_print(spots, reading):
-        return CheckResult("exposure", False, round(share, 4), KTP_SPOT_ON_PRINT,
+    if glare >= KTP_SPOT_ON_PRINT and _touches_print(glare_spots(document_gray), reading):
+        return CheckResult("exposure", False, round(glare, 4), KTP_SPOT_ON_PRINT,
                            f"Ada pantulan cahaya (silau) di atas tulisan kartu "
-                           f"({_fmt(share * 100)}% kartu): sebagian tulisan bisa tertutup. "
+                           f"({_fmt(glare * 100)}% kartu): sebagian tulisan bisa tertutup. "
                            "Foto ulang tanpa lampu kilat atau pantulan.")
     return None
 

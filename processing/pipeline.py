@@ -335,7 +335,7 @@ def analyse(
             and results["exposure"].ok):
         # Glare judged by what it hides: a KTP's photo washed out, or a reflection on its print
         # (the parts placed from the NIK line and the words read).
-        hidden = ck.check_ktp_glare(doc_gray, reading, _nik_words(reading))
+        hidden = ck.check_ktp_glare(doc_gray, reading, _nik_words(reading), first.exposure.glare)
         if hidden is not None:
             results["exposure"] = hidden
     if len(measures) == 1 and first.scanned and reading is not None:

@@ -407,6 +407,7 @@ class AuditView(SecureModelView):
 
     @action("verify_chain", "Periksa rantai hash", None)
     def action_verify_chain(self, ids):
+        audit.link_pending()  # what the uploads of the last seconds wrote is checked too
         report = audit.verify_chain()
         if report.ok:
             flash(f"Rantai audit utuh ({report.entries} entri).", "success")

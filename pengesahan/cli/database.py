@@ -7,7 +7,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from pengesahan.records.audit import verify_chain
+from pengesahan.records.audit import link_pending, verify_chain
 from pengesahan.records.base import db
 from pengesahan.records.schema import current_version, upgrade
 from pengesahan.records.seed import seed_catalogue
@@ -44,9 +44,11 @@ def audit_group():
 @with_appcontext
 def audit_verify():
     db.connect(reuse_if_open=True)
+    linked = link_pending()
     report = verify_chain()
     if report.ok:
-        click.echo(f"Rantai audit utuh: {report.entries} entri.")
+        click.echo(f"Rantai audit utuh: {report.entries} entri"
+                   + (f" ({linked} entri tertunda baru ditautkan)." if linked else "."))
         return
     click.echo(f"Rantai audit RUSAK pada entri #{report.first_broken_id}: {report.reason}", err=True)
     sys.exit(1)

@@ -1,5 +1,6 @@
 """The worker process: an RQ worker that also reconciles (uploads and webhook deliveries whose
-job Redis lost are queued again) and that carries jobs queued by older installations over."""
+job Redis lost are queued again), links the pending audit entries into the chain, and carries
+jobs queued by older installations over."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from pengesahan.jobs.queue import (
     redis_connection,
 )
 from pengesahan.jobs.tasks import job_database
+from pengesahan.records import audit
 from pengesahan.records.dossiers import Upload
 from pengesahan.services import webhooks
 from pengesahan.workflow import UploadState
@@ -37,6 +39,7 @@ __all__ = [
     "LTV_RENEWAL_INTERVAL",
     "RECONCILE_INTERVAL",
     "ReconcilingWorker",
+    "link_audit_entries",
     "migrate_legacy_jobs",
     "reconcile",
     "run_worker",
@@ -75,6 +78,12 @@ def reconcile(connection: Redis | None = None) -> int:
             Upload.update(job_id=job.id).where(Upload.id == upload.id).execute()
             count += 1
     return count
+
+
+def link_audit_entries() -> int:
+    """Link the audit entries the uploads left pending (records/audit.py); how many."""
+    with job_database():
+        return audit.link_pending()
 
 
 def migrate_legacy_jobs(connection: Redis) -> int:
@@ -129,8 +138,8 @@ def _queue_daily(connection: Redis, key: str, func: str, name: str) -> bool:
 
 
 class ReconcilingWorker(Worker):
-    """An RQ worker that also reconciles, in its own main loop, every RECONCILE_INTERVAL, and
-    queues the daily long-term renewal of signed PPs (:func:`schedule_ltv_renewal`).
+    """An RQ worker that also reconciles and links the pending audit entries, in its own main
+    loop, every RECONCILE_INTERVAL, and queues the daily jobs (:func:`schedule_ltv_renewal`).
 
     Not in a thread: a forking worker must not fork while another thread may hold a lock
     (logging, a connection), or the work horse can hang on it forever.
@@ -161,6 +170,10 @@ class ReconcilingWorker(Worker):
             else:
                 if requeued:
                     log.info("reconcile: %s upload(s) re-enqueued", requeued)
+            try:
+                link_audit_entries()
+            except Exception:  # noqa: BLE001 - the database away or locked: linked next round
+                log.warning("audit entries not linked; retrying in %ss", RECONCILE_INTERVAL, exc_info=True)
             try:
                 schedule_ltv_renewal(self.connection)
                 schedule_type_model_training(self.connection)

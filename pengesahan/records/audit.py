@@ -1,5 +1,13 @@
 """The append-only audit log. Each entry's hash covers its content and the previous entry's
-hash, so editing, deleting or reordering any entry breaks the chain from there on."""
+hash, so editing, deleting or reordering any entry breaks the chain from there on.
+
+Two ways in, for two kinds of writer. :func:`record` links the entry at once, holding the
+chain's lock to the commit: the officers' decisions, signatures, configuration. The doors any
+P3MI or stranger can knock on many times a second (uploads, refused files) call
+:func:`record_pending` instead: the entry is written with their transaction, unlinked and
+without any lock, and :func:`link_pending` (the worker, every few seconds, and every
+:func:`record` first) links the entries waiting, in the order they were written, in one batch.
+"""
 
 from __future__ import annotations
 
@@ -43,6 +51,23 @@ class AuditEntry(BaseModel):
         return f"#{self.id} {self.action} {self.subject}"
 
 
+class PendingAuditEntry(BaseModel):
+    """An entry written by a busy door, waiting to be linked into the chain.
+
+    Deleted only by :func:`link_pending`, in the transaction that links it; the database
+    refuses to change one (schema v13).
+    """
+
+    at = UTCDateTimeField(default=now)
+    actor = peewee.CharField(max_length=120)
+    action = peewee.CharField(max_length=60)
+    subject = peewee.CharField(max_length=120)
+    details = JSONField(default=dict)
+
+    class Meta:
+        table_name = "audit_pending"
+
+
 def _entry_hash(prev_hash: str, at: str, actor: str, action: str, subject: str, details) -> str:
     payload = json.dumps(
         [prev_hash, at, actor, action, subject, details],
@@ -53,18 +78,52 @@ def _entry_hash(prev_hash: str, at: str, actor: str, action: str, subject: str, 
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def _plain(details: dict) -> dict:
+    return json.loads(json.dumps(details, default=str))
+
+
 def record(actor: str, action: str, subject: str, **details) -> AuditEntry:
-    """Append an entry to the chain (inside the caller's transaction when there is one).
+    """Append an entry to the chain (inside the caller's transaction when there is one), after
+    the entries still pending, so that the chain's order follows what happened.
 
     The chain's lock is held from here to the commit, every other appender waiting on it: a
     caller writes its entry last. Inside a caller's transaction no savepoint is opened, whose
     release would be one more round trip under the lock.
     """
-    details = json.loads(json.dumps(details, default=str))
+    details = _plain(details)
     if db.in_transaction():
         return _append(actor, action, subject, details)
     with write_transaction():
         return _append(actor, action, subject, details)
+
+
+def record_pending(actor: str, action: str, subject: str, **details) -> None:
+    """Write an entry to be linked soon (:func:`link_pending`), without taking the chain's lock.
+
+    For the doors that many clients use at once: linking each entry as it comes serialised
+    them all on the lock, each holding it through its commit's flush to disk. Inside a
+    caller's transaction the entry commits or rolls back with it.
+    """
+    PendingAuditEntry.insert(actor=actor, action=action, subject=subject, details=_plain(details)).execute()
+
+
+#: Entries linked per transaction, so that a long backlog does not hold the lock in one piece.
+LINK_BATCH = 1000
+
+
+def link_pending() -> int:
+    """Link the pending entries into the chain, oldest first; returns how many were linked."""
+    linked = 0
+    while True:
+        with write_transaction():
+            _, count = _link_pending_locked(_lock_and_read_head())
+        linked += count
+        if count < LINK_BATCH:
+            return linked
+
+
+def pending_count() -> int:
+    return PendingAuditEntry.select().count()
 
 
 #: Serialises appenders on PostgreSQL so two entries never share a predecessor, then reads the
@@ -75,14 +134,45 @@ _LOCK_AND_READ_HEAD = ('SELECT pg_advisory_xact_lock(7412001); '
                        'SELECT "hash" FROM "audit_entry" ORDER BY "id" DESC LIMIT 1')
 
 
-def _append(actor: str, action: str, subject: str, details) -> AuditEntry:
+def _lock_and_read_head() -> str:
+    """Take the chain's lock for the current transaction; the last entry's hash."""
     if is_sqlite():
         # The write transaction already holds the database's only write lock.
         last = AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).first()
-        prev_hash = last.hash if last else GENESIS
-    else:
-        row = db.execute_sql(_LOCK_AND_READ_HEAD).fetchone()
-        prev_hash = row[0] if row else GENESIS
+        return last.hash if last else GENESIS
+    row = db.execute_sql(_LOCK_AND_READ_HEAD).fetchone()
+    return row[0] if row else GENESIS
+
+
+def _link_pending_locked(prev_hash: str) -> tuple[str, int]:
+    """Link up to LINK_BATCH pending entries after ``prev_hash``; the new head and the count.
+
+    The stored text of ``at`` and ``details`` is hashed, as :func:`verify_chain` reads it.
+    Rows are deleted by their ids, not by a range: on PostgreSQL an entry with a lower id may
+    commit after this read, and must wait for the next batch, not vanish unlinked.
+    """
+    mark = db.param
+    rows = db.execute_sql(
+        f'SELECT id, at, actor, action, subject, details FROM "audit_pending" ORDER BY id LIMIT {mark}',
+        (LINK_BATCH,)).fetchall()
+    if not rows:
+        return prev_hash, 0
+    linked = []
+    for _, at, actor, action, subject, details in rows:
+        digest = _entry_hash(prev_hash, at, actor, action, subject, json.loads(details))
+        linked.append({"at": at, "actor": actor, "action": action, "subject": subject,
+                       "details": json.loads(details), "prev_hash": prev_hash, "hash": digest})
+        prev_hash = digest
+    AuditEntry.insert_many(linked).execute()
+    PendingAuditEntry.delete().where(PendingAuditEntry.id.in_([row[0] for row in rows])).execute()
+    return prev_hash, len(rows)
+
+
+def _append(actor: str, action: str, subject: str, details) -> AuditEntry:
+    prev_hash = _lock_and_read_head()
+    # Pending entries were written before this one: they go first. Hardly ever more than a
+    # batch (the worker links them every few seconds); any rest waits for the next linking.
+    prev_hash, _ = _link_pending_locked(prev_hash)
     at = now()
     at_text = AuditEntry.at.db_value(at)
     digest = _entry_hash(prev_hash, at_text, actor, action, subject, details)

@@ -11,7 +11,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from pengesahan.records import audit
 from pengesahan.records.agreements import Agreement, Delegation, Signature, SignedVersion
-from pengesahan.records.audit import AuditEntry
+from pengesahan.records.audit import AuditEntry, PendingAuditEntry
 from pengesahan.records.base import BaseModel, db, is_sqlite, now
 from pengesahan.records.catalogue import (
     CheckThreshold,
@@ -208,6 +208,23 @@ def _v12_exposure_ink_on_the_darkest_print() -> None:
         & (CheckThreshold.value == _EXPOSURE_INK_BEFORE_V12)).execute()
 
 
+def _v13_pending_audit_entries() -> None:
+    # Uploads and refused files write their audit entries unlinked, linked in batches later
+    # (records/audit.py). The table itself is made before any migration (see upgrade); a
+    # pending entry is deleted when linked, never changed.
+    if is_sqlite():
+        db.execute_sql("CREATE TRIGGER IF NOT EXISTS audit_pending_no_update BEFORE UPDATE ON audit_pending "
+                       "BEGIN SELECT RAISE(ABORT, 'pending audit entries are not changed'); END")
+    else:
+        db.execute_sql(
+            "CREATE OR REPLACE FUNCTION audit_pending_unchanged() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION 'pending audit entries are not changed'; END; $$ LANGUAGE plpgsql"
+        )
+        db.execute_sql("DROP TRIGGER IF EXISTS audit_pending_unchanged ON audit_pending")
+        db.execute_sql("CREATE TRIGGER audit_pending_unchanged BEFORE UPDATE ON audit_pending "
+                       "FOR EACH ROW EXECUTE FUNCTION audit_pending_unchanged()")
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_audit_append_only),
@@ -221,6 +238,7 @@ MIGRATIONS = [
     (10, _v10_upload_text),
     (11, _v11_failed_upload_indexes),
     (12, _v12_exposure_ink_on_the_darkest_print),
+    (13, _v13_pending_audit_entries),
 ]
 
 LATEST = MIGRATIONS[-1][0]
@@ -235,7 +253,9 @@ def current_version() -> int:
 
 def upgrade() -> list[int]:
     """Apply the pending migrations; returns the versions applied."""
-    db.create_tables([SchemaVersion])
+    # Migrations write audit entries (v5), and an entry is linked after the pending ones: their
+    # table is there before any migration runs, on an installation upgraded from any version.
+    db.create_tables([SchemaVersion, PendingAuditEntry], safe=True)
     applied = []
     for version, apply in MIGRATIONS:
         if version <= current_version():

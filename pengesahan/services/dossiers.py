@@ -251,9 +251,9 @@ def add_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: int,
     audit entry say what the draft is for. ``job_id`` names the processing job the caller
     queues once this has committed; it is recorded with the row.
 
-    The audit entry is the last write: appending to the chain serialises every writer until
-    the commit (the chain's lock on PostgreSQL, SQLite's write lock), so nothing else may wait
-    between the two.
+    The audit entry is pending (linked into the chain by the worker): uploads come from many
+    clients at once, and linking each entry as it came held the chain's lock through every
+    upload's commit.
     """
     with write_transaction():
         returned = returned_agreement_of(slot)
@@ -265,8 +265,8 @@ def add_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: int,
             ReviewEvent.create(dossier=slot.dossier_id, slot=slot, actor=actor, from_status=slot.status,
                                to_status=slot.status, reason=reason)
             corrects = {"corrects": f"agreement:{returned.id}"} if returned is not None else {}
-            audit.record(actor_name(actor), "upload.add", f"slot:{slot.id}", upload=upload.id, sha256=sha256,
-                         **corrects)
+            audit.record_pending(actor_name(actor), "upload.add", f"slot:{slot.id}", upload=upload.id,
+                                 sha256=sha256, **corrects)
             return upload
         workflow.check_transition("slot", slot.status, SlotStatus.DIAJUKAN)
         upload = _create_upload(slot, sha256=sha256, media_type=media_type, size=size,
@@ -279,7 +279,7 @@ def add_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: int,
             # (3 days) keeps running from the first submission.
             dossier.check_due_at = workflow.add_working_days(now(), sla_days("pemeriksaan", 1))
             dossier.save(only=[Dossier.check_due_at])
-        audit.record(actor_name(actor), "upload.add", f"slot:{slot.id}", upload=upload.id, sha256=sha256)
+        audit.record_pending(actor_name(actor), "upload.add", f"slot:{slot.id}", upload=upload.id, sha256=sha256)
     return upload
 
 
@@ -290,7 +290,7 @@ def _create_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: in
         original_name=display_name(original_name), uploaded_by=actor,
     )
     if job_id is not None:
-        # The id exists only once the row does: a second statement, before the audit entry.
+        # The id exists only once the row does: a second statement.
         upload.job_id = job_id(upload)
         Upload.update(job_id=upload.job_id).where(Upload.id == upload.id).execute()
     return upload

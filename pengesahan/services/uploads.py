@@ -69,8 +69,8 @@ def take_in(slot: DocumentSlot, stream: BinaryIO, filename: str | None,
         data = read_limited(stream)
         result = inspect_upload(data, declared_name=filename)
     except IntakeError as exc:
-        audit.record(actor_name(actor), "upload.refused", f"slot:{slot.id}",
-                     reason=exc.message, name=display_name(filename or ""))
+        audit.record_pending(actor_name(actor), "upload.refused", f"slot:{slot.id}",
+                             reason=exc.message, name=display_name(filename or ""))
         raise
     return data, result
 
@@ -86,10 +86,8 @@ def store_upload(settings: Settings, slot: DocumentSlot, data: bytes, result: In
     # content-addressed file, never a record pointing to a missing one.
     file_store(settings).put(data, sha256=result.sha256)
     # The job's id is known before the job exists: recorded in the same commit, not in a
-    # second one after enqueueing (one write and one disk flush less per upload), and before
-    # the audit entry, which add_upload writes last so that the chain's lock is held for that
-    # entry and the commit only. Should the enqueue fail, the reconciler finds no such job
-    # and queues the upload again.
+    # second one after enqueueing (one write and one disk flush less per upload). Should the
+    # enqueue fail, the reconciler finds no such job and queues the upload again.
     return add_upload(slot, sha256=result.sha256, media_type=result.media_type, size=result.size,
                       original_name=filename or "", actor=actor, job_id=_job_id)
 

@@ -191,8 +191,19 @@ def test_running_worker_picks_up_lost_jobs_after_redis_restart(fault_app, desk, 
         while time.monotonic() < deadline and _state(upload.id).state != "done":
             time.sleep(0.5)
         assert _state(upload.id).state == "done", worker.log()
+        # The upload's audit entry, written pending, is linked into the chain by the same rounds.
+        wait_until(lambda: _linked_upload_entry(upload.id), 20, 0.5, "the upload's audit entry to be linked")
     finally:
         worker.stop()
+
+
+def _linked_upload_entry(upload_id: int) -> bool:
+    from pengesahan.records import audit
+
+    with db.connection_context():
+        linked = [e for e in audit.AuditEntry.select().where(audit.AuditEntry.action == "upload.add")
+                  if e.details.get("upload") == upload_id]
+        return bool(linked) and audit.pending_count() == 0 and audit.verify_chain().ok
 
 
 # --- the database locked by another connection ------------------------------------------------------

@@ -146,6 +146,107 @@ def test_concurrent_appenders_keep_one_chain(app):
         assert audit.AuditEntry.select().where(audit.AuditEntry.action == "uji.serentak").count() == 40
 
 
+def test_pending_entries_are_linked_before_the_next_entry_and_in_the_order_written(conn):
+    from pengesahan.records import audit
+
+    audit.record("admin", "config.update", "setting:1")
+    for i in range(3):
+        audit.record_pending(f"p3mi-{i}", "upload.add", f"slot:{i}", upload=i, sha256="ab" * 32)
+    # Written, not yet in the chain: the chain as it was still verifies.
+    assert audit.pending_count() == 3 and audit.AuditEntry.select().count() == 1
+    assert audit.verify_chain().ok
+    audit.record("pelaksana", "slot.accept", "slot:0")
+    chain = [(e.actor, e.action, e.details) for e in audit.AuditEntry.select().order_by(audit.AuditEntry.id)]
+    assert chain == [("admin", "config.update", {}),
+                     ("p3mi-0", "upload.add", {"upload": 0, "sha256": "ab" * 32}),
+                     ("p3mi-1", "upload.add", {"upload": 1, "sha256": "ab" * 32}),
+                     ("p3mi-2", "upload.add", {"upload": 2, "sha256": "ab" * 32}),
+                     ("pelaksana", "slot.accept", {})]
+    assert audit.pending_count() == 0
+    report = audit.verify_chain()
+    assert report.ok and report.entries == 5
+
+
+def test_a_pending_entry_keeps_the_time_it_was_written_and_rolls_back_with_its_transaction(conn):
+    from pengesahan.records import audit
+    from pengesahan.records.base import write_transaction
+
+    audit.record_pending("p3mi", "upload.refused", "slot:7", reason="Bukan PDF")
+    written_at = audit.PendingAuditEntry.get().at
+    with pytest.raises(RuntimeError), write_transaction():
+        audit.record_pending("p3mi", "upload.add", "slot:8")
+        raise RuntimeError("upload gagal")
+    assert audit.link_pending() == 1
+    entry = audit.AuditEntry.get(audit.AuditEntry.action == "upload.refused")
+    assert entry.at == written_at and entry.details == {"reason": "Bukan PDF"}
+    assert not audit.AuditEntry.select().where(audit.AuditEntry.subject == "slot:8").exists()
+    assert audit.verify_chain().ok
+
+
+def test_pending_entries_are_linked_batch_by_batch(conn, monkeypatch):
+    from pengesahan.records import audit
+
+    monkeypatch.setattr(audit, "LINK_BATCH", 3)
+    for i in range(7):
+        audit.record_pending("p3mi", "upload.add", f"slot:{i}")
+    assert audit.link_pending() == 7
+    assert [e.subject for e in audit.AuditEntry.select().order_by(audit.AuditEntry.id)] == [
+        f"slot:{i}" for i in range(7)]
+    assert audit.verify_chain().ok and audit.pending_count() == 0
+
+
+def test_a_pending_entry_cannot_be_changed_before_it_is_linked(conn):
+    from pengesahan.records import audit
+
+    audit.record_pending("p3mi-a", "upload.add", "slot:1")
+    with pytest.raises(Exception, match="not changed"):
+        with db.atomic():
+            db.execute_sql("UPDATE audit_pending SET actor = 'p3mi-b'")
+    audit.link_pending()
+    assert audit.AuditEntry.get(audit.AuditEntry.subject == "slot:1").actor == "p3mi-a"
+
+
+def test_entries_written_while_others_link_are_all_linked_once(app):
+    """Uploads write pending entries while the worker and officers link them: each entry ends
+    up in the chain exactly once. On PostgreSQL an entry with a lower id can commit after a
+    linker read the pending ones: it must be left for the next batch, not deleted unlinked."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pengesahan.records import audit
+    from pengesahan.records.base import write_transaction
+    from pengesahan.records.people import Company
+
+    writing = threading.Event()
+    writing.set()
+
+    def write(n: int) -> None:
+        with db.connection_context():
+            for k in range(20):
+                with write_transaction():
+                    Company.create(name=f"PT Tertunda {n}-{k}")
+                    audit.record_pending("p3mi", "uji.tertunda", f"company:{n}-{k}")
+
+    def link() -> None:
+        with db.connection_context():
+            while writing.is_set():
+                audit.link_pending()
+                audit.record("pelaksana", "uji.tautkan", "slot:0")
+
+    with ThreadPoolExecutor(8) as pool:
+        linkers = [pool.submit(link) for _ in range(2)]
+        list(pool.map(write, range(6)))
+        writing.clear()
+        for linker in linkers:
+            linker.result()
+    with db.connection_context():
+        audit.link_pending()
+        subjects = [e.subject for e in audit.AuditEntry.select().where(audit.AuditEntry.action == "uji.tertunda")]
+        assert sorted(subjects) == sorted(f"company:{n}-{k}" for n in range(6) for k in range(20))
+        assert audit.pending_count() == 0
+        assert audit.verify_chain().ok
+
+
 def _dossier(married: bool = False):
     from pengesahan.records.people import Candidate, Company
     from pengesahan.services.dossiers import open_dossier

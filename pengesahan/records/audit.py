@@ -113,6 +113,10 @@ LINK_BATCH = 1000
 
 def link_pending() -> int:
     """Link the pending entries into the chain, oldest first; returns how many were linked."""
+    # Looked for before any lock: every worker calls this every few seconds, and on SQLite the
+    # chain's lock is the whole database's write lock.
+    if not PendingAuditEntry.select(PendingAuditEntry.id).limit(1).exists():
+        return 0
     linked = 0
     while True:
         with write_transaction():

@@ -276,3 +276,20 @@ def test_audit_verify_reports_the_first_broken_link(app):
     assert result.exit_code == 1
     assert f"#{entries[2].id}" in result.output and "diubah" in result.output
     assert f"#{entries[3].id}" not in result.output
+
+
+def test_the_audit_lists_check_links_the_pending_entries_first(app, client, make_user, login):
+    from pengesahan.records import audit
+
+    make_user("admin")
+    login("admin", "kata-sandi-uji-123")
+    with db.connection_context():
+        first = audit.record("uji", "uji.satu", "subjek:1")
+        audit.record_pending("p3mi", "upload.add", "slot:1")
+        chained = audit.AuditEntry.select().count()
+    page = client.post("/admin/audit/action/", data={"action": "verify_chain", "rowid": [str(first.id)]},
+                       follow_redirects=True)
+    assert page.status_code == 200
+    assert f"Rantai audit utuh ({chained + 1} entri)." in page.get_data(as_text=True)
+    with db.connection_context():
+        assert audit.pending_count() == 0

@@ -49,6 +49,9 @@ __all__ = [
     "ktp_photo_box",
     "KTP_PHOTO_WASHED",
     "KTP_SPOT_ON_PRINT",
+    "KTP_ROOM_BELOW_LAST_LINE",
+    "KTP_ROOM_RIGHT_OF_NIK",
+    "nik_digits_box",
     "check_format",
     "check_legible",
     "MIN_LEGIBLE_WORDS",
@@ -585,6 +588,17 @@ KTP_LABELS = (
 )
 #: Share of the frame's side within which a word counts as touching the edge.
 _EDGE_TOUCH = 0.006
+#: Room a whole KTP (the PROVINSI-headed card) keeps beyond its printed lines, in widths of the
+#: NIK's 16 digits (the card's own scale: the NIK is printed at nearly the same place and size
+#: on every such card, 41-45 % of its width on real captures cropped to the card): right of
+#: the NIK's end for the photo and the card's right margin, and below the last label line
+#: (Berlaku Hingga, or Kewarganegaraan when that is the last read) for the signature. Real
+#: cards cropped to their own edges keep at least 0.68 and 0.15; cards whose photo or
+#: signature the frame cuts 0.63-0.65 and 0.10-0.12 (bench/real, ninth round).
+KTP_ROOM_RIGHT_OF_NIK = 0.665
+KTP_ROOM_BELOW_LAST_LINE = 0.135
+#: The labels of a KTP's last lines, each read as one word (see :func:`_last_line_bottom`).
+_KTP_LAST_LABELS = ("kewarganegaraan", "berlaku", "hingga")
 #: Words read well enough (see :func:`useful_words`) for a document's text to witness its edges.
 MIN_WITNESS_WORDS = 12
 #: Words, and lines holding them, read well enough for a document of few words to witness
@@ -641,6 +655,65 @@ def _top_edge_word(reading: TextReading, frame_height: int) -> str | None:
     return None
 
 
+def nik_digits_box(words: Sequence[TextWord]) -> tuple[float, float, float, float]:
+    """(left, top, right, bottom) of a NIK's digits, from the words holding them.
+
+    A word that carries its label ("NIK:3204...", as rapidocr boxes it) starts at its first
+    digit, placed by the share of characters before it.
+    """
+    left = min(w.box[0] + (w.box[2] - w.box[0]) * _first_digit(w.text) / max(1, len(w.text))
+               for w in words)
+    return (left, min(w.box[1] for w in words), max(w.box[2] for w in words),
+            max(w.box[3] for w in words))
+
+
+def _first_digit(text: str) -> int:
+    return next((i for i, c in enumerate(text) if c.isdigit()), 0)
+
+
+def _last_line_bottom(reading: TextReading, nik: tuple[float, float, float, float]) -> int | None:
+    """Bottom of a KTP's last label line read (Kewarganegaraan, Berlaku Hingga), or None.
+
+    Only words starting left of the NIK's digits count: the label column, not the place and
+    date of issue under the photo.
+    """
+    bottoms = [w.box[3] for line in reading.lines for w in line
+               if w.box[1] > nik[3] and w.box[0] < nik[0]
+               and any(fuzz.ratio("".join(c for c in token.lower() if c.isalpha()), label) >= 80
+                       for token in w.text.split() for label in _KTP_LAST_LABELS)]
+    return max(bottoms, default=None)
+
+
+def _ktp_room_cut(reading: TextReading, frame_size: tuple[int, int],
+                  nik_words: Sequence[TextWord]) -> tuple[str, float, float] | None:
+    """(side, room, limit) where the frame cuts a KTP short of its expected extent, or None.
+
+    The extent is predicted from what was read: a card headed PROVINSI (above its NIK line)
+    holds its photo right of the NIK and its signature under the last label line, each in a
+    room of a fixed size for the NIK's width (:data:`KTP_ROOM_RIGHT_OF_NIK`,
+    :data:`KTP_ROOM_BELOW_LAST_LINE`). Less room than that inside the frame is the card's
+    edge, photo or signature cut away, even when every word reads. Other cards (an older
+    design headed KARTU TANDA PENDUDUK, a look-alike) are not placed this way. The caller
+    asks only when the NIK was read whole (16 digits), so its width is the card's scale.
+    """
+    if not nik_words:
+        return None
+    nik = nik_digits_box(nik_words)
+    span = nik[2] - nik[0]
+    headed = any(w.box[3] <= nik[1] and fuzz.ratio(token.lower(), "provinsi") >= 80
+                 for line in reading.lines for w in line for token in w.text.split())
+    if span <= 0 or not headed:
+        return None
+    width, height = frame_size
+    right = (width - nik[2]) / span
+    if right < KTP_ROOM_RIGHT_OF_NIK:
+        return "R", right, KTP_ROOM_RIGHT_OF_NIK
+    last = _last_line_bottom(reading, nik)
+    if last is not None and (height - last) / span < KTP_ROOM_BELOW_LAST_LINE:
+        return "B", (height - last) / span, KTP_ROOM_BELOW_LAST_LINE
+    return None
+
+
 def _cut_label(word: str, side: str) -> bool:
     """Whether ``word`` is a KTP label cut short by the frame on ``side`` (L: its start lost)."""
     core = "".join(c for c in word.lower() if c.isalpha() or c in "/.")
@@ -658,12 +731,15 @@ def check_crop_content(
     *,
     doc_type: str | None = None,
     number_read: bool = False,
+    nik_words: Sequence[TextWord] = (),
 ) -> CheckResult | None:
     """The crop verdict from the document's content, or None when the content cannot tell.
 
     A KTP (``doc_type``) is cut when a label down its side is read cut short at the frame's
     edge, when print touches the frame's top and its PROVINSI line is not read (the header cut
-    through), or when its NIK and last lines read without its header; it is whole when its
+    through), when its NIK and last lines read without its header, or when the frame leaves
+    less room right of its NIK (``nik_words``) or under its last line than a whole card has
+    (:func:`_ktp_room_cut`: its photo, signature or edge cut away); it is whole when its
     header and another of its parts (:data:`KTP_PARTS`; ``number_read``: its NIK was read)
     are read: a card cropped to its own edge, or touching the frame, is the normal upload.
     Another document is whole when its text reads well and at most a stray word or two
@@ -690,6 +766,14 @@ def check_crop_content(
                                f"Bagian atas kartu terpotong: judul PROVINSI tidak terbaca dan "
                                f"tulisan ('{top}') menyentuh tepi atas gambar. Pastikan seluruh "
                                "kartu masuk dalam gambar.")
+        room = _ktp_room_cut(reading, frame_size, nik_words) if number_read else None
+        if room is not None:
+            side, value, room_limit = room
+            where = ("Sisi kanan kartu terpotong: foto atau tepi kanan kartu" if side == "R"
+                     else "Bagian bawah kartu terpotong: tanda tangan atau tepi bawah kartu")
+            return CheckResult("crop", False, round(value, 3), room_limit,
+                               f"{where} tidak masuk seluruhnya dalam gambar. Pastikan seluruh "
+                               "kartu, keempat tepinya, masuk dalam gambar.")
         found = [any(_has_word(flat, label) for label in options) for options in KTP_PARTS]
         found[1] = found[1] or number_read
         if sum(found[1:]) == len(found) - 1 and not found[0]:

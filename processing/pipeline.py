@@ -318,12 +318,15 @@ def analyse(
                                     softest.sharpness if softest else None,
                                     softest.stroke_softness if softest else None),
     }
+    # The NIK's digits place a KTP's other parts (its photo, its signature's room).
+    nik_words = _nik_words(reading) if reading is not None else []
     if len(measures) == 1 and first.scanned:
         # Judged by the content: a card's parts read inside the frame, a page's text clear of
         # its edges (the outline's verdict stands when the content cannot tell).
         height, width = first.document.shape[:2]
         by_content = ck.check_crop_content(reading, (width, height), thresholds, limits_type,
-                                           doc_type=doc_type, number_read=bool(fields.get("nik")))
+                                           doc_type=doc_type, number_read=bool(fields.get("nik")),
+                                           nik_words=nik_words)
         if by_content is not None:
             results["crop"] = by_content
         elif reading is not None and ck.useful_words(reading) < MIN_CROP_WITNESS:
@@ -335,7 +338,7 @@ def analyse(
             and results["exposure"].ok):
         # Glare judged by what it hides: a KTP's photo washed out, or a reflection on its print
         # (the parts placed from the NIK line and the words read).
-        hidden = ck.check_ktp_glare(doc_gray, reading, _nik_words(reading), first.exposure.glare)
+        hidden = ck.check_ktp_glare(doc_gray, reading, nik_words, first.exposure.glare)
         if hidden is not None:
             results["exposure"] = hidden
     if len(measures) == 1 and first.scanned and reading is not None:
@@ -631,16 +634,10 @@ def _nik_crop(words: Sequence[TextWord], document: np.ndarray) -> np.ndarray:
     A word that carries its label ("NIK:3204...", as rapidocr boxes it) is cut from its first
     digit on, by the share of characters before it.
     """
-    left = right = None
-    for w in words:
-        first = next((i for i, c in enumerate(w.text) if c.isdigit()), 0)
-        start = w.box[0] + (w.box[2] - w.box[0]) * first / max(1, len(w.text))
-        left = start if left is None else min(left, start)
-        right = w.box[2] if right is None else max(right, w.box[2])
-    top = min(w.box[1] for w in words)
-    bottom = max(w.box[3] for w in words)
-    pad = max(2, (bottom - top) // 3)
-    return document[max(0, top - pad): bottom + pad, max(0, int(left) - pad): int(right) + pad]
+    left, top, right, bottom = ck.nik_digits_box(words)
+    pad = max(2, int(bottom - top) // 3)
+    return document[max(0, int(top) - pad): int(bottom) + pad,
+                    max(0, int(left) - pad): int(right) + pad]
 
 
 def _nik_candidates(digits: str) -> list[str]:

@@ -266,6 +266,57 @@ def test_a_ktp_read_without_its_header_is_cut_at_the_top():
     assert ck.check_crop_content(card, (1000, 630), LIMITS, doc_type="ktp").ok
 
 
+def _ktp_el_reading(header: str = "PROVINSI") -> tuple[TextReading, tuple[TextWord, ...]]:
+    """A KTP-el as read on a 1000 x 630 capture cropped to the card's edges.
+
+    Laid out like the real card: the NIK's 16 digits span 43 % of the card's width and end
+    two thirds across, the photo's room right of them; the last label line ends 70 px above
+    the card's bottom, the signature's room.
+    """
+    digits = (TextWord("3301011708900003", 90.0, (260, 110, 690, 150)),)
+    lines = (
+        (TextWord(header, 90.0, (330, 10, 520, 45)), TextWord("JAWA", 90.0, (540, 10, 640, 45))),
+        (TextWord("KABUPATEN", 90.0, (330, 55, 540, 90)), TextWord("KLATEN", 90.0, (560, 55, 700, 90))),
+        (TextWord("NIK", 90.0, (30, 110, 100, 150)), *digits),
+        (TextWord("Nama", 90.0, (30, 170, 110, 195)), TextWord("BUDI", 90.0, (270, 170, 350, 195))),
+        (TextWord("Kewarganegaraan", 90.0, (30, 500, 250, 525)), TextWord("WNI", 90.0, (270, 500, 330, 525))),
+        (TextWord("Berlaku", 90.0, (30, 535, 140, 560)), TextWord("Hingga", 90.0, (150, 535, 240, 560)),
+         TextWord("SEUMUR", 90.0, (270, 535, 380, 560)), TextWord("HIDUP", 90.0, (390, 535, 480, 560))),
+    )
+    return TextReading("...", 90.0, 16, "tesseract", lines), digits
+
+
+def test_a_ktp_whose_photo_or_signature_the_frame_cuts_is_cut():
+    # Real close-ups (issue #11, ninth round) keep every word whole and read while the frame
+    # cuts the card's photo at the right or its signature at the bottom; the card's extent,
+    # predicted from the NIK's width, reaches past the frame.
+    reading, digits = _ktp_el_reading()
+    assert ck.check_crop_content(reading, (1000, 630), LIMITS, doc_type="ktp", number_read=True,
+                                 nik_words=digits).ok
+    photo_cut = ck.check_crop_content(reading, (960, 630), LIMITS, doc_type="ktp",
+                                      number_read=True, nik_words=digits)
+    assert not photo_cut.ok and "kanan" in photo_cut.message
+    assert photo_cut.value < ck.KTP_ROOM_RIGHT_OF_NIK
+    signature_cut = ck.check_crop_content(reading, (1000, 605), LIMITS, doc_type="ktp",
+                                          number_read=True, nik_words=digits)
+    assert not signature_cut.ok and "bawah" in signature_cut.message
+    # Without the NIK's digits read there is nothing to scale the card by.
+    assert ck.check_crop_content(reading, (960, 605), LIMITS, doc_type="ktp", number_read=True).ok
+
+
+def test_the_cards_extent_is_predicted_only_for_a_provinsi_headed_ktp():
+    # An older card or a look-alike headed otherwise has another layout: not placed this way.
+    reading, digits = _ktp_el_reading(header="KOTA")
+    assert ck.check_crop_content(reading, (960, 605), LIMITS, doc_type="ktp", number_read=True,
+                                 nik_words=digits).ok
+
+
+def test_nik_digits_start_after_a_label_boxed_with_them():
+    # rapidocr boxes "NIK:" with the digits; the digits start after the label's share.
+    box = ck.nik_digits_box([TextWord("NIK:3301011708900003", 99.0, (0, 10, 200, 30))])
+    assert box == (40.0, 10, 200, 30)
+
+
 def test_crop_of_a_page_judged_by_its_text_clear_of_the_edges():
     words = [TextWord(f"kata{i}", 90.0, (100 + 60 * (i % 10), 100 + 40 * (i // 10),
                                            150 + 60 * (i % 10), 130 + 40 * (i // 10)))

@@ -461,8 +461,10 @@ def _cpu_seconds_by_kind() -> dict[str, float]:
                 "PostgreSQL" if command.startswith("postgres") else
                 "Redis" if "redis-server" in command else None)
         if kind:
-            # utime and stime: the 14th and 15th fields of stat, the 12th and 13th after the name.
-            spent[kind] = spent.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+            # utime, stime, cutime and cstime: the 14th to 17th fields of stat, the 12th to 15th
+            # after the name. The last two are what the children it waited for spent: a worker's
+            # work horses and their OCR, each forked for one job and gone by the next sample.
+            spent[kind] = spent.get(kind, 0.0) + sum(int(f) for f in fields[11:15]) / tick
     return spent
 
 

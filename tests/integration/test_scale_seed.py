@@ -101,3 +101,20 @@ def test_page_clients_are_answered_as_the_logged_in_officer(app, seeded, monkeyp
         assert scale._page_throughput(base, seeded) > 0
     finally:
         server.close()
+
+
+def test_the_cpu_of_a_process_kind_counts_the_children_it_waited_for():
+    """A worker forks a work horse for each job, and the horse runs Tesseract: both are gone by
+    the next sample, so their CPU is found in what the worker's children spent, or nowhere."""
+    import subprocess
+    import sys
+
+    from bench import scale
+
+    before = scale._cpu_seconds_by_kind()
+    if not before:
+        pytest.skip("no /proc on this system")
+    burn = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass"
+    subprocess.run([sys.executable, "-c", burn], check=True)
+    after = scale._cpu_seconds_by_kind()
+    assert after["clients"] - before["clients"] >= 0.35

@@ -21,6 +21,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from pengesahan.errors import FileTooLarge, IntakeError, ProcessingError
 from processing import checks as ck
@@ -301,6 +302,7 @@ def analyse(
 
     if limits_type != slot_type:
         image_checks = _image_checks(measures, thresholds, limits_type)
+    nik_result, nik_unresolved = _nik_check(reading, doc_type, fields, form, first, ocr_engine)
     results = {
         "format": format_check,
         "size": ck.check_size(size, max_bytes),
@@ -313,7 +315,7 @@ def analyse(
             intake.media_type, sum(page.text is not None for page in pages), len(pages)
         ),
         "type_match": ck.check_type_match(classification, slot_type, thresholds, doc_types),
-        "nik": _nik_check(reading, doc_type, fields, form, first, ocr_engine),
+        "nik": nik_result,
         "legible": ck.check_legible(reading, thresholds, limits_type,
                                     softest.sharpness if softest else None,
                                     softest.stroke_softness if softest else None),
@@ -345,7 +347,8 @@ def analyse(
         # Resolution is there to make the text readable: when what matters reads, it was; when
         # it does not and the letters are tiny, a large frame (a card small in a photo) is not
         # the document's size.
-        key_line_read = _key_line_read(doc_type, fields, reading, thresholds, limits_type)
+        key_line_read = _key_line_read(doc_type, fields, reading, thresholds, limits_type,
+                                       nik_unresolved=nik_unresolved)
         results["resolution"] = ck.check_resolution(first.short_side_px, thresholds,
                                                     limits_type, key_line_read=key_line_read,
                                                     letter_px=first.letter_px)
@@ -538,13 +541,19 @@ def _reading_worth(reading: TextReading) -> float:
 
 
 def _key_line_read(doc_type: str | None, fields: dict[str, str], reading: TextReading | None,
-                   thresholds: Thresholds, limits_type: str | None) -> bool:
+                   thresholds: Thresholds, limits_type: str | None,
+                   nik_unresolved: bool = False) -> bool:
     """Whether what matters was read: a KTP's NIK well formed, or the text legibly.
 
     (A KTP's NIK may still be doubtful; its digits being read at all shows the pixels hold
-    them, which is what resolution is about.)
+    them, which is what resolution is about.) Not when the NIK's reading is unresolved
+    (``nik_unresolved``, see :func:`_reread_nik`): readings a quarter of the digits apart show
+    the pixels do not hold them clearly, and the rest of the card read does not make up for
+    its key line.
     """
     if reading is None or reading.engine in ("pdf", "none"):
+        return False
+    if doc_type == "ktp" and nik_unresolved:
         return False
     if doc_type == "ktp":
         try:
@@ -601,17 +610,19 @@ def _image_checks(measures: Sequence[PageMeasures], thresholds: Thresholds,
 
 
 def _nik_check(reading: TextReading | None, doc_type: str | None, fields: dict[str, str],
-               form: FormData | None, first: PageMeasures, engine: str) -> CheckResult:
+               form: FormData | None, first: PageMeasures,
+               engine: str) -> tuple[CheckResult, bool]:
+    """The ``nik`` check, and whether a KTP's NIK was read unresolved (see :func:`_reread_nik`)."""
     if reading is None:
-        return ck.not_checked("nik", "teks dokumen tidak dibaca")
+        return ck.not_checked("nik", "teks dokumen tidak dibaca"), False
     if doc_type == "kartu_keluarga":
         # A KK lists every member's NIK: the applicant's must be among them.
-        return check_family_card(fields, form or FormData())
+        return check_family_card(fields, form or FormData()), False
     if doc_type != "ktp":
-        return ck.not_checked("nik", "dokumen ini tidak memuat NIK pemohon")
-    confidence, disagreement = _reread_nik(reading, fields, first)
+        return ck.not_checked("nik", "dokumen ini tidak memuat NIK pemohon"), False
+    confidence, disagreement, unresolved = _reread_nik(reading, fields, first)
     return check_nik(fields.get("nik"), form or FormData(), card=fields, confidence=confidence,
-                     disagreement=disagreement, printed_birth=printed_birth(reading.text))
+                     disagreement=disagreement, printed_birth=printed_birth(reading.text)), unresolved
 
 
 _NIK_LABEL = re.compile(r"^\W*N[I1l|!]K\W*$", re.IGNORECASE)
@@ -671,6 +682,12 @@ def _nik_plausibility(nik: str, printed_birth: str | None) -> int:
     return score
 
 
+#: Edits (digits changed, added or dropped) between the chosen reading of a NIK and the nearest
+#: other one from which it counts as unresolved rather than doubtful (see :func:`_reread_nik`). On
+#: bench.real clean KTPs under the resolution limit differ by at most 3 (a shifted digit and a
+#: 3/8 or 1/4 swap); a 480 x 270 frame holding several cards, 5.
+NIK_READINGS_APART = 4
+
 #: Whose reading of the NIK is taken when the readings disagree and none is confirmed, most
 #: trusted first (measured on bench.real: a line read on its own beats the whole-card read).
 _NIK_SOURCES = ("rapidocr", "tesseract", "card")
@@ -715,8 +732,8 @@ def _read_nik_line(reading: TextReading, document: np.ndarray, whole: str | None
 
 
 def _reread_nik(reading: TextReading, fields: dict[str, str],
-                first: PageMeasures) -> tuple[float | None, str | None]:
-    """Read the NIK's line again on its own with every engine; (confidence, doubt).
+                first: PageMeasures) -> tuple[float | None, str | None, bool]:
+    """Read the NIK's line again on its own with every engine; (confidence, doubt, unresolved).
 
     The line is cut out and read digits only by each engine installed, the other engine
     first. Two *engines* that agree confirm the NIK (one engine reading the same pixels twice
@@ -726,9 +743,14 @@ def _reread_nik(reading: TextReading, fields: dict[str, str],
     patterned card): that names the likeliest NIK but never certifies it, the capture having
     defeated one engine. ``fields["nik"]`` becomes the best-supported reading; a NIK nothing
     confirms comes back with the reason it is doubtful, so the ``nik`` check never passes it.
+
+    ``unresolved``: the NIK's readings (the whole card's and the line's, by either engine) give
+    numbers :data:`NIK_READINGS_APART` digits or more apart. Such a NIK is a guess at digits
+    the pixels do not hold clearly (a card too small in the frame), not a doubt between two
+    close readings, which clean 400-500 px cards often leave (a 3 read as 8, a digit shifted).
     """
     if reading.engine in ("pdf", "none") or not reading.lines:
-        return None, None
+        return None, None, False
     whole = fields.get("nik")
     reads: dict[str, str] = {}
     engines_of: dict[str, set[str]] = {}
@@ -754,15 +776,15 @@ def _reread_nik(reading: TextReading, fields: dict[str, str],
                                              engines_of, "_again")
             confidence = confidence if confidence is not None else line_confidence
     if not reads:
-        return confidence, None
+        return confidence, None, False
     if confirmed():
         fields["nik"] = confirmed()[0]
         if retried:
             # Agreement only on a second try, on a capture whose NIK line the first engine
             # could not make out: the best reading to show, not a certainty.
             return confidence, ("NIK baru terbaca pada pembacaan ulang seluruh kartu; perlu "
-                                "diperiksa petugas.")
-        return 100.0, None
+                                "diperiksa petugas."), False
+        return 100.0, None, False
     printed = fields.get("birth_date")
     ranked = sorted(reads, key=lambda source: (-_nik_plausibility(reads[source], printed),
                                                _NIK_SOURCES.index(source.split("_")[0])))
@@ -771,13 +793,19 @@ def _reread_nik(reading: TextReading, fields: dict[str, str],
     try:
         info = parse_nik(chosen)
     except ValueError:
-        return confidence, None  # check_nik says what is wrong with it
+        return confidence, None, False  # check_nik says what is wrong with it
     born = (info.birth_date.day, info.birth_date.month, info.birth_date.year % 100)
     if printed and len(reads) >= 2 and len(set(reads.values())) == 1 and (
             (int(printed[8:10]), int(printed[5:7]), int(printed[2:4])) == born):
         # One engine only, twice alike, and its date part is the birth date printed on the card.
-        return confidence, None
+        return confidence, None, False
     if len(set(reads.values())) > 1:
-        others = ", ".join(sorted(v for v in set(reads.values()) if v != chosen))
-        return confidence, f"pembacaan baris NIK tidak sama ({chosen} dan {others})."
-    return confidence, "NIK hanya terbaca oleh satu mesin OCR dan tidak dapat dipastikan."
+        others = sorted(v for v in set(reads.values()) if v != chosen)
+        # Digits changed, added or dropped between the two readings.
+        apart = min(Levenshtein.distance(chosen, other) for other in others) >= NIK_READINGS_APART
+        return (confidence, f"pembacaan baris NIK tidak sama ({chosen} dan {', '.join(others)}).",
+                apart)
+    # One engine's reading alone is doubtful but not unresolved: Tesseract loses the NIK line
+    # of patterned cards at any size, so the other engine's silence says nothing of the pixels.
+    return confidence, "NIK hanya terbaca oleh satu mesin OCR dan tidak dapat dipastikan.", False
+

@@ -64,7 +64,7 @@ def test_a_nik_read_once_is_doubtful_even_when_its_date_is_the_printed_birth_dat
     first = pipeline.measure_page(document)
     reading = _reading("tesseract", [("Nama", 90.0), ("HENDRA", 90.0)])  # no NIK line to re-read
     for fields in ({"nik": NIK}, {"nik": NIK, "birth_date": "2000-09-29"}):
-        _confidence, doubt = _reread_nik(reading, fields, first)
+        _confidence, doubt, _unresolved = _reread_nik(reading, fields, first)
         assert doubt and "satu mesin" in doubt
 
 
@@ -77,7 +77,7 @@ def test_a_misread_nik_is_read_again_on_its_line_and_never_passed_on_one_reading
     misread = NIK[:10] + "8" + NIK[11:]  # a 3 read as 8 on the whole card
     fields = {"nik": misread}
     measured = pipeline.PageMeasures(0, True, first.outline, card, 630, 1000.0, first.exposure, 50.0)
-    _confidence, doubt = _reread_nik(reading, fields, measured)
+    _confidence, doubt, _unresolved = _reread_nik(reading, fields, measured)
     # The line read on its own gives the printed NIK; with two engines they agree and the
     # whole-card misread is outvoted, with one the disagreement leaves the NIK doubtful.
     assert fields["nik"] == NIK
@@ -97,6 +97,49 @@ def test_resolution_is_judged_by_whether_the_key_line_reads():
     assert _key_line_read("unknown", {}, words, limits, "ktp")
     assert not _key_line_read("unknown", {}, few, limits, "ktp")
     assert not _key_line_read("ktp", {"nik": NIK}, None, limits, "ktp")
+    # A NIK read unresolved (its readings far apart) is not its key line read, and the rest
+    # of the card's text does not stand in for it.
+    assert not _key_line_read("ktp", {"nik": NIK}, words, limits, "ktp", nik_unresolved=True)
+    assert _key_line_read("unknown", {}, words, limits, "ktp", nik_unresolved=True)
+
+
+def _nik_line_reading() -> TextReading:
+    return _reading("tesseract", [("NIK", 90.0), (":", 90.0), (NIK, 60.0)])
+
+
+def _no_text(gray, engine):
+    return TextReading("", 0.0, 0, "rapidocr", ())
+
+
+def test_a_nik_only_one_of_two_engines_reads_is_doubtful_but_not_unresolved(monkeypatch):
+    # Tesseract loses the NIK line of patterned cards at any size: rapidocr alone reading it
+    # says nothing about the capture's resolution.
+    document = np.full((60, 200, 3), 255, np.uint8)
+    first = pipeline.measure_page(document)
+    monkeypatch.setattr(pipeline, "read_text", _no_text)
+    monkeypatch.setattr(pipeline, "read_digits", lambda gray, engine: (
+        NIK if engine == "tesseract" else "", 90.0))
+    monkeypatch.setattr(pipeline, "available_engines", lambda: ["tesseract", "rapidocr"])
+    _confidence, doubt, unresolved = _reread_nik(_nik_line_reading(), {"nik": NIK}, first)
+    assert doubt and "satu mesin" in doubt
+    assert not unresolved
+
+
+@pytest.mark.parametrize(("other", "apart"), [
+    ("6309022909017240", True),   # the serial's five digits read otherwise
+    ("6309022909003531", False),  # an 8 read as 3: a close doubt, as on clean small cards
+    ("6309022909035811", False),  # a 0 lost mid-serial, a 1 added at the end: 2 edits, not 5
+])
+def test_two_engines_nik_readings_far_apart_are_unresolved(monkeypatch, other, apart):
+    document = np.full((60, 200, 3), 255, np.uint8)
+    first = pipeline.measure_page(document)
+    monkeypatch.setattr(pipeline, "read_text", _no_text)
+    monkeypatch.setattr(pipeline, "read_digits", lambda gray, engine: (
+        NIK if engine == "tesseract" else other, 90.0))
+    monkeypatch.setattr(pipeline, "available_engines", lambda: ["tesseract", "rapidocr"])
+    _confidence, doubt, unresolved = _reread_nik(_nik_line_reading(), {"nik": NIK}, first)
+    assert doubt and "tidak sama" in doubt
+    assert unresolved == apart
 
 
 def test_a_table_of_members_niks_is_a_family_card_not_a_ktp():
@@ -188,6 +231,6 @@ def test_a_nik_line_tesseract_lost_is_found_by_rapidocr_but_not_certified():
     # What Tesseract made of the card: a header and no NIK line.
     lost = _reading("tesseract", [("PROVINSI", 80.0), ("KALIMANTAN", 70.0)])
     fields: dict[str, str] = {}
-    _confidence, doubt = _reread_nik(lost, fields, measured)
+    _confidence, doubt, _unresolved = _reread_nik(lost, fields, measured)
     assert fields.get("nik") == NIK
     assert doubt  # named for the officer, never passed on a retry

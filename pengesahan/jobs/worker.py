@@ -11,9 +11,10 @@ import socket
 import time
 
 import redis
+from peewee import chunked
 from redis import Redis
 from rq import Worker
-from rq.exceptions import InvalidJobOperation
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 from rq.registry import DeferredJobRegistry, FailedJobRegistry, ScheduledJobRegistry
 
@@ -47,8 +48,11 @@ __all__ = [
     "schedule_type_model_training",
 ]
 
-#: How often a running worker looks for uploads whose job Redis lost.
+#: How often the workers look for uploads whose job Redis lost (one of them each time).
 RECONCILE_INTERVAL = 5
+#: Queued uploads whose jobs' states are asked of Redis in one round trip.
+RECONCILE_BATCH = 1000
+_RECONCILE_KEY = "pengesahan:reconcile:claimed"
 #: How long the worker's start-up waits for a busy database or an absent Redis.
 STARTUP_RETRY_SECONDS = 60
 #: The long-term renewal of signed PPs runs once per this many seconds, whichever worker queues it.
@@ -62,22 +66,39 @@ def reconcile(connection: Redis | None = None) -> int:
     webhook deliveries a queue outage left without a job.
 
     Covers a Redis that was restarted empty and a worker that died with its job; jobs are
-    idempotent, so enqueueing one twice is harmless.
+    idempotent, so enqueueing one twice is harmless. The jobs' states are asked for in batches
+    of RECONCILE_BATCH, one round trip each: a backlog of queued uploads is the normal state
+    under load, and one question per upload cost the workers and Redis more than the uploads.
     """
     connection = connection or redis_connection()
     count = 0
     with job_database():
         count += webhooks.reconcile(connection)
-        for upload in Upload.select().where(Upload.state.in_([UploadState.QUEUED, UploadState.RUNNING])):
-            if upload.job_id and Job.exists(upload.job_id, connection=connection):
-                job = Job.fetch(upload.job_id, connection=connection)
-                if _job_is_live(job, connection):
-                    continue
-            job = enqueue("processing", PROCESS_UPLOAD, upload.id,
-                          job_id=f"upload-{upload.id}-r{int(time.time())}", connection=connection)
-            Upload.update(job_id=job.id).where(Upload.id == upload.id).execute()
-            count += 1
+        waiting = list(Upload.select(Upload.id, Upload.job_id)
+                       .where(Upload.state.in_([UploadState.QUEUED, UploadState.RUNNING]))
+                       .order_by(Upload.id).tuples())
+        for batch in chunked(waiting, RECONCILE_BATCH):
+            for upload_id in _uploads_without_live_job(batch, connection):
+                job = enqueue("processing", PROCESS_UPLOAD, upload_id,
+                              job_id=f"upload-{upload_id}-r{int(time.time())}", connection=connection)
+                Upload.update(job_id=job.id).where(Upload.id == upload_id).execute()
+                count += 1
     return count
+
+
+def _uploads_without_live_job(batch: list[tuple[int, str | None]], connection: Redis) -> list[int]:
+    """The uploads of ``batch`` (upload id, job id) whose job will not run or finish by itself."""
+    with connection.pipeline(transaction=False) as pipe:
+        for _, job_id in batch:
+            if job_id:
+                pipe.hget(Job.key_for(job_id), "status")
+        statuses = iter(pipe.execute())
+    lost = []
+    for upload_id, job_id in batch:
+        status = next(statuses) if job_id else None
+        if not job_id or not _job_is_live(job_id, status and status.decode(), connection):
+            lost.append(upload_id)
+    return lost
 
 
 def link_audit_entries() -> int:
@@ -140,6 +161,7 @@ def _queue_daily(connection: Redis, key: str, func: str, name: str) -> bool:
 class ReconcilingWorker(Worker):
     """An RQ worker that also reconciles and links the pending audit entries, in its own main
     loop, every RECONCILE_INTERVAL, and queues the daily jobs (:func:`schedule_ltv_renewal`).
+    Of several workers, one reconciles in each interval (:func:`_claim_reconcile`).
 
     Not in a thread: a forking worker must not fork while another thread may hold a lock
     (logging, a connection), or the work horse can hang on it forever.
@@ -164,7 +186,7 @@ class ReconcilingWorker(Worker):
         if self._reconcile_due():
             self._reconciled_at = time.monotonic()
             try:
-                requeued = reconcile(self.connection)
+                requeued = reconcile(self.connection) if _claim_reconcile(self.connection) else 0
             except Exception:  # noqa: BLE001 - Redis or the database away: retried next round
                 log.warning("reconcile failed; retrying in %ss", RECONCILE_INTERVAL, exc_info=True)
             else:
@@ -181,19 +203,33 @@ class ReconcilingWorker(Worker):
                 log.warning("daily jobs not queued; retrying in %ss", RECONCILE_INTERVAL, exc_info=True)
 
 
-def _job_is_live(job, connection: Redis) -> bool:
-    """Whether ``job`` will still run or finish without our help.
+def _claim_reconcile(connection: Redis) -> bool:
+    """Whether this worker reconciles in this interval: of all the workers, the first to ask.
+
+    Every worker would otherwise read the whole backlog every interval, a cost that grows with
+    the workers and the backlog together. The claim expires with the interval, so a worker that
+    dies after claiming delays the next reconcile by one interval at most.
+    """
+    return bool(connection.set(_RECONCILE_KEY, socket.gethostname(), nx=True, ex=RECONCILE_INTERVAL))
+
+
+def _job_is_live(job_id: str, status: str | None, connection: Redis) -> bool:
+    """Whether the job ``job_id``, in RQ's ``status`` (None: unknown to Redis), will still run
+    or finish without our help.
 
     A job left "started" by a worker that was killed (SIGKILL, OOM, power cut) stays so in
     RQ until its heartbeat expires and a worker's maintenance pass, up to 10 minutes later,
     notices it. A worker on this host whose process is gone is known dead now: its job is
     cancelled (so RQ's clean-up does not run it a second time) and re-enqueued by the caller.
     """
-    status = job.get_status(refresh=True)
     if status in ("failed", "stopped", "canceled", None):
         return False
     if status != "started":
         return True
+    try:
+        job = Job.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        return False  # gone since its state was read
     names = {e.worker_name for e in job.get_executions() if e.worker_name} or {job.worker_name} - {None, ""}
     if not names:
         return True  # nothing says who runs it: leave it to RQ's own clean-up

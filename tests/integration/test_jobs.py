@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from redis import Redis
 from rq import SimpleWorker
 from rq.job import Job
 
 from pengesahan.records.base import db
 from tests.support.images import make_card, png
+from tests.support.reliability import count_round_trips
 
 
 def _queued_upload(settings):
@@ -85,3 +87,99 @@ def _commit_and_roll_back(seen: list[int]) -> None:
                 fire(Event.SLOT_REJECTED, slot_id=2)
             assert seen == []  # the inner block is not the commit
         assert seen == [2]
+
+
+# --- the reconciler ------------------------------------------------------------------------------
+
+
+def _uploads_with_jobs(count: int) -> list:
+    """``count`` uploads recorded queued in one slot, each with its job waiting in Redis."""
+    from pengesahan.records.dossiers import DocumentSlot, Upload
+    from pengesahan.records.people import Candidate, Company
+    from pengesahan.services.dossiers import add_upload, open_dossier
+    from pengesahan.services.uploads import enqueue_processing
+
+    with db.connection_context():
+        candidate = Candidate.create(nik="6309055708980003", name="RINA WATI", sex="P",
+                                     birth_date=dt.date(1998, 8, 17))
+        dossier = open_dossier(candidate, Company.create(name="PT Antre"), actor=None)
+        slot = dossier.slots.where(DocumentSlot.doc_type == "ktp").first()
+        uploads = []
+        for n in range(count):
+            upload = add_upload(slot, sha256=f"{n:064x}", media_type="image/png", size=1,
+                                original_name=f"ktp-{n}.png", actor=None)
+            assert enqueue_processing(upload)
+            uploads.append(Upload.get_by_id(upload.id))
+        return uploads
+
+
+def _job_of(upload_id: int) -> str | None:
+    from pengesahan.records.dossiers import Upload
+
+    with db.connection_context():
+        return Upload.get_by_id(upload_id).job_id
+
+
+def test_reconcile_asks_redis_about_the_queued_uploads_in_batches(app):
+    """A backlog is the normal state under load, and every worker reconciles every few seconds:
+    one question to Redis per queued upload (three, before) took more CPU than the uploads."""
+    from pengesahan.jobs import queue
+    from pengesahan.jobs.worker import reconcile
+
+    queue.queue("processing").empty()
+    _uploads_with_jobs(150)
+    connection = count_round_trips(Redis.from_url(app.config["SETTINGS"].redis_url))
+
+    assert reconcile(connection) == 0  # every job is waiting: nothing to queue again
+    assert connection.round_trips <= 4
+
+
+def test_reconcile_queues_again_exactly_the_uploads_whose_job_is_lost_or_failed(app):
+    from rq.job import JobStatus
+
+    from pengesahan.jobs import queue
+    from pengesahan.jobs.worker import reconcile
+    from pengesahan.records.dossiers import Upload
+
+    queue.queue("processing").empty()
+    connection = queue.redis_connection()
+    waiting, lost, failed, finished, never_queued = _uploads_with_jobs(5)
+    connection.delete(Job.key_for(lost.job_id))  # a Redis restarted empty
+    Job.fetch(failed.job_id, connection=connection).set_status(JobStatus.FAILED)
+    Job.fetch(finished.job_id, connection=connection).set_status(JobStatus.FINISHED)
+    with db.connection_context():
+        Upload.update(job_id=None).where(Upload.id == never_queued.id).execute()
+
+    assert reconcile(connection) == 3
+
+    assert _job_of(waiting.id) == waiting.job_id
+    assert _job_of(finished.id) == finished.job_id  # its result is on its way to the database
+    for upload in (lost, failed, never_queued):
+        job_id = _job_of(upload.id)
+        assert job_id != upload.job_id
+        assert Job.fetch(job_id, connection=connection).get_status() == JobStatus.QUEUED
+    assert reconcile(connection) == 0
+
+
+def test_of_several_workers_one_reconciles_in_each_interval(app):
+    from pengesahan.jobs import queue, worker
+
+    queue.queue("processing").empty()
+    connection = queue.redis_connection()
+    (upload,) = _uploads_with_jobs(1)
+    first, second = (worker.ReconcilingWorker(["processing"], connection=connection) for _ in range(2))
+    # The daily jobs are another test's: marked as queued today, so that these workers leave
+    # nothing behind on the session's Redis.
+    daily = [key for key in (worker._LTV_RENEWAL_KEY, worker._TYPE_MODEL_KEY) if connection.set(key, 0, nx=True)]
+    try:
+        connection.delete(Job.key_for(upload.job_id))
+        first.run_maintenance_tasks()
+        requeued = _job_of(upload.id)
+        assert requeued != upload.job_id
+
+        connection.delete(Job.key_for(requeued))
+        second.run_maintenance_tasks()  # within the same interval: the first one's round stands
+        assert _job_of(upload.id) == requeued
+        assert not Job.exists(requeued, connection=connection)  # nor queued again under the same id
+    finally:
+        connection.delete(worker._RECONCILE_KEY, *daily)

@@ -28,6 +28,7 @@ from pengesahan.records.base import db
 
 __all__ = [
     "ROOT",
+    "count_round_trips",
     "RedisServer",
     "WorkerProcess",
     "dossier_with_slots",
@@ -293,3 +294,19 @@ def running_workers(count: int, env: dict[str, str], log_dir: Path) -> Iterator[
     finally:
         for worker in workers:
             worker.stop()
+
+
+def count_round_trips(client):
+    """Make the redis-py ``client`` count its round trips to the server (``client.round_trips``);
+    a pipeline or a script is one. Only connections opened after this call are counted."""
+    client.round_trips = 0
+    base = client.connection_pool.connection_class
+
+    class Counting(base):
+        def send_packed_command(self, command, check_health=True):
+            client.round_trips += 1
+            return super().send_packed_command(command, check_health)
+
+    client.connection_pool.disconnect()
+    client.connection_pool.connection_class = Counting
+    return client

@@ -7,9 +7,10 @@ import logging
 
 import pytest
 
-from pengesahan.web.api.ratelimit import storage_uri
+from pengesahan.web.api.ratelimit import RATE_LIMIT_EXTENSION
 from tests.support.api import ApiClient, company_client, error_of
 from tests.support.app import prepared_app
+from tests.support.reliability import count_round_trips
 
 
 @pytest.fixture
@@ -80,7 +81,29 @@ def test_the_api_answers_while_redis_does_not(app, tmp_path, settings, caplog):
     assert "Redis did not answer" in caplog.text
 
 
-def test_the_budget_is_kept_in_the_queues_redis_unix_socket_or_not():
-    assert storage_uri("unix:///tmp/redis.sock") == "redis+unix:///tmp/redis.sock"
-    assert storage_uri("redis://localhost:6379/0") == "redis://localhost:6379/0"
-    assert storage_uri(None) == "memory://"
+def test_a_request_spends_its_budget_in_one_round_trip_to_redis(app, api):
+    # Four before (the address's failures, the spending, the count left, the window's end):
+    # a fifth of an upload's cost in the API.
+    limiter = count_round_trips(app.extensions[RATE_LIMIT_EXTENSION])
+    assert api.get("/dossiers").status_code == 200  # the script is loaded into Redis once
+    limiter.round_trips = 0
+    response = api.get("/dossiers")
+    assert response.status_code == 200
+    assert limiter.round_trips == 1
+    assert int(response.headers["X-RateLimit-Remaining"]) == int(response.headers["X-RateLimit-Limit"]) - 2
+
+
+def test_a_window_ends_even_for_a_counter_left_without_an_expiry(app, api):
+    from redis import Redis
+
+    from pengesahan.records.people import hash_token
+    from pengesahan.web.api.ratelimit import KEY_PREFIX
+
+    app.config["API_RATE_LIMIT"] = "2/minute"
+    server = Redis.from_url(app.config["SETTINGS"].redis_url)
+    assert api.get("/dossiers").status_code == 200
+    budget = f"{KEY_PREFIX}:token:{hash_token(api.token)}:2/1/minute"
+    server.persist(budget)  # as if the write of its expiry had been lost
+    assert server.ttl(budget) == -1
+    assert api.get("/dossiers").status_code == 200
+    assert 0 < server.ttl(budget) <= 60

@@ -20,6 +20,7 @@ import peewee
 from pengesahan.records.base import (
     BaseModel,
     JSONField,
+    PreparedInsert,
     UTCDateTimeField,
     db,
     is_sqlite,
@@ -68,6 +69,9 @@ class PendingAuditEntry(BaseModel):
         table_name = "audit_pending"
 
 
+# Every upload writes one: prepared once (records/base.py).
+_NEW_PENDING = PreparedInsert(PendingAuditEntry)
+
 def _entry_hash(prev_hash: str, at: str, actor: str, action: str, subject: str, details) -> str:
     payload = json.dumps(
         [prev_hash, at, actor, action, subject, details],
@@ -104,7 +108,7 @@ def record_pending(actor: str, action: str, subject: str, **details) -> None:
     them all on the lock, each holding it through its commit's flush to disk. Inside a
     caller's transaction the entry commits or rolls back with it.
     """
-    PendingAuditEntry.insert(actor=actor, action=action, subject=subject, details=_plain(details)).execute()
+    _NEW_PENDING.create(actor=actor, action=action, subject=subject, details=_plain(details))
 
 
 #: Entries linked per transaction, so that a long backlog does not hold the lock in one piece.

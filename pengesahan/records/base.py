@@ -263,6 +263,43 @@ class PreparedSelect:
         return prepared
 
 
+class PreparedInsert:
+    """The INSERT of one ``model`` row, its SQL built once per process and database kind.
+
+    ``Model.create`` builds it anew on every call, 0.3-0.6 ms a statement: three of an upload's
+    six. The row is made as ``Model.create`` makes it (peewee fills in the model's defaults),
+    every column is written, each value converted by its field; :meth:`create` returns the
+    saved instance.
+    """
+
+    def __init__(self, model: type[peewee.Model]):
+        self._model = model
+        self._fields = [f for f in model._meta.sorted_fields if f is not model._meta.primary_key]
+        self._built: dict[type, str] = {}
+        self._lock = threading.Lock()
+
+    def create(self, **values) -> peewee.Model:
+        row = self._model(**values)
+        params = [field.db_value(row.__data__.get(field.name)) for field in self._fields]
+        cursor = db.execute_sql(self._prepared(), params)
+        # PostgreSQL answers the id (the INSERT ends RETURNING it), SQLite keeps it on the cursor.
+        row._pk = cursor.fetchone()[0] if db.obj.returning_clause else cursor.lastrowid
+        row._dirty.clear()
+        return row
+
+    def _prepared(self) -> str:
+        kind = type(db.obj)  # the parameter style and RETURNING differ between SQLite and PostgreSQL
+        sql = self._built.get(kind)
+        if sql is None:
+            with self._lock:
+                columns = {f: peewee.Value(_Placeholder(i), converter=False) for i, f in enumerate(self._fields)}
+                sql, params = self._model.insert(columns).sql()
+                if [p.index for p in params] != list(range(len(self._fields))):
+                    raise ValueError("the INSERT must take its values in the fields' order")
+                self._built[kind] = sql
+        return sql
+
+
 class _Placeholder:
     __slots__ = ("index",)
 

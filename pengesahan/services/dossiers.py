@@ -12,7 +12,7 @@ from pengesahan.errors import Conflict, ServiceError
 from pengesahan.events import Event, fire
 from pengesahan.records import audit
 from pengesahan.records.agreements import Agreement
-from pengesahan.records.base import now, write_transaction
+from pengesahan.records.base import PreparedInsert, now, write_transaction
 from pengesahan.records.catalogue import Requirement, sla_days
 from pengesahan.records.dossiers import DocumentSlot, Dossier, ReviewEvent, Upload
 from pengesahan.records.people import Candidate, Company, User
@@ -37,6 +37,10 @@ __all__ = [
     "submit_dossier",
     "verify_dossier",
 ]
+
+# Prepared once (records/base.py): an upload writes its row and its slot's event.
+_NEW_UPLOAD = PreparedInsert(Upload)
+_NEW_EVENT = PreparedInsert(ReviewEvent)
 
 
 def actor_name(user: User | None) -> str:
@@ -262,7 +266,7 @@ def add_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: int,
                                     original_name=original_name, actor=actor, job_id=job_id)
             reason = (f"Draf perbaikan untuk {returned.number} diunggah." if returned is not None
                       else "Draf Perjanjian Penempatan diganti sebelum diajukan.")
-            ReviewEvent.create(dossier=slot.dossier_id, slot=slot, actor=actor, from_status=slot.status,
+            _NEW_EVENT.create(dossier=slot.dossier_id, slot=slot, actor=actor, from_status=slot.status,
                                to_status=slot.status, reason=reason)
             corrects = {"corrects": f"agreement:{returned.id}"} if returned is not None else {}
             audit.record_pending(actor_name(actor), "upload.add", f"slot:{slot.id}", upload=upload.id,
@@ -285,7 +289,7 @@ def add_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: int,
 
 def _create_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: int, original_name: str,
                    actor: User | None, job_id: Callable[[Upload], str] | None) -> Upload:
-    upload = Upload.create(
+    upload = _NEW_UPLOAD.create(
         slot=slot, sha256=sha256, media_type=media_type, size=size,
         original_name=display_name(original_name), uploaded_by=actor,
     )
@@ -305,7 +309,7 @@ def _set_slot_status(slot: DocumentSlot, target: str, actor: User | None, reason
         slot.status = target
         slot.reason = reason
         slot.save(only=[DocumentSlot.status, DocumentSlot.reason])
-    ReviewEvent.create(dossier=slot.dossier_id, slot=slot, actor=actor,
+    _NEW_EVENT.create(dossier=slot.dossier_id, slot=slot, actor=actor,
                        from_status=previous, to_status=target, reason=reason)
 
 
@@ -316,7 +320,7 @@ def _set_dossier_status(dossier: Dossier, target: str, actor: User | None, reaso
     if target == DossierStatus.TERVERIFIKASI:
         dossier.verified_at = now()
     dossier.save()
-    ReviewEvent.create(dossier=dossier, actor=actor, from_status=previous, to_status=target, reason=reason)
+    _NEW_EVENT.create(dossier=dossier, actor=actor, from_status=previous, to_status=target, reason=reason)
 
 
 def _failed_checks(upload: Upload | None) -> list[str]:

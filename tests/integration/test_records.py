@@ -401,3 +401,27 @@ def test_a_prepared_select_answers_as_the_query_it_prepares(conn):
     unused = PreparedSelect(lambda company_id, username: User.select().where(User.company == company_id))
     with pytest.raises(ValueError, match="once"):
         unused.first(first.id, "satu")
+
+
+def test_a_prepared_insert_writes_the_row_model_create_writes(conn):
+    """Every column as ``Model.create`` writes it (the model's defaults, a foreign key given as
+    a record or as an id, JSON, times), and each call a row of its own with its own id."""
+    from pengesahan.records.audit import PendingAuditEntry
+    from pengesahan.records.base import PreparedInsert
+    from pengesahan.records.dossiers import DocumentSlot, Upload
+
+    slot = _dossier().slots.where(DocumentSlot.doc_type == "ktp").get()
+    prepared = PreparedInsert(Upload)
+    values = {"sha256": "c" * 64, "media_type": "image/png", "size": 12, "original_name": "ktp.png"}
+    made = [prepared.create(slot=slot, **values), prepared.create(slot=slot.id, **values)]
+    expected = Upload.create(slot=slot, **values)
+
+    assert made[0].id != made[1].id and not made[0].is_dirty()
+    for row in made:
+        stored = Upload.get_by_id(row.id)
+        assert row.uploaded_at == stored.uploaded_at and row.state == stored.state == "queued"
+        assert {k: v for k, v in stored.__data__.items() if k not in ("id", "uploaded_at")} == \
+               {k: v for k, v in Upload.get_by_id(expected.id).__data__.items() if k not in ("id", "uploaded_at")}
+
+    entry = PreparedInsert(PendingAuditEntry).create(actor="a", action="x.y", subject="s:1", details={"n": [1, "é"]})
+    assert PendingAuditEntry.get_by_id(entry.id).details == {"n": [1, "é"]}

@@ -107,3 +107,20 @@ def test_a_window_ends_even_for_a_counter_left_without_an_expiry(app, api):
     assert server.ttl(budget) == -1
     assert api.get("/dossiers").status_code == 200
     assert 0 < server.ttl(budget) <= 60
+
+
+def test_the_budget_is_counted_again_by_a_redis_restarted_empty(app, api):
+    # A restarted Redis knows neither the counters nor the script: the script is sent again.
+    from redis import Redis
+
+    from pengesahan.web.api.ratelimit import KEY_PREFIX
+
+    server = Redis.from_url(app.config["SETTINGS"].redis_url)
+    app.config["API_RATE_LIMIT"] = "5/minute"
+    assert api.get("/dossiers").headers["X-RateLimit-Remaining"] == "4"
+    server.script_flush()
+    for key in server.scan_iter(f"{KEY_PREFIX}:*"):
+        server.delete(key)
+    response = api.get("/dossiers")
+    assert response.status_code == 200
+    assert response.headers["X-RateLimit-Remaining"] == "4"

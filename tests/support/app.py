@@ -114,3 +114,33 @@ def forget_authentication_failures() -> None:
     for pattern in ("pengesahan:login:*", f"{KEY_PREFIX}*auth-failed*"):
         for key in connection.scan_iter(pattern):
             connection.delete(key)
+
+
+@contextlib.contextmanager
+def served(application, **options):
+    """``application`` on waitress at a free loopback port, in a thread; yields the base URL.
+
+    The server is stopped from its own loop thread, after its task threads have finished:
+    closing the sockets from outside races both the loop's ``select`` and a task thread's last
+    wake-up of the loop (both raise EBADF in a thread, which pytest reports as a failure)."""
+    import threading
+
+    import waitress
+    from waitress import wasyncore
+
+    server = waitress.create_server(application, host="127.0.0.1", port=0, **options)
+    stopping = threading.Event()
+
+    def run() -> None:
+        while not stopping.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(server._map)
+
+    thread = threading.Thread(target=run, name="waitress-under-test", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        stopping.set()
+        thread.join(10)

@@ -12,6 +12,8 @@ data, OCR on), and the verdicts are compared with the hand labels:
   (``lookalike_*``: NPWP, SIM, foreign IDs, templates... must not be taken for a KTP);
 * image checks: the false-alarm rate of every check on the images labelled clean, and the
   recall of every labelled defect by the check that should see it;
+* files intake refuses by their content (a WebP, even named ``.jpg``) are counted apart: the
+  product tells their uploader to send a JPG, PNG or PDF, and never triages them;
 * NIK (only with ``--nik-truth``, the private file that never enters the repository): the
   exact-match rate of the NIK read, and how many wrong NIKs the ``nik`` check let pass.
 
@@ -119,6 +121,11 @@ def score(images: list[dict], preds: dict[str, dict], nik_truth: dict[str, str] 
     scored = [(e, preds[e["sha256"]]) for e in images if e["sha256"] in preds]
     crashes = [e["file"] for e, p in scored if "crash" in p]
     scored = [(e, p) for e, p in scored if "crash" not in p]
+    # A file intake refuses by its content (WebP, even named .jpg) never reaches the triage: its
+    # uploader is told to send a JPG, PNG or PDF. Scored with the rest it would count as a type
+    # and every labelled defect missed by checks that never ran.
+    at_intake = [e["file"] for e, p in scored if not p["checks"].get("format", {"ok": True})["ok"]]
+    scored = [(e, p) for e, p in scored if e["file"] not in at_intake]
     # Types.
     pairs = [(_expected_class(e["labels"]["type"]), _predicted_class(p.get("type")))
              for e, p in scored]
@@ -160,8 +167,8 @@ def score(images: list[dict], preds: dict[str, dict], nik_truth: dict[str, str] 
                            "recall": _rate(caught, len(having))}
     seen_rotation = sum(bool(p.get("rotation")) for e, p in scored if not _expected_rotation(e))
     report: dict[str, Any] = {
-        "scored": len(scored), "missing": len(images) - len(scored) - len(crashes),
-        "crashes": crashes,
+        "scored": len(scored), "missing": len(images) - len(scored) - len(crashes) - len(at_intake),
+        "crashes": crashes, "refused_at_intake": at_intake,
         "types": per_type, "type_macro_f1": sum(f1s) / len(f1s),
         "lookalike_refusal": {"n": len(lookalikes), "refused": refused,
                               "rate": _rate(refused, len(lookalikes))},
@@ -199,6 +206,7 @@ def _fmt(value: float | None) -> str:
 def print_report(rep: dict[str, Any]) -> None:
     """The report in a few lines."""
     print(f"scored {rep['scored']}, missing {rep['missing']}, crashes {len(rep['crashes'])}, "
+          f"refused at intake (not triaged) {len(rep['refused_at_intake'])}, "
           f"{_fmt(rep['seconds_per_image'])} s/image")
     for cls, s in rep["types"].items():
         print(f"  type {cls:15s} support {s['support']:3d}  precision {_fmt(s['precision'])}  "

@@ -1,0 +1,47 @@
+"""The real-scan scoring (bench/real/score.py) on hand-made predictions: no image needed."""
+
+from __future__ import annotations
+
+from bench.real.score import CHECKS, score
+
+_ALL_PASS = {name: {"ok": True, "value": None, "message": ""} for name in ("format", "nik", *CHECKS)}
+
+
+def _entry(file: str, sha: str, doc_type: str, defects: list[str]) -> dict:
+    return {"file": file, "sha256": sha, "exif_orientation": None,
+            "labels": {"type": doc_type, "defects": defects, "clean": not defects}}
+
+
+def _prediction(doc_type: str | None, *, failed: tuple[str, ...] = ()) -> dict:
+    checks = {name: {**verdict, "ok": name not in failed} for name, verdict in _ALL_PASS.items()}
+    return {"type": doc_type, "checks": checks, "nik": None, "rotation": 0, "seconds": 1.0}
+
+
+def test_a_file_intake_refuses_is_counted_apart_not_as_a_missed_type_or_defect():
+    """A dark KTP sent as WebP is refused at the door (format): the triage never saw it, so it
+    is neither a KTP taken for something else nor a dark image the exposure check missed."""
+    images = [_entry("dark.jpg", "a" * 64, "ktp", ["dark"]),
+              _entry("dark.webp", "b" * 64, "ktp", ["dark"]),
+              _entry("clean.jpg", "c" * 64, "ktp", [])]
+    predictions = {"a" * 64: _prediction("ktp", failed=("exposure",)),
+                   "b" * 64: _prediction(None, failed=("format",)),
+                   "c" * 64: _prediction("ktp")}
+
+    report = score(images, predictions)
+
+    assert report["refused_at_intake"] == ["dark.webp"]
+    assert report["scored"] == 2 and report["missing"] == 0
+    assert report["defect_recall"]["dark"] == {"support": 1, "caught": 1, "recall": 1.0}
+    assert report["types"]["ktp"]["recall"] == 1.0
+
+
+def test_a_defect_the_checks_pass_is_a_miss_and_a_clean_image_they_fail_a_false_alarm():
+    images = [_entry("soft.jpg", "a" * 64, "ktp", ["blur"]),
+              _entry("clean.jpg", "c" * 64, "ktp", [])]
+    predictions = {"a" * 64: _prediction("ktp"), "c" * 64: _prediction("ktp", failed=("crop",))}
+
+    report = score(images, predictions)
+
+    assert report["defect_recall"]["blur"]["caught"] == 0
+    assert report["false_alarms_on_clean"]["crop"]["fired"] == 1
+    assert report["refused_at_intake"] == []

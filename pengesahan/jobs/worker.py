@@ -30,7 +30,7 @@ from pengesahan.jobs.queue import (
 )
 from pengesahan.jobs.tasks import job_database
 from pengesahan.records import audit
-from pengesahan.records.dossiers import Upload
+from pengesahan.records.dossiers import Upload, processing_job_id
 from pengesahan.services import webhooks
 from pengesahan.workflow import UploadState
 
@@ -88,17 +88,13 @@ def reconcile(connection: Redis | None = None) -> int:
 
 def _uploads_without_live_job(batch: list[tuple[int, str | None]], connection: Redis) -> list[int]:
     """The uploads of ``batch`` (upload id, job id) whose job will not run or finish by itself."""
+    jobs = [(upload_id, processing_job_id(upload_id, recorded)) for upload_id, recorded in batch]
     with connection.pipeline(transaction=False) as pipe:
-        for _, job_id in batch:
-            if job_id:
-                pipe.hget(Job.key_for(job_id), "status")
-        statuses = iter(pipe.execute())
-    lost = []
-    for upload_id, job_id in batch:
-        status = next(statuses) if job_id else None
-        if not job_id or not _job_is_live(job_id, status and status.decode(), connection):
-            lost.append(upload_id)
-    return lost
+        for _, job_id in jobs:
+            pipe.hget(Job.key_for(job_id), "status")
+        statuses = pipe.execute()
+    return [upload_id for (upload_id, job_id), status in zip(jobs, statuses, strict=True)
+            if not _job_is_live(job_id, status and status.decode(), connection)]
 
 
 def link_audit_entries() -> int:

@@ -104,6 +104,8 @@ class Upload(BaseModel):
                              choices=list(workflow.UPLOAD_STATES.items()))
     state_reason = peewee.TextField(default="")
     progress = peewee.IntegerField(default=0)
+    #: The processing job queued again (reprocessed, reconciled); empty while it is the first
+    #: one, named after the row (:func:`processing_job_id`).
     job_id = peewee.CharField(max_length=60, null=True)
     attempts = peewee.IntegerField(default=0)
     processed_at = UTCDateTimeField(null=True)
@@ -133,8 +135,20 @@ class Upload(BaseModel):
     def state_label(self) -> str:
         return workflow.UPLOAD_STATES.get(self.state, self.state)
 
+    @property
+    def processing_job_id(self) -> str:
+        return processing_job_id(self.id, self.job_id)
+
     def __str__(self):
         return f"Unggahan #{self.id} ({self.media_type}, {self.size} B)"
+
+
+def processing_job_id(upload_id: int, recorded: str | None) -> str:
+    """The id of an upload's processing job: the one recorded, else its first job's.
+
+    The first job is named after the row, so recording an upload is one INSERT: its id exists
+    only once the row does, and writing the name back would be a second statement."""
+    return recorded or f"upload-{upload_id}-0"
 
 
 def tally_week(moment: dt.datetime) -> dt.date:

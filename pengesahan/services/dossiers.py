@@ -3,7 +3,7 @@ decisions. Every status change writes its ReviewEvent and audit entry here, in o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 
 import peewee
 
@@ -245,15 +245,13 @@ def draft_awaits_submission(slot: DocumentSlot) -> bool:
 
 
 def add_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: int,
-               original_name: str, actor: User | None,
-               job_id: Callable[[Upload], str] | None = None) -> Upload:
+               original_name: str, actor: User | None) -> Upload:
     """Record a stored file in ``slot``; the slot (and a rejected dossier) become Diajukan.
 
     A new draft for a returned agreement, or one replacing a draft not yet submitted
     (:func:`draft_awaits_submission`), goes into its verified PP slot without reopening the
     dossier: the slot keeps its status, the earlier drafts stay as rows, and the event and the
-    audit entry say what the draft is for. ``job_id`` names the processing job the caller
-    queues once this has committed; it is recorded with the row.
+    audit entry say what the draft is for.
 
     The audit entry is pending (linked into the chain by the worker): uploads come from many
     clients at once, and linking each entry as it came held the chain's lock through every
@@ -263,7 +261,7 @@ def add_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: int,
         returned = returned_agreement_of(slot)
         if returned is not None or draft_awaits_submission(slot):
             upload = _create_upload(slot, sha256=sha256, media_type=media_type, size=size,
-                                    original_name=original_name, actor=actor, job_id=job_id)
+                                    original_name=original_name, actor=actor)
             reason = (f"Draf perbaikan untuk {returned.number} diunggah." if returned is not None
                       else "Draf Perjanjian Penempatan diganti sebelum diajukan.")
             _NEW_EVENT.create(dossier=slot.dossier_id, slot=slot, actor=actor, from_status=slot.status,
@@ -274,7 +272,7 @@ def add_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: int,
             return upload
         workflow.check_transition("slot", slot.status, SlotStatus.DIAJUKAN)
         upload = _create_upload(slot, sha256=sha256, media_type=media_type, size=size,
-                                original_name=original_name, actor=actor, job_id=job_id)
+                                original_name=original_name, actor=actor)
         _set_slot_status(slot, SlotStatus.DIAJUKAN, actor, reason="")
         dossier = slot.dossier
         if dossier.status == DossierStatus.DITOLAK:
@@ -288,16 +286,9 @@ def add_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: int,
 
 
 def _create_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: int, original_name: str,
-                   actor: User | None, job_id: Callable[[Upload], str] | None) -> Upload:
-    upload = _NEW_UPLOAD.create(
-        slot=slot, sha256=sha256, media_type=media_type, size=size,
-        original_name=display_name(original_name), uploaded_by=actor,
-    )
-    if job_id is not None:
-        # The id exists only once the row does: a second statement.
-        upload.job_id = job_id(upload)
-        Upload.update(job_id=upload.job_id).where(Upload.id == upload.id).execute()
-    return upload
+                   actor: User | None) -> Upload:
+    return _NEW_UPLOAD.create(slot=slot, sha256=sha256, media_type=media_type, size=size,
+                              original_name=display_name(original_name), uploaded_by=actor)
 
 
 def _set_slot_status(slot: DocumentSlot, target: str, actor: User | None, reason: str) -> None:

@@ -36,12 +36,13 @@ def enqueue_processing(upload: Upload) -> bool:
     except redis.exceptions.RedisError:
         log.warning("queue unreachable; upload %s stays queued for the reconciler", upload.id, exc_info=True)
         return False
-    if upload.job_id != job.id:
+    if upload.processing_job_id != job.id:
         Upload.update(job_id=job.id).where(Upload.id == upload.id).execute()
     return True
 
 
 def _job_id(upload: Upload) -> str:
+    # The first job's (attempts 0) is the name the row implies: nothing to write back.
     return f"upload-{upload.id}-{upload.attempts}"
 
 
@@ -85,11 +86,10 @@ def store_upload(settings: Settings, slot: DocumentSlot, data: bytes, result: In
     # Stored before it is recorded: a failure after this leaves at most an unreferenced,
     # content-addressed file, never a record pointing to a missing one.
     file_store(settings).put(data, sha256=result.sha256)
-    # The job's id is known before the job exists: recorded in the same commit, not in a
-    # second one after enqueueing (one write and one disk flush less per upload). Should the
+    # Its first job is named after the row (records.dossiers.processing_job_id): should the
     # enqueue fail, the reconciler finds no such job and queues the upload again.
     return add_upload(slot, sha256=result.sha256, media_type=result.media_type, size=result.size,
-                      original_name=filename or "", actor=actor, job_id=_job_id)
+                      original_name=filename or "", actor=actor)
 
 
 def reprocess_upload(upload: Upload, *, actor: User) -> None:

@@ -129,8 +129,8 @@ def test_worker_killed_mid_job_runs_it_again_and_it_finishes_once(fault_app, des
     # The abandoned job is not left to run again when RQ's own clean-up finds it later.
     from rq.job import Job
 
-    abandoned = Job.fetch(upload.job_id, connection=connection)
-    assert abandoned.get_status() != "started" or upload.job_id in finished
+    abandoned = Job.fetch(upload.processing_job_id, connection=connection)
+    assert abandoned.get_status() != "started" or abandoned.id in finished
 
 
 # --- Redis stopped and started again ----------------------------------------------------------------

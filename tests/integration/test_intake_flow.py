@@ -55,8 +55,8 @@ def test_upload_is_stored_queued_and_processed_by_a_worker(app, client, make_use
     assert response.status_code == 302
     with db.connection_context():
         upload = Upload.get(Upload.slot == kk_slot.id)
-        assert upload.state == "queued" and upload.job_id
-        assert upload.original_name == "kk.png"
+        assert upload.state == "queued" and upload.original_name == "kk.png"
+    assert upload.processing_job_id in queue.queue("processing").job_ids
     stored = app.config["SETTINGS"].files_dir
     assert any(p.read_bytes() == ktp_scan for p in stored.rglob("*") if p.is_file())
 

@@ -99,8 +99,9 @@ def _commit_and_roll_back(seen: list[int]) -> None:
 # --- the reconciler ------------------------------------------------------------------------------
 
 
-def _uploads_with_jobs(count: int) -> list:
-    """``count`` uploads recorded queued in one slot, each with its job waiting in Redis."""
+def _uploads_with_jobs(count: int, *, unqueued: int = 0) -> list:
+    """``count`` uploads recorded queued in one slot, each with its job waiting in Redis but the
+    last ``unqueued``, accepted during a queue outage."""
     from pengesahan.records.dossiers import Upload
     from pengesahan.services.dossiers import add_upload
     from pengesahan.services.uploads import enqueue_processing
@@ -111,16 +112,16 @@ def _uploads_with_jobs(count: int) -> list:
         for n in range(count):
             upload = add_upload(slot, sha256=f"{n:064x}", media_type="image/png", size=1,
                                 original_name=f"ktp-{n}.png", actor=None)
-            assert enqueue_processing(upload)
+            assert n >= count - unqueued or enqueue_processing(upload)
             uploads.append(Upload.get_by_id(upload.id))
         return uploads
 
 
-def _job_of(upload_id: int) -> str | None:
+def _job_of(upload_id: int) -> str:
     from pengesahan.records.dossiers import Upload
 
     with db.connection_context():
-        return Upload.get_by_id(upload_id).job_id
+        return Upload.get_by_id(upload_id).processing_job_id
 
 
 def test_reconcile_asks_redis_about_the_queued_uploads_in_batches(app):
@@ -148,20 +149,25 @@ def test_reconcile_queues_again_exactly_the_uploads_whose_job_is_lost_or_failed(
 
     queue.queue("processing").empty()
     connection = queue.redis_connection()
-    waiting, lost, failed, finished, never_queued = _uploads_with_jobs(5)
-    connection.delete(Job.key_for(lost.job_id))  # a Redis restarted empty
-    Job.fetch(failed.job_id, connection=connection).set_status(JobStatus.FAILED)
-    Job.fetch(finished.job_id, connection=connection).set_status(JobStatus.FINISHED)
+    waiting, lost, failed, finished, queued_again, never_queued = _uploads_with_jobs(6, unqueued=1)
+    connection.delete(Job.key_for(lost.processing_job_id))  # a Redis restarted empty
+    Job.fetch(failed.processing_job_id, connection=connection).set_status(JobStatus.FAILED)
+    Job.fetch(finished.processing_job_id, connection=connection).set_status(JobStatus.FINISHED)
+    # Queued again under another name (as the reconciler does), its first job gone: the name
+    # recorded is the one asked about, not the first job's.
+    again = queue.enqueue("processing", queue.PROCESS_UPLOAD, queued_again.id, job_id=f"upload-{queued_again.id}-r1")
+    connection.delete(Job.key_for(queued_again.processing_job_id))
     with db.connection_context():
-        Upload.update(job_id=None).where(Upload.id == never_queued.id).execute()
+        Upload.update(job_id=again.id).where(Upload.id == queued_again.id).execute()
 
     assert reconcile(connection) == 3
 
-    assert _job_of(waiting.id) == waiting.job_id
-    assert _job_of(finished.id) == finished.job_id  # its result is on its way to the database
+    assert _job_of(waiting.id) == waiting.processing_job_id == f"upload-{waiting.id}-0"
+    assert _job_of(finished.id) == finished.processing_job_id  # its result is on its way to the database
+    assert _job_of(queued_again.id) == again.id
     for upload in (lost, failed, never_queued):
         job_id = _job_of(upload.id)
-        assert job_id != upload.job_id
+        assert job_id != upload.processing_job_id
         assert Job.fetch(job_id, connection=connection).get_status() == JobStatus.QUEUED
     assert reconcile(connection) == 0
 
@@ -177,10 +183,10 @@ def test_of_several_workers_one_reconciles_in_each_interval(app):
     # nothing behind on the session's Redis.
     daily = [key for key in (worker._LTV_RENEWAL_KEY, worker._TYPE_MODEL_KEY) if connection.set(key, 0, nx=True)]
     try:
-        connection.delete(Job.key_for(upload.job_id))
+        connection.delete(Job.key_for(upload.processing_job_id))
         first.run_maintenance_tasks()
         requeued = _job_of(upload.id)
-        assert requeued != upload.job_id
+        assert requeued != upload.processing_job_id
 
         connection.delete(Job.key_for(requeued))
         second.run_maintenance_tasks()  # within the same interval: the first one's round stands

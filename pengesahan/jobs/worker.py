@@ -87,7 +87,8 @@ def reconcile(connection: Redis | None = None) -> int:
 
 
 def _uploads_without_live_job(batch: list[tuple[int, str | None]], connection: Redis) -> list[int]:
-    """The uploads of ``batch`` (upload id, job id) whose job will not run or finish by itself."""
+    """The uploads of ``batch`` (upload id, job id recorded) whose job will not run or finish by
+    itself."""
     jobs = [(upload_id, processing_job_id(upload_id, recorded)) for upload_id, recorded in batch]
     with connection.pipeline(transaction=False) as pipe:
         for _, job_id in jobs:

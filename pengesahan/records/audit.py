@@ -72,6 +72,7 @@ class PendingAuditEntry(BaseModel):
 # Every upload writes one: prepared once (records/base.py).
 _NEW_PENDING = PreparedInsert(PendingAuditEntry)
 
+
 def _entry_hash(prev_hash: str, at: str, actor: str, action: str, subject: str, details) -> str:
     payload = json.dumps(
         [prev_hash, at, actor, action, subject, details],

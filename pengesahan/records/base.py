@@ -267,7 +267,7 @@ class PreparedInsert:
     """The INSERT of one ``model`` row, its SQL built once per process and database kind.
 
     ``Model.create`` builds it anew on every call, 0.3-0.6 ms a statement: three of an upload's
-    six. The row is made as ``Model.create`` makes it (peewee fills in the model's defaults),
+    five. The row is made as ``Model.create`` makes it (peewee fills in the model's defaults),
     every column is written, each value converted by its field; :meth:`create` returns the
     saved instance.
     """

@@ -143,12 +143,17 @@ class Upload(BaseModel):
         return f"Unggahan #{self.id} ({self.media_type}, {self.size} B)"
 
 
+def attempt_job_id(upload_id: int, attempts: int) -> str:
+    """The name of the job that processes an upload after ``attempts`` earlier runs."""
+    return f"upload-{upload_id}-{attempts}"
+
+
 def processing_job_id(upload_id: int, recorded: str | None) -> str:
     """The id of an upload's processing job: the one recorded, else its first job's.
 
     The first job is named after the row, so recording an upload is one INSERT: its id exists
     only once the row does, and writing the name back would be a second statement."""
-    return recorded or f"upload-{upload_id}-0"
+    return recorded or attempt_job_id(upload_id, 0)
 
 
 def tally_week(moment: dt.datetime) -> dt.date:

@@ -265,7 +265,7 @@ def add_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: int,
             reason = (f"Draf perbaikan untuk {returned.number} diunggah." if returned is not None
                       else "Draf Perjanjian Penempatan diganti sebelum diajukan.")
             _NEW_EVENT.create(dossier=slot.dossier_id, slot=slot, actor=actor, from_status=slot.status,
-                               to_status=slot.status, reason=reason)
+                              to_status=slot.status, reason=reason)
             corrects = {"corrects": f"agreement:{returned.id}"} if returned is not None else {}
             audit.record_pending(actor_name(actor), "upload.add", f"slot:{slot.id}", upload=upload.id,
                                  sha256=sha256, **corrects)
@@ -301,7 +301,7 @@ def _set_slot_status(slot: DocumentSlot, target: str, actor: User | None, reason
         slot.reason = reason
         slot.save(only=[DocumentSlot.status, DocumentSlot.reason])
     _NEW_EVENT.create(dossier=slot.dossier_id, slot=slot, actor=actor,
-                       from_status=previous, to_status=target, reason=reason)
+                      from_status=previous, to_status=target, reason=reason)
 
 
 def _set_dossier_status(dossier: Dossier, target: str, actor: User | None, reason: str) -> None:

@@ -13,7 +13,7 @@ from pengesahan.errors import IntakeError
 from pengesahan.jobs.queue import PROCESS_UPLOAD, enqueue
 from pengesahan.records import audit
 from pengesahan.records.base import write_transaction
-from pengesahan.records.dossiers import DocumentSlot, Upload
+from pengesahan.records.dossiers import DocumentSlot, Upload, attempt_job_id
 from pengesahan.records.people import User
 from pengesahan.services.dossiers import actor_name, add_upload, display_name
 from pengesahan.storage import file_store
@@ -43,7 +43,7 @@ def enqueue_processing(upload: Upload) -> bool:
 
 def _job_id(upload: Upload) -> str:
     # The first job's (attempts 0) is the name the row implies: nothing to write back.
-    return f"upload-{upload.id}-{upload.attempts}"
+    return attempt_job_id(upload.id, upload.attempts)
 
 
 def accept_upload(settings: Settings, slot: DocumentSlot, stream: BinaryIO, filename: str | None,

@@ -37,6 +37,7 @@ from pengesahan.workflow import UploadState
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "BACKGROUND_QUEUES",
     "LTV_RENEWAL_INTERVAL",
     "RECONCILE_INTERVAL",
     "ReconcilingWorker",
@@ -48,6 +49,10 @@ __all__ = [
     "schedule_type_model_training",
 ]
 
+#: Queues whose jobs run on CPU time nothing else wants (Linux's SCHED_IDLE). A scan's analysis
+#: takes seconds of CPU and no one waits on it in a request, while on a regency's one machine the
+#: web and PostgreSQL share its cores: an upload or a page must not queue behind OCR.
+BACKGROUND_QUEUES = frozenset({"processing"})
 #: How often the workers look for uploads whose job Redis lost (one of them each time).
 RECONCILE_INTERVAL = 5
 #: Queued uploads whose jobs' states are asked of Redis in one round trip.
@@ -177,6 +182,13 @@ class ReconcilingWorker(Worker):
     def _reconcile_due(self) -> bool:
         return time.monotonic() - self._reconciled_at >= RECONCILE_INTERVAL
 
+    def main_work_horse(self, job: Job, queue) -> None:
+        # In the horse forked for this job only: the worker itself keeps its priority, so a
+        # worker serving several queues still runs a signing job at full speed.
+        if queue.name in BACKGROUND_QUEUES:
+            _run_in_background()
+        super().main_work_horse(job, queue)
+
     def run_maintenance_tasks(self) -> None:
         if Worker.should_run_maintenance_tasks.fget(self):
             super().run_maintenance_tasks()
@@ -198,6 +210,16 @@ class ReconcilingWorker(Worker):
                 schedule_type_model_training(self.connection)
             except redis.exceptions.RedisError:
                 log.warning("daily jobs not queued; retrying in %ss", RECONCILE_INTERVAL, exc_info=True)
+
+
+def _run_in_background() -> None:
+    """Give this process, and what it starts (Tesseract), only CPU time no other process wants.
+
+    Not starved for good: the kernel still lends an idle-class task a sliver of a busy core,
+    so a horse holding a database lock that a request waits on goes on and releases it.
+    """
+    with contextlib.suppress(AttributeError, OSError):  # not Linux: the job runs as it is
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 def _claim_reconcile(connection: Redis) -> bool:

@@ -4,7 +4,9 @@ version (top-level ``tasks``/``notifications`` modules) still run once a worker 
 from __future__ import annotations
 
 import datetime as dt
+import os
 
+import pytest
 from redis import Redis
 from rq import SimpleWorker
 from rq.job import Job
@@ -195,3 +197,30 @@ def test_of_several_workers_one_reconciles_in_each_interval(app):
         assert not Job.exists(requeued, connection=connection)  # nor queued again under the same id
     finally:
         connection.delete(worker._RECONCILE_KEY, *daily)
+
+
+def scheduling_policy() -> int:
+    """A job body: the CPU scheduling policy its work horse runs under."""
+    return os.sched_getscheduler(0)
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE hanya ada di Linux")
+def test_a_scan_is_analysed_on_cpu_time_requests_leave_and_signing_keeps_its_priority(app):
+    from pengesahan.jobs import queue, worker
+
+    connection = queue.redis_connection()
+    for name in ("processing", "signing"):
+        queue.queue(name).empty()
+    analysed = queue.queue("processing").enqueue(scheduling_policy)
+    signed = queue.queue("signing").enqueue(scheduling_policy)
+    # A forking worker on both queues, as `make run` starts one; its maintenance round (the
+    # reconcile, the daily jobs) is another test's, so it is marked as done for this interval.
+    held = [key for key in (worker._RECONCILE_KEY, worker._LTV_RENEWAL_KEY, worker._TYPE_MODEL_KEY)
+            if connection.set(key, 0, nx=True)]
+    try:
+        assert worker.ReconcilingWorker(["processing", "signing"], connection=connection).work(burst=True)
+    finally:
+        connection.delete(*held)
+    assert Job.fetch(analysed.id, connection=connection).return_value() == os.SCHED_IDLE
+    assert Job.fetch(signed.id, connection=connection).return_value() == os.SCHED_OTHER
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the worker itself: only its horses yield

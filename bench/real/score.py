@@ -165,6 +165,10 @@ def score(images: list[dict], preds: dict[str, dict], nik_truth: dict[str, str] 
                 caught += any(not p["checks"][c]["ok"] for c in checks)
         defects[defect] = {"support": len(having), "caught": caught,
                            "recall": _rate(caught, len(having))}
+        if checks != ("rotation",):
+            # What the uploader sees: a capture any check refuses is sent back, whatever the
+            # reason given; one that passes them all reaches the officer as clean.
+            defects[defect]["held"] = sum(any(not p["checks"][c]["ok"] for c in CHECKS) for _, p in having)
     seen_rotation = sum(bool(p.get("rotation")) for e, p in scored if not _expected_rotation(e))
     report: dict[str, Any] = {
         "scored": len(scored), "missing": len(images) - len(scored) - len(crashes) - len(at_intake),
@@ -218,6 +222,8 @@ def print_report(rep: dict[str, Any]) -> None:
         f"{c} {s['fired']}/{s['clean']}" for c, s in rep["false_alarms_on_clean"].items()))
     print("defect recall: " + ", ".join(
         f"{d} {s['caught']}/{s['support']}" for d, s in rep["defect_recall"].items()))
+    print("defective images held by some check (not passed as clean): " + ", ".join(
+        f"{d} {s['held']}/{s['support']}" for d, s in rep["defect_recall"].items() if "held" in s))
     print(f"rotation reported on unrotated images: {rep['rotation_false_alarms']}; "
           f"clean-vs-defective accuracy {_fmt(rep['clean_accuracy'])}")
     if "nik" in rep:

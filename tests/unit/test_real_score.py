@@ -31,7 +31,7 @@ def test_a_file_intake_refuses_is_counted_apart_not_as_a_missed_type_or_defect()
 
     assert report["refused_at_intake"] == ["dark.webp"]
     assert report["scored"] == 2 and report["missing"] == 0
-    assert report["defect_recall"]["dark"] == {"support": 1, "caught": 1, "recall": 1.0}
+    assert report["defect_recall"]["dark"] == {"support": 1, "caught": 1, "recall": 1.0, "held": 1}
     assert report["types"]["ktp"]["recall"] == 1.0
 
 
@@ -45,3 +45,15 @@ def test_a_defect_the_checks_pass_is_a_miss_and_a_clean_image_they_fail_a_false_
     assert report["defect_recall"]["blur"]["caught"] == 0
     assert report["false_alarms_on_clean"]["crop"]["fired"] == 1
     assert report["refused_at_intake"] == []
+
+
+def test_a_defect_another_check_refuses_is_missed_by_its_check_but_held():
+    """A glare the exposure check misses on a capture the resolution check refuses: a miss of
+    the exposure check, yet the uploader is asked for another file all the same."""
+    images = [_entry("glare-small.jpg", "a" * 64, "ktp", ["glare"]),
+              _entry("glare.jpg", "b" * 64, "ktp", ["glare"])]
+    predictions = {"a" * 64: _prediction("ktp", failed=("resolution",)), "b" * 64: _prediction("ktp")}
+
+    glare = score(images, predictions)["defect_recall"]["glare"]
+
+    assert (glare["caught"], glare["held"], glare["support"]) == (0, 1, 2)

@@ -33,6 +33,7 @@ from pengesahan.records.dossiers import (
     Dossier,
     ReviewEvent,
     Upload,
+    with_current_uploads,
 )
 from pengesahan.records.people import Company, User
 from pengesahan.services import dashboard, drafts, ratification
@@ -257,7 +258,7 @@ class ReviewDesk(SecureView):
     @expose("/berkas/<int:dossier_id>")
     def dossier(self, dossier_id: int):
         dossier = self._dossier(dossier_id)
-        slots = list(dossier.slots.order_by(DocumentSlot.position))
+        slots = with_current_uploads(dossier.slots.order_by(DocumentSlot.position))
         agreement_form = AgreementForm(employer_name=dossier.employer_name,
                                        destination_country=dossier.destination_country,
                                        job_title=dossier.job_title)
@@ -269,11 +270,12 @@ class ReviewDesk(SecureView):
         page_messages, slot_notices = _split_flashes()
         context = self._slot_context(dossier)
         context["slot_notices"] = slot_notices
+        agreements = list(dossier.agreements)
         return self.render(
             "review/dossier.html", slots=slots, agreement_form=agreement_form, assign_form=assign_form,
-            agreements=list(dossier.agreements),
+            agreements=agreements,
             removals={a.id: ratification.draft_removals(current_app.config["SETTINGS"], a)
-                      for a in dossier.agreements if a.kind == "perjanjian_penempatan"},
+                      for a in agreements if a.kind == "perjanjian_penempatan"},
             slot_counts={s: sum(1 for x in slots if x.status == s)
                                                               for s in workflow.SLOT_STATUSES},
             check_label=workflow.sla_label(dossier.check_due_at, moment, done),
@@ -285,7 +287,7 @@ class ReviewDesk(SecureView):
     def status(self, dossier_id: int):
         """Processing and review state of every slot, polled by the dossier page."""
         dossier = self._dossier(dossier_id)
-        slots = [slot_state(s) for s in dossier.slots.order_by(DocumentSlot.position)]
+        slots = [slot_state(s) for s in with_current_uploads(dossier.slots.order_by(DocumentSlot.position))]
         pending = sum(1 for s in slots if s["upload"] and s["upload"]["state"] in ("queued", "running"))
         response = jsonify({"dossier": {"id": dossier.id, "status": dossier.status,
                                         "status_label": dossier.status_label},

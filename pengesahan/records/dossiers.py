@@ -79,6 +79,9 @@ class DocumentSlot(BaseModel):
 
     @property
     def current_upload(self) -> Upload | None:
+        """The newest upload; as read for a whole page by :func:`with_current_uploads`, if it was."""
+        if "_current_upload" in self.__dict__:
+            return self.__dict__["_current_upload"]
         return self.uploads.order_by(Upload.id.desc()).first()
 
     def __str__(self):
@@ -141,6 +144,23 @@ class Upload(BaseModel):
 
     def __str__(self):
         return f"Unggahan #{self.id} ({self.media_type}, {self.size} B)"
+
+
+def with_current_uploads(slots) -> list[DocumentSlot]:
+    """The slots, each holding its newest upload, read in one query for all of them.
+
+    A dossier's page, its poll and the API's dossier each show every slot with its current
+    upload: asked slot by slot, that was a query per slot and per use (31 statements for a
+    page of 15 slots, 2 of them for each). Only the instances returned hold it: a slot read
+    afresh asks again, so a service that adds an upload never sees the one before.
+    """
+    slots = list(slots)
+    newest = (Upload.select(peewee.fn.MAX(Upload.id))
+              .where(Upload.slot.in_([slot.id for slot in slots])).group_by(Upload.slot))
+    uploads = {u.slot_id: u for u in Upload.select().where(Upload.id.in_(newest))} if slots else {}
+    for slot in slots:
+        slot.__dict__["_current_upload"] = uploads.get(slot.id)
+    return slots
 
 
 def attempt_job_id(upload_id: int, attempts: int) -> str:

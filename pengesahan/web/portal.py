@@ -42,7 +42,7 @@ from pengesahan.errors import ServiceError
 from pengesahan.records.agreements import Agreement
 from pengesahan.records.base import now
 from pengesahan.records.catalogue import DocumentType, sla_days
-from pengesahan.records.dossiers import DocumentSlot, Dossier, Upload
+from pengesahan.records.dossiers import DocumentSlot, Dossier, Upload, with_current_uploads
 from pengesahan.records.people import Company
 from pengesahan.services import companies, dashboard, dossiers, drafts, ratification
 from pengesahan.services.uploads import accept_upload
@@ -309,7 +309,7 @@ def upload_state(upload: Upload | None, slot: DocumentSlot, type_names: dict[str
 
 
 def _slots(dossier: Dossier) -> list[DocumentSlot]:
-    return list(dossier.slots.order_by(DocumentSlot.position, DocumentSlot.id))
+    return with_current_uploads(dossier.slots.order_by(DocumentSlot.position, DocumentSlot.id))
 
 
 def dossier_state(dossier: Dossier) -> dict:

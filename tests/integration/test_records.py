@@ -298,6 +298,12 @@ def test_review_round_trip_keeps_history(conn, make_user):
     assert ktp.dossier.check_due_at > dt.datetime.now(dt.UTC)
     assert ktp.dossier.service_due_at == service_due
     assert ktp.current_upload.id == second.id and first.id != second.id
+    from pengesahan.records.dossiers import with_current_uploads
+
+    # Read for all slots at once: the newest upload of each, none for a slot without one.
+    page = {s.id: s.current_upload for s in with_current_uploads(ktp.dossier.slots)}
+    assert page[ktp.id].id == second.id
+    assert sum(upload is None for upload in page.values()) == len(page) - 1
     assert [u.id for u in ktp.uploads.order_by(ktp.uploads.model.id)] == [first.id, second.id]
     for slot in ktp.dossier.slots:
         if slot.status == "kosong":

@@ -8,7 +8,7 @@ from flask_smorest.fields import Upload as UploadField
 from marshmallow import Schema, ValidationError, fields, validate
 
 from pengesahan import workflow
-from pengesahan.records.dossiers import DocumentSlot
+from pengesahan.records.dossiers import DocumentSlot, with_current_uploads
 from pengesahan.workflow import UPLOAD_STATES
 from processing.fields import parse_nik
 
@@ -200,7 +200,8 @@ class DossierDetailSchema(DossierSummarySchema):
     slots = fields.Method("_slots", metadata={"type": "array", "items": {"$ref": "#/components/schemas/Slot"}})
 
     def _slots(self, dossier) -> list[dict]:
-        return SlotSchema(many=True).dump(dossier.slots.order_by(DocumentSlot.position, DocumentSlot.id))
+        return SlotSchema(many=True).dump(with_current_uploads(dossier.slots.order_by(DocumentSlot.position,
+                                                                                     DocumentSlot.id)))
     agreements = fields.List(fields.Nested(AgreementBriefSchema))
 
 

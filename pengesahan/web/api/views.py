@@ -16,7 +16,7 @@ from marshmallow import RAISE
 from pengesahan.errors import NotFound
 from pengesahan.records.agreements import Agreement
 from pengesahan.records.base import PreparedSelect
-from pengesahan.records.dossiers import DocumentSlot, Dossier, Upload
+from pengesahan.records.dossiers import DocumentSlot, Dossier, Upload, with_current_uploads
 from pengesahan.records.people import Candidate
 from pengesahan.services import dossiers, ratification
 from pengesahan.services.uploads import accept_upload
@@ -216,7 +216,7 @@ def _company_slots(dossier: Dossier):
 def list_company_documents(dossier_id: int):
     """Dokumen milik P3MI dalam berkas (SIUP/OSS, SIP2MI, surat tugas, surat pengangkatan, PKWT,
     KTP petugas, surat permohonan, Perjanjian Penempatan)."""
-    return list(_company_slots(_dossier(dossier_id)))
+    return with_current_uploads(_company_slots(_dossier(dossier_id)))
 
 
 @bp.route("/dossiers/<int(max=2147483647):dossier_id>/company-documents/<doc_type>", methods=["POST"])

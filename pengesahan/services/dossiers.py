@@ -24,6 +24,7 @@ __all__ = [
     "actor_name",
     "add_upload",
     "assign_dossier",
+    "company_dossiers",
     "display_name",
     "draft_expectations",
     "draft_awaits_submission",
@@ -41,6 +42,39 @@ __all__ = [
 # Prepared once (records/base.py): an upload writes its row and its slot's event.
 _NEW_UPLOAD = PreparedInsert(Upload)
 _NEW_EVENT = PreparedInsert(ReviewEvent)
+
+
+#: Dossiers on one page of a company's list (the P3MI portal's home).
+COMPANY_PAGE_SIZE = 50
+
+
+def company_dossiers(company: Company, *, page: int = 1, search: str = "") -> tuple[list[dict], int]:
+    """One page of the company's dossiers, newest first, each with what its list shows (slots
+    returned, the newest PP, whether a PP is signed), and how many match in all.
+
+    ``search`` is a NIK's beginning or part of the CPMI's name. A large P3MI has thousands of
+    dossiers: a page of them is read with a query per kind of record, not per dossier.
+    """
+    query = Dossier.select(Dossier, Candidate).join(Candidate).where(Dossier.company == company)
+    search = search.strip()
+    if search:
+        query = query.where(Candidate.nik.startswith(search) | Candidate.name.contains(search))
+    total = query.count()
+    dossiers = list(query.order_by(Dossier.id.desc()).paginate(page, COMPANY_PAGE_SIZE))
+    ids = [d.id for d in dossiers]
+    if not ids:
+        return [], total
+    returned = dict(DocumentSlot.select(DocumentSlot.dossier, peewee.fn.COUNT(DocumentSlot.id))
+                    .where(DocumentSlot.dossier.in_(ids) & (DocumentSlot.status == SlotStatus.DITOLAK))
+                    .group_by(DocumentSlot.dossier).tuples())
+    placement = Agreement.kind == "perjanjian_penempatan"
+    newest = (Agreement.select(peewee.fn.MAX(Agreement.id))
+              .where(Agreement.dossier.in_(ids) & placement).group_by(Agreement.dossier))
+    agreements = {a.dossier_id: a for a in Agreement.select().where(Agreement.id.in_(newest))}
+    signed = {dossier_id for (dossier_id,) in Agreement.select(Agreement.dossier).distinct().where(
+        Agreement.dossier.in_(ids) & placement & (Agreement.status == AgreementStatus.DITANDATANGANI)).tuples()}
+    return [{"dossier": d, "returned": returned.get(d.id, 0), "agreement": agreements.get(d.id),
+             "signed": d.id in signed} for d in dossiers], total
 
 
 def actor_name(user: User | None) -> str:

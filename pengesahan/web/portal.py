@@ -332,11 +332,10 @@ def dossier_state(dossier: Dossier) -> dict:
             "pending": sum(1 for s in slots if s["upload"] and s["upload"]["busy"])}
 
 
-def _clocks(dossier: Dossier) -> dict:
+def _clocks(dossier: Dossier, signed: bool) -> dict:
+    """The two SLA clocks; ``signed``: whether a PP of the dossier is signed (the service done)."""
     moment = now()
     done = dossier.status == DossierStatus.TERVERIFIKASI
-    signed = dossier.agreements.where((Agreement.kind == "perjanjian_penempatan")
-                                      & (Agreement.status == AgreementStatus.DITANDATANGANI)).exists()
     return {"check": workflow.sla_label(dossier.check_due_at, moment, done),
             "check_overdue": not done and dossier.check_due_at is not None and dossier.check_due_at < moment,
             "service": workflow.sla_label(dossier.service_due_at, moment, signed),
@@ -371,7 +370,9 @@ def _render_dossier(dossier: Dossier, status: int = 200, *, slot_errors: dict | 
                                        destination_country=dossier.destination_country,
                                        job_title=dossier.job_title)
     return render_template(
-        "portal/dossier.html", dossier=dossier, state=dossier_state(dossier), clocks=_clocks(dossier),
+        "portal/dossier.html", dossier=dossier, state=dossier_state(dossier),
+        clocks=_clocks(dossier, dossier.agreements.where((Agreement.kind == "perjanjian_penempatan")
+                                                         & (Agreement.status == AgreementStatus.DITANDATANGANI)).exists()),
         agreement=agreement, passport=dossier.agreements.where(Agreement.kind == "rekomendasi_paspor").first(),
         upload_form=UploadForm(formdata=None), agreement_form=agreement_form, pp_error=pp_error,
         slot_errors=slot_errors or {}, draft_problem=_draft_problem(dossier, agreement),
@@ -384,14 +385,19 @@ def _render_dossier(dossier: Dossier, status: int = 200, *, slot_errors: dict | 
 
 @bp.route("/")
 def index():
-    """The company's dossiers, newest first, with status, clocks and returned documents."""
+    """The company's dossiers, newest first, a page at a time, with status, clocks and returned
+    documents; ``cari`` finds a CPMI by NIK or name."""
     company = _company()
-    rows = []
-    for dossier in Dossier.select().where(Dossier.company == company).order_by(Dossier.id.desc()):
-        returned = dossier.slots.where(DocumentSlot.status == SlotStatus.DITOLAK).count()
-        rows.append({"dossier": dossier, "clocks": _clocks(dossier), "returned": returned,
-                     "agreement": _placement_agreement(dossier)})
-    return render_template("portal/index.html", rows=rows, company=company)
+    search = request.args.get("cari", "")[:100]
+    page = max(1, request.args.get("halaman", 1, type=int))
+    rows, total = dossiers.company_dossiers(company, page=page, search=search)
+    pages = max(1, -(-total // dossiers.COMPANY_PAGE_SIZE))
+    if page > pages:  # a page past the end (the list shrank, or a hand-made link): the last one
+        return redirect(url_for("portal.index", halaman=pages, cari=search or None))
+    for row in rows:
+        row["clocks"] = _clocks(row["dossier"], row["signed"])
+    return render_template("portal/index.html", rows=rows, company=company, total=total, page=page,
+                           pages=pages, search=search)
 
 
 @bp.route("/berkas/baru", methods=["GET", "POST"])

@@ -150,6 +150,69 @@ def test_p3mi_creates_a_dossier_with_the_form_and_sees_it_listed(client, p3mi):
     assert again.status_code == 303 and again.headers["Location"].endswith(f"/portal/berkas/{dossier_id}")
 
 
+def _dossiers_of(company_id: int, count: int, *, first: int = 0) -> list[int]:
+    """``count`` dossiers of the company, opened straight in the records; their ids, oldest first."""
+    import datetime as dt
+
+    from pengesahan.records.people import Candidate, Company
+    from pengesahan.services.dossiers import open_dossier
+
+    with db.connection_context():
+        company = Company.get_by_id(company_id)
+        return [open_dossier(Candidate.create(nik=f"63090557089{n:05d}", name=f"CPMI NOMOR {n}", sex="P",
+                                              birth_date=dt.date(1998, 8, 17)), company, actor=None).id
+                for n in range(first, first + count)]
+
+
+def _listed(page: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<tr data-dossier="(\d+)"', page)]
+
+
+def test_the_list_of_dossiers_is_read_in_the_same_statements_however_many_there_are(client, p3mi, monkeypatch):
+    """A page of the list reads its dossiers' returned slots and agreements a query per kind: a
+    company of 120 dossiers cost 483 statements, four per dossier."""
+    from tests.support.queries import StatementCounter
+
+    statements = []
+    for count in (3, 27):
+        _dossiers_of(p3mi.company_id, count, first=len(statements) * 100)
+        client.get("/portal/")
+        counter = StatementCounter(monkeypatch)
+        assert client.get("/portal/").status_code == 200
+        statements.append(counter.count)
+    assert statements[1] == statements[0]
+
+
+def test_the_list_of_dossiers_comes_a_page_at_a_time_newest_first(client, p3mi):
+    from pengesahan.services.dossiers import COMPANY_PAGE_SIZE
+
+    ids = _dossiers_of(p3mi.company_id, COMPANY_PAGE_SIZE + 5)
+    first = client.get("/portal/").get_data(as_text=True)
+    assert _listed(first) == ids[::-1][:COMPANY_PAGE_SIZE]
+    assert f"{COMPANY_PAGE_SIZE + 5} berkas" in first and "halaman 1 dari 2" in first
+    assert 'rel="next" href="/portal/?halaman=2"' in first and 'rel="prev"' not in first
+    second = client.get("/portal/?halaman=2").get_data(as_text=True)
+    assert _listed(second) == ids[::-1][COMPANY_PAGE_SIZE:]
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    # A page past the end goes to the last one; a page that is no number, to the first.
+    past = client.get("/portal/?halaman=9")
+    assert past.status_code == 302 and past.headers["Location"].endswith("/portal/?halaman=2")
+    assert _listed(client.get("/portal/?halaman=dua").get_data(as_text=True)) == _listed(first)
+
+
+def test_a_cpmi_is_found_by_nik_or_name_among_the_companys_own_dossiers_only(client, p3mi, make_user):
+    ids = _dossiers_of(p3mi.company_id, 12)
+    other, _ = make_user("p3mi", username="p3mi_lain")
+    _dossiers_of(other.company_id, 3, first=100)  # another company's: NIKs 6309055708900100-102
+
+    assert _listed(client.get("/portal/?cari=6309055708900011").get_data(as_text=True)) == [ids[11]]
+    assert _listed(client.get("/portal/?cari=cpmi nomor 1").get_data(as_text=True)) == [ids[11], ids[10], ids[1]]
+    assert _listed(client.get("/portal/?cari=630905570890001").get_data(as_text=True)) == [ids[11], ids[10]]
+    assert _listed(client.get("/portal/?cari=630905570890010").get_data(as_text=True)) == []
+    none = client.get("/portal/?cari=NOMOR 100").get_data(as_text=True)
+    assert _listed(none) == [] and "Tidak ada berkas dengan NIK atau nama CPMI “NOMOR 100”" in none
+
+
 def test_form_errors_are_shown_beside_their_fields_and_nothing_is_created(client, p3mi):
     from pengesahan.records.dossiers import Dossier
 

@@ -101,3 +101,28 @@ def test_a_dossier_costs_the_same_statements_however_many_slots_it_has(client, m
         assert response.status_code == 200, response.get_data(as_text=True)[:300]
         statements.append(counter.count)
     assert statements[1] == statements[0], (path, statements)
+
+
+def test_the_signers_desk_costs_the_same_statements_however_many_agreements_wait(client, make_user, login,
+                                                                                 monkeypatch):
+    """Every row names its CPMI and company: read with the agreements, not three queries a row."""
+    from pengesahan.records.agreements import Agreement
+    from pengesahan.records.base import now
+
+    _, password = make_user("kadin")
+    login("kadin", password)
+    statements = []
+    for rows in (2, 12):
+        with db.connection_context():
+            _seed(rows if not statements else rows - 2)
+            waiting = Agreement.select(Agreement.id).where(Agreement.status != "ditandatangani")
+            half = [a.id for a in waiting][::2]
+            Agreement.update(status="terverifikasi", verified_at=now()).where(Agreement.id.in_(half)).execute()
+            Agreement.update(status="ditandatangani", signed_at=now()).where(
+                Agreement.id.not_in(half) & (Agreement.status != "terverifikasi")).execute()
+        counter = StatementCounter(monkeypatch)
+        page = client.get("/admin/tanda-tangan/")
+        assert page.status_code == 200
+        assert page.get_data(as_text=True).count("CPMI ") >= rows  # every row names its CPMI
+        statements.append(counter.count)
+    assert statements[1] == statements[0], statements

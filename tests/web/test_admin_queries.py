@@ -11,6 +11,14 @@ from pengesahan.records.base import db
 from tests.support.queries import StatementCounter
 
 
+def _statements(client, monkeypatch, path: str, **kwargs) -> int:
+    """The statements one GET of ``path`` costs; it must answer 200."""
+    counter = StatementCounter(monkeypatch)
+    response = client.get(path, **kwargs)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return counter.count
+
+
 def _seed(rows: int) -> None:
     from pengesahan.records.agreements import Agreement
     from pengesahan.records.dossiers import ReviewEvent, Upload
@@ -40,10 +48,7 @@ def test_a_list_page_costs_the_same_statements_whatever_its_rows(client, make_us
             _seed(rows if not statements else rows - 3)
         for _ in range(2):
             make_user("pelaksana", username=f"petugas{len(statements)}{_}")
-        counter = StatementCounter(monkeypatch)
-        page = client.get(path)
-        assert page.status_code == 200
-        statements.append(counter.count)
+        statements.append(_statements(client, monkeypatch, path))
     assert statements[1] == statements[0], (path, statements)
 
 
@@ -96,10 +101,7 @@ def test_a_dossier_costs_the_same_statements_however_many_slots_it_has(client, m
     statements = []
     for dossier_id in (few, many):
         client.get(path.format(id=dossier_id), headers=headers)  # the session's first reads
-        counter = StatementCounter(monkeypatch)
-        response = client.get(path.format(id=dossier_id), headers=headers)
-        assert response.status_code == 200, response.get_data(as_text=True)[:300]
-        statements.append(counter.count)
+        statements.append(_statements(client, monkeypatch, path.format(id=dossier_id), headers=headers))
     assert statements[1] == statements[0], (path, statements)
 
 
@@ -120,9 +122,6 @@ def test_the_signers_desk_costs_the_same_statements_however_many_agreements_wait
             Agreement.update(status="terverifikasi", verified_at=now()).where(Agreement.id.in_(half)).execute()
             Agreement.update(status="ditandatangani", signed_at=now()).where(
                 Agreement.id.not_in(half) & (Agreement.status != "terverifikasi")).execute()
-        counter = StatementCounter(monkeypatch)
-        page = client.get("/admin/tanda-tangan/")
-        assert page.status_code == 200
-        assert page.get_data(as_text=True).count("CPMI ") >= rows  # every row names its CPMI
-        statements.append(counter.count)
+        statements.append(_statements(client, monkeypatch, "/admin/tanda-tangan/"))
+        assert client.get("/admin/tanda-tangan/").get_data(as_text=True).count("CPMI ") >= rows  # each row names it
     assert statements[1] == statements[0], statements

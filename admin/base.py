@@ -107,6 +107,10 @@ def attach_related(rows: list, path: list[str]) -> None:
     attach_related(list(related.values()), rest)
 
 
+#: Past any list's end at any page size, and an offset a 64-bit integer still holds.
+_LAST_LIST_PAGE = 10**9
+
+
 class SecureModelView(AccessRules, ModelView):
     """A model screen behind the access rules, in Indonesian: labels, values and messages."""
 
@@ -137,6 +141,9 @@ class SecureModelView(AccessRules, ModelView):
     list_related: tuple[str, ...] = ()
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        # The page comes from the query string: far past the end it is an empty page, not an
+        # offset the database's 64-bit integers cannot hold (a server error).
+        page = min(page, _LAST_LIST_PAGE) if page else page
         count, rows = super().get_list(page, sort_column, sort_desc, search, filters, execute, page_size)
         if execute:
             for path in self.list_related:

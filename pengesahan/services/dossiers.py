@@ -53,17 +53,18 @@ def company_dossiers(company: Company, *, page: int = 1, search: str = "") -> tu
     returned, the newest PP, whether a PP is signed), and how many match in all.
 
     ``search`` is a NIK's beginning or part of the CPMI's name. A large P3MI has thousands of
-    dossiers: a page of them is read with a query per kind of record, not per dossier.
+    dossiers: a page of them is read with a query per kind of record, not per dossier. A page
+    past the last one is empty.
     """
     query = Dossier.select(Dossier, Candidate).join(Candidate).where(Dossier.company == company)
     search = search.strip()
     if search:
         query = query.where(Candidate.nik.startswith(search) | Candidate.name.contains(search))
     total = query.count()
+    if (page - 1) * COMPANY_PAGE_SIZE >= total:
+        return [], total  # past the end: not asked of the database (a huge page overflows its integers)
     dossiers = list(query.order_by(Dossier.id.desc()).paginate(page, COMPANY_PAGE_SIZE))
     ids = [d.id for d in dossiers]
-    if not ids:
-        return [], total
     returned = dict(DocumentSlot.select(DocumentSlot.dossier, peewee.fn.COUNT(DocumentSlot.id))
                     .where(DocumentSlot.dossier.in_(ids) & (DocumentSlot.status == SlotStatus.DITOLAK))
                     .group_by(DocumentSlot.dossier).tuples())

@@ -290,6 +290,14 @@ def test_slot_id_beyond_64_bits_is_refused_not_crashed(door):
     assert response.status_code in (403, 404)
 
 
+@pytest.mark.parametrize("path", ["/admin/dossier/?page=99999999999999999999",
+                                  "/admin/upload/?page=99999999999999999999"])
+def test_a_list_page_beyond_64_bits_is_an_empty_page_not_a_crash(door, path):
+    _, client, _, _ = door
+    response = client.get(path)
+    assert response.status_code == 200
+
+
 @pytest.mark.parametrize("filename", [
     pytest.param("../../../../etc/passwd.png", id="traversal_posix"),
     pytest.param("..\\..\\windows\\system32\\ktp.png", id="traversal_windows"),

@@ -197,6 +197,9 @@ def test_the_list_of_dossiers_comes_a_page_at_a_time_newest_first(client, p3mi):
     # A page past the end goes to the last one; a page that is no number, to the first.
     past = client.get("/portal/?halaman=9")
     assert past.status_code == 302 and past.headers["Location"].endswith("/portal/?halaman=2")
+    # A page number no database integer holds is past the end too, not a server error.
+    huge = client.get("/portal/?halaman=99999999999999999999")
+    assert huge.status_code == 302 and huge.headers["Location"].endswith("/portal/?halaman=2")
     assert _listed(client.get("/portal/?halaman=dua").get_data(as_text=True)) == _listed(first)
 
 

@@ -32,8 +32,10 @@ __all__ = [
     "open_dossier",
     "open_dossier_of",
     "open_for_candidate",
+    "placement_agreements",
     "profile_differences",
     "returned_agreement_of",
+    "signed_placements",
     "review_slot",
     "submit_dossier",
     "verify_dossier",
@@ -68,14 +70,27 @@ def company_dossiers(company: Company, *, page: int = 1, search: str = "") -> tu
     returned = dict(DocumentSlot.select(DocumentSlot.dossier, peewee.fn.COUNT(DocumentSlot.id))
                     .where(DocumentSlot.dossier.in_(ids) & (DocumentSlot.status == SlotStatus.DITOLAK))
                     .group_by(DocumentSlot.dossier).tuples())
-    placement = Agreement.kind == "perjanjian_penempatan"
-    newest = (Agreement.select(peewee.fn.MAX(Agreement.id))
-              .where(Agreement.dossier.in_(ids) & placement).group_by(Agreement.dossier))
-    agreements = {a.dossier_id: a for a in Agreement.select().where(Agreement.id.in_(newest))}
-    signed = {dossier_id for (dossier_id,) in Agreement.select(Agreement.dossier).distinct().where(
-        Agreement.dossier.in_(ids) & placement & (Agreement.status == AgreementStatus.DITANDATANGANI)).tuples()}
+    agreements = placement_agreements(ids)
+    signed = signed_placements(ids)
     return [{"dossier": d, "returned": returned.get(d.id, 0), "agreement": agreements.get(d.id),
              "signed": d.id in signed} for d in dossiers], total
+
+
+_PLACEMENT = Agreement.kind == "perjanjian_penempatan"
+
+
+def placement_agreements(dossier_ids: Collection[int]) -> dict[int, Agreement]:
+    """The newest Perjanjian Penempatan of each of the dossiers that has one, by dossier id."""
+    newest = (Agreement.select(peewee.fn.MAX(Agreement.id))
+              .where(Agreement.dossier.in_(list(dossier_ids)) & _PLACEMENT).group_by(Agreement.dossier))
+    return {a.dossier_id: a for a in Agreement.select().where(Agreement.id.in_(newest))}
+
+
+def signed_placements(dossier_ids: Collection[int]) -> set[int]:
+    """Those of the dossiers with a signed Perjanjian Penempatan (their service is done)."""
+    return {dossier_id for (dossier_id,) in Agreement.select(Agreement.dossier).distinct().where(
+        Agreement.dossier.in_(list(dossier_ids)) & _PLACEMENT
+        & (Agreement.status == AgreementStatus.DITANDATANGANI)).tuples()}
 
 
 def actor_name(user: User | None) -> str:

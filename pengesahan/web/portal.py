@@ -49,7 +49,7 @@ from pengesahan.services.uploads import accept_upload
 from pengesahan.timefmt import format_moment, parse_day
 from pengesahan.web.auth import roles_required
 from pengesahan.web.files import send_signed_pdf
-from pengesahan.workflow import AgreementStatus, DossierStatus, SlotStatus, UploadState
+from pengesahan.workflow import DossierStatus, SlotStatus, UploadState
 from processing.fields import parse_nik
 
 __all__ = ["bp", "fix_hint"]
@@ -342,11 +342,6 @@ def _clocks(dossier: Dossier, signed: bool) -> dict:
             "service_overdue": not signed and dossier.service_due_at is not None and dossier.service_due_at < moment}
 
 
-def _placement_agreement(dossier: Dossier) -> Agreement | None:
-    return (dossier.agreements.where(Agreement.kind == "perjanjian_penempatan")
-            .order_by(Agreement.id.desc()).first())
-
-
 def _draft_problem(dossier: Dossier, agreement: Agreement | None) -> tuple[int, str] | None:
     """(slot id, what contradicts the dossier) when the PP slot's draft failed the worker's
     ``pp_match`` check, else None; the page says it apart from the checks once the slot is
@@ -364,15 +359,14 @@ def _draft_problem(dossier: Dossier, agreement: Agreement | None) -> tuple[int, 
 def _render_dossier(dossier: Dossier, status: int = 200, *, slot_errors: dict | None = None,
                     agreement_form: AgreementForm | None = None, pp_error: str | None = None,
                     submit_error: str | None = None):
-    agreement = _placement_agreement(dossier)
+    agreement = dossiers.placement_agreements([dossier.id]).get(dossier.id)
     if agreement_form is None:
         agreement_form = AgreementForm(formdata=None, employer_name=dossier.employer_name,
                                        destination_country=dossier.destination_country,
                                        job_title=dossier.job_title)
     return render_template(
         "portal/dossier.html", dossier=dossier, state=dossier_state(dossier),
-        clocks=_clocks(dossier, dossier.agreements.where((Agreement.kind == "perjanjian_penempatan")
-                                                         & (Agreement.status == AgreementStatus.DITANDATANGANI)).exists()),
+        clocks=_clocks(dossier, dossier.id in dossiers.signed_placements([dossier.id])),
         agreement=agreement, passport=dossier.agreements.where(Agreement.kind == "rekomendasi_paspor").first(),
         upload_form=UploadForm(formdata=None), agreement_form=agreement_form, pp_error=pp_error,
         slot_errors=slot_errors or {}, draft_problem=_draft_problem(dossier, agreement),

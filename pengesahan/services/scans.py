@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,7 +20,12 @@ from processing.spec import CheckResult, DocTypeSpec, FormData, KnownDocument, T
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ScanContext", "analyse_scan", "draft_match", "process_upload", "scan_context"]
+__all__ = ["PROGRESS_INTERVAL", "ScanContext", "analyse_scan", "draft_match", "process_upload", "scan_context"]
+
+#: Seconds between two writes of an analysis's progress. Each write is a commit and a flush to
+#: disk on the database the requests use; most files are analysed in less, and the pages that
+#: show the progress ask for it every few seconds.
+PROGRESS_INTERVAL = 1.0
 
 
 @dataclass
@@ -103,7 +109,13 @@ def process_upload(settings: Settings, upload_id: int) -> str:
     slot = upload.slot
     context = scan_context(slot.dossier, exclude_upload=upload.id, with_form=slot.owner == "cpmi")
 
+    progress_written = time.monotonic()  # with the state above, at 0
+
     def on_progress(fraction: float, stage: str) -> None:
+        nonlocal progress_written
+        if time.monotonic() - progress_written < PROGRESS_INTERVAL:
+            return
+        progress_written = time.monotonic()
         Upload.update(progress=int(100 * fraction)).where(Upload.id == upload_id).execute()
 
     def on_checks(results) -> None:

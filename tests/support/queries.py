@@ -10,11 +10,13 @@ class StatementCounter:
 
     def __init__(self, monkeypatch):
         self.count = 0
+        self.statements: list[str] = []
         database = db.obj
         real = database.execute_sql
 
         def counted(sql, params=None, *args, **kwargs):
             self.count += 1
+            self.statements.append(sql)
             return real(sql, params, *args, **kwargs)
 
         monkeypatch.setattr(database, "execute_sql", counted)

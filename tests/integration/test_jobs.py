@@ -226,38 +226,30 @@ def test_a_scan_is_analysed_on_cpu_time_requests_leave_and_signing_keeps_its_pri
     assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the worker itself: only its horses yield
 
 
-def _upload_writes(statements: list[str]) -> list[str]:
-    return [sql for sql in statements if sql.lstrip().upper().startswith("UPDATE") and '"upload"' in sql]
+def _upload_writes_while_processed(settings, monkeypatch, progress_interval: float) -> tuple[list[str], list[str]]:
+    """The statements writing the upload's row while a queued upload is processed, and those of
+    them that write its progress alone."""
+    from pengesahan.services import scans
+    from tests.support.queries import StatementCounter
+
+    upload = _queued_upload(settings)
+    monkeypatch.setattr(scans, "PROGRESS_INTERVAL", progress_interval)
+    with db.connection_context():
+        counter = StatementCounter(monkeypatch)
+        assert scans.process_upload(settings, upload.id) == "done"
+    writes = [sql for sql in counter.statements if sql.lstrip().upper().startswith("UPDATE") and '"upload"' in sql]
+    return writes, [sql for sql in writes if "progress" in sql and "checks" not in sql and "state" not in sql]
 
 
 def test_a_scan_analysed_within_the_progress_interval_writes_its_upload_three_times(app, settings, monkeypatch):
     # Each write is a commit and a flush to disk, on the database the web's requests use: a
     # file analysed in a moment needs no progress on record, only its start, its checks and
     # its result.
-    from pengesahan.services import scans
-    from tests.support.queries import StatementCounter
-
-    upload = _queued_upload(settings)
-    monkeypatch.setattr(scans, "PROGRESS_INTERVAL", 3600.0)
-    with db.connection_context():
-        counter = StatementCounter(monkeypatch)
-        assert scans.process_upload(settings, upload.id) == "done"
-    writes = _upload_writes(counter.statements)
+    writes, progress_only = _upload_writes_while_processed(settings, monkeypatch, 3600.0)
     assert len(writes) == 3, writes
-    assert not [sql for sql in writes if "progress" in sql and "checks" not in sql and "state" not in sql]
+    assert not progress_only
 
 
 def test_a_scan_analysed_for_longer_than_the_interval_reports_its_progress_on_the_way(app, settings, monkeypatch):
-    from pengesahan.records.dossiers import Upload
-    from pengesahan.services import scans
-    from tests.support.queries import StatementCounter
-
-    upload = _queued_upload(settings)
-    monkeypatch.setattr(scans, "PROGRESS_INTERVAL", 0.0)
-    with db.connection_context():
-        counter = StatementCounter(monkeypatch)
-        assert scans.process_upload(settings, upload.id) == "done"
-        assert Upload.get_by_id(upload.id).progress == 100
-    progress_only = [sql for sql in _upload_writes(counter.statements)
-                     if "progress" in sql and "checks" not in sql and "state" not in sql]
+    _, progress_only = _upload_writes_while_processed(settings, monkeypatch, 0.0)
     assert len(progress_only) >= 3

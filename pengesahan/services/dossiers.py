@@ -61,7 +61,13 @@ def company_dossiers(company: Company, *, page: int = 1, search: str = "") -> tu
     query = Dossier.select(Dossier, Candidate).join(Candidate).where(Dossier.company == company)
     search = search.strip()
     if search:
-        query = query.where(Candidate.nik.startswith(search) | Candidate.name.contains(search))
+        # The name the company sees (Dossier.profile): its own declaration where it made one, so
+        # that a search never spells out the office's name for a CPMI the company named otherwise.
+        name = Dossier.declared_profile.is_null(True) & Candidate.name.contains(search)
+        declared = _declared_name_matches(company, search)
+        if declared:
+            name = name | Dossier.id.in_(declared)
+        query = query.where(Candidate.nik.startswith(search) | name)
     total = query.count()
     if (page - 1) * COMPANY_PAGE_SIZE >= total:
         return [], total  # past the end: not asked of the database (a huge page overflows its integers)
@@ -74,6 +80,15 @@ def company_dossiers(company: Company, *, page: int = 1, search: str = "") -> tu
     signed = signed_placements(ids)
     return [{"dossier": d, "returned": returned.get(d.id, 0), "agreement": agreements.get(d.id),
              "signed": d.id in signed} for d in dossiers], total
+
+
+def _declared_name_matches(company: Company, search: str) -> list[int]:
+    """Ids of the company's dossiers whose declared CPMI name holds ``search``, case aside. A
+    company declares a profile of its own only where it differs from the office's: a few rows."""
+    needle = search.casefold()
+    declared = (Dossier.select(Dossier.id, Dossier.declared_profile)
+                .where((Dossier.company == company) & Dossier.declared_profile.is_null(False)).tuples())
+    return [dossier_id for dossier_id, profile in declared if needle in str(profile.get("name", "")).casefold()]
 
 
 _PLACEMENT = Agreement.kind == "perjanjian_penempatan"

@@ -45,6 +45,28 @@ def test_another_company_cannot_rewrite_a_cpmi_it_does_not_own(app, client):
     assert company_a.get(f"/dossiers/{mine['id']}").get_json()["candidate"]["name"] == "SITI AMINAH"
 
 
+def test_a_company_cannot_read_the_offices_name_of_a_cpmi_through_its_portal_search(app, client):
+    # Its dossier shows the company the name it declared, not the office's (Dossier.profile);
+    # a search that matched the office's name would spell that name out, a letter at a time.
+    from pengesahan.records.people import Company
+    from pengesahan.services.dossiers import company_dossiers
+
+    company_a, company_b = company_client(client, "PT A"), company_client(client, "PT B")
+    assert company_a.post("/dossiers", json={"candidate": PROFILE, "destination_country": "Taiwan"}).status_code == 201
+    forged = {**PROFILE, "name": "DIUBAH OLEH P3MI LAIN"}
+    theirs = company_b.post("/dossiers", json={"candidate": forged, "destination_country": "Malaysia"}).get_json()
+    with db.connection_context():
+        company = Company.get_by_id(company_b.company_id)
+
+        def found(search: str) -> tuple[list[int], int]:
+            rows, total = company_dossiers(company, search=search)
+            return [row["dossier"].id for row in rows], total
+
+        assert found("aminah") == ([], 0)
+        assert found("oleh p3mi") == ([theirs["id"]], 1)
+        assert found(NIK[:10]) == ([theirs["id"]], 1)
+
+
 # --- 2. active content from the draft carried into the signed PP ----------------------------------
 
 

@@ -212,10 +212,13 @@ def test_login_takes_as_long_for_an_unknown_user(app, make_user):
                     environ_base={"REMOTE_ADDR": f"10.9.{len(username)}.{int(start * 1000) % 250}"})
         return time.perf_counter() - start
 
-    known = min(timed("pelaksana") for _ in range(3))
-    unknown = min(timed("tidak-ada-orangnya") for _ in range(3))
+    # Taken in turns, so that a busy moment of the machine slows both kinds alike.
+    known, unknown = [], []
+    for _ in range(5):
+        known.append(timed("pelaksana"))
+        unknown.append(timed("tidak-ada-orangnya"))
     # Both pay for one Argon2 verification: an unknown name is not answered in a few ms.
-    assert unknown > 0.5 * known
+    assert min(unknown) > 0.5 * min(known)
 
 
 def test_nobody_can_lock_the_kepala_dinas_out(app, make_user):

@@ -252,7 +252,9 @@ def check_family_card(fields: dict[str, str], form: FormData) -> CheckResult:
     if not members and not kk:
         return CheckResult("nik", False, None, form.nik, "Nomor KK dan NIK tidak terbaca pada dokumen.")
     if form.kk_number and kk and re.sub(r"\D", "", form.kk_number) != kk:
-        problems.append(f"Nomor KK pada dokumen ({kk}) berbeda dengan formulir ({form.kk_number}).")
+        # The form's number is not repeated: the message reaches the company that uploaded the
+        # scan, and the number on record may be one another company declared.
+        problems.append(f"Nomor KK pada dokumen ({kk}) berbeda dengan nomor KK pada formulir.")
     elif form.kk_number and not kk:
         problems.append("Nomor KK tidak terbaca pada dokumen.")
     if form.nik and re.sub(r"\D", "", form.nik) not in members:

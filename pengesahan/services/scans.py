@@ -54,8 +54,11 @@ def scan_context(dossier: Dossier | None = None, *, exclude_upload: int | None =
     candidate = dossier.candidate
     context.candidate_id = candidate.id
     if with_form:
-        context.form = FormData(nik=candidate.nik, name=candidate.name, birth_date=candidate.birth_date,
-                                sex=candidate.sex, kk_number=candidate.kk_number or None)
+        # The dossier's own form: what its company declared where that differs from the office's
+        # record (Dossier.profile), as the company's pages and its PP draft's check show it.
+        profile = dossier.profile
+        context.form = FormData(nik=candidate.nik, name=profile.name, birth_date=getattr(profile, "birth_date", None),
+                                sex=getattr(profile, "sex", None), kk_number=getattr(profile, "kk_number", None) or None)
     others = (Upload.select(Upload, DocumentSlot).join(DocumentSlot)
               .where((DocumentSlot.dossier == dossier) & (Upload.state == UploadState.DONE)))
     if exclude_upload is not None:

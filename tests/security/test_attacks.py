@@ -67,6 +67,33 @@ def test_a_company_cannot_read_the_offices_name_of_a_cpmi_through_its_portal_sea
         assert found(NIK[:10]) == ([theirs["id"]], 1)
 
 
+def test_a_company_cannot_read_another_companys_kk_number_in_its_own_checks(app, client):
+    # The checks of a scan speak to the company that uploaded it: a KK compared with a number
+    # another company declared must say that it differs, never what that number is.
+    from pengesahan.records.dossiers import Dossier
+    from pengesahan.services.scans import scan_context
+    from processing.fields import check_family_card
+    from processing.spec import FormData
+
+    theirs_kk, card_kk = "6309051234567890", "6309050000000001"
+    company_a, company_b = company_client(client, "PT A"), company_client(client, "PT B")
+    assert company_a.post("/dossiers", json={"candidate": {**PROFILE, "kk_number": theirs_kk},
+                                             "destination_country": "Taiwan"}).status_code == 201
+    mine = company_b.post("/dossiers", json={"candidate": PROFILE, "destination_country": "Malaysia"}).get_json()
+    # A company that declared the CPMI otherwise has its scans compared with its own form.
+    company_c = company_client(client, "PT C")
+    declared = company_c.post("/dossiers", json={"candidate": {**PROFILE, "birth_date": "1990-01-01"},
+                                                 "destination_country": "Malaysia"}).get_json()
+    with db.connection_context():
+        form = scan_context(Dossier.get_by_id(mine["id"])).form
+        assert form.kk_number != theirs_kk  # its own form, which gave no KK number
+        assert theirs_kk not in check_family_card({"kk_number": card_kk, "member_niks": NIK}, form).message
+        assert scan_context(Dossier.get_by_id(declared["id"])).form.birth_date == dt.date(1990, 1, 1)
+    # Nor does a message repeat the number on record where the form holds one.
+    on_record = check_family_card({"kk_number": card_kk, "member_niks": NIK}, FormData(nik=NIK, kk_number=theirs_kk))
+    assert on_record.ok is False and card_kk in on_record.message and theirs_kk not in on_record.message
+
+
 # --- 2. active content from the draft carried into the signed PP ----------------------------------
 
 

@@ -452,7 +452,9 @@ def _cpu_seconds_by_kind() -> dict[str, float]:
                 # One web process runs inside `flask up` itself (waitress), more under gunicorn.
                 "web" if "gunicorn" in command or " up " in f"{command} " else
                 "workers" if " worker " in f"{command} " and "flask" in command else
-                "PostgreSQL" if command.startswith("postgres") else
+                # The server's own processes (its postmaster counts the backends that ended:
+                # a work horse's connection ends with its job) and the backends' renamed ones.
+                "PostgreSQL" if command.startswith("postgres:") or Path(command.split(" ", 1)[0]).name == "postgres" else
                 "Redis" if "redis-server" in command else None)
         if kind:
             # utime, stime, cutime and cstime: the 14th to 17th fields of stat, the 12th to 15th

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import socket
+import threading
 import time
 
 import redis
@@ -17,6 +18,8 @@ from rq import Worker
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 from rq.registry import DeferredJobRegistry, FailedJobRegistry, ScheduledJobRegistry
+from rq.timeouts import TimerDeathPenalty
+from rq.worker import WorkerStatus
 
 from pengesahan.jobs.queue import (
     LEGACY_JOB_NAMES,
@@ -53,6 +56,12 @@ __all__ = [
 #: takes seconds of CPU and no one waits on it in a request, while on a regency's one machine the
 #: web and PostgreSQL share its cores: an upload or a page must not queue behind OCR.
 BACKGROUND_QUEUES = frozenset({"processing"})
+#: How long past its timeout a job run in the worker's own process may go on before the worker
+#: gives up on it and exits (its supervisor starts it again; the reconcile queues the job again).
+#: A job stuck in native code never sees the timeout's exception.
+HUNG_JOB_GRACE = 60
+#: The exit status of a worker that left a hung job (EX_SOFTWARE).
+EXIT_HUNG_JOB = 70
 #: How often the workers look for uploads whose job Redis lost (one of them each time).
 RECONCILE_INTERVAL = 5
 #: Queued uploads whose jobs' states are asked of Redis in one round trip.
@@ -167,6 +176,16 @@ class ReconcilingWorker(Worker):
 
     Not in a thread: a forking worker must not fork while another thread may hold a lock
     (logging, a connection), or the work horse can hang on it forever.
+
+    A worker given background queues only (the scans worker of a deployment) runs their jobs in
+    a thread of its own process, at SCHED_IDLE, instead of forking a work horse for each. A
+    horse started cold: a new database connection (about 4 ms of the server's CPU and as many
+    again warming its caches), then the lazily built state of the analysis (OCR languages,
+    compiled patterns, OpenCV's first calls), lost with it. A small scan cost 150-210 ms of
+    CPU in a horse and 20 ms in a warm process; PostgreSQL spent 17.6 ms a scan against 6.2
+    (README, Scale). What the fork gave is kept otherwise: the timeout raises in the job's
+    thread, a job stuck past it ends the worker (:data:`HUNG_JOB_GRACE`), and a worker that dies
+    is restarted by ``up`` while the reconcile queues its job again.
     """
 
     def __init__(self, *args, **kwargs):
@@ -174,6 +193,52 @@ class ReconcilingWorker(Worker):
         kwargs.setdefault("worker_ttl", 15 + RECONCILE_INTERVAL)
         super().__init__(*args, **kwargs)
         self._reconciled_at = 0.0
+        self.runs_jobs_itself = set(self.queue_names()) <= BACKGROUND_QUEUES
+        if self.runs_jobs_itself:
+            # SIGALRM reaches the main thread only: the timeout is raised in the job's thread.
+            self.death_penalty_class = TimerDeathPenalty
+
+    def execute_job(self, job: Job, queue) -> None:
+        if not self.runs_jobs_itself:
+            super().execute_job(job, queue)
+            return
+        execution = self.prepare_execution(job)
+        failure: list[BaseException] = []
+
+        def perform() -> None:
+            _run_in_background()  # this thread only: the worker's own loop keeps its priority
+            try:
+                self.perform_job(job, queue, execution)
+            except BaseException as exc:  # noqa: BLE001 - raised again in the worker's loop below
+                failure.append(exc)
+
+        # A daemon: a cold shutdown (a second SIGTERM) ends the process without waiting for it.
+        runner = threading.Thread(target=perform, name=f"job-{job.id}", daemon=True)
+        started = time.monotonic()
+        runner.start()
+        limit = None if job.timeout == -1 else (job.timeout or QUEUES[queue.name]) + HUNG_JOB_GRACE
+        # Joined in steps: signals (a warm shutdown waits for the job) and heartbeats in between.
+        while True:
+            runner.join(self.job_monitoring_interval)
+            if not runner.is_alive():
+                break
+            if limit is not None and time.monotonic() - started > limit:
+                log.error("job %s ran %.0f s, past its timeout and %s s more; the worker exits",
+                          job.id, time.monotonic() - started, HUNG_JOB_GRACE)
+                logging.shutdown()
+                os._exit(EXIT_HUNG_JOB)
+            self.maintain_heartbeats(job, execution)
+        self.set_state(WorkerStatus.IDLE)
+        if failure:
+            raise failure[0]
+
+    def kill_horse(self, sig=None) -> None:
+        if self.runs_jobs_itself:
+            # No horse: RQ would signal the worker's own process group (pid 0), up included.
+            log.warning("a job of worker %s was asked to stop; the worker exits", self.name)
+            logging.shutdown()
+            os._exit(EXIT_HUNG_JOB)
+        super().kill_horse(*([sig] if sig is not None else []))
 
     @property
     def should_run_maintenance_tasks(self) -> bool:
@@ -213,7 +278,7 @@ class ReconcilingWorker(Worker):
 
 
 def _run_in_background() -> None:
-    """Give this process, and what it starts (Tesseract), only CPU time no other process wants.
+    """Give this thread, and what it starts (Tesseract), only CPU time no other process wants.
 
     Not starved for good: the kernel still lends an idle-class task a sliver of a busy core,
     so a horse holding a database lock that a request waits on goes on and releases it.

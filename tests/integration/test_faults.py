@@ -100,8 +100,10 @@ def slow_scan(tmp_path_factory):
 
 
 @pytest.mark.slow
+# All queues: the job runs in a forked work horse. The scans queue alone: in the worker itself.
+@pytest.mark.parametrize("queues", [(), ("processing",)], ids=["horse", "in-process"])
 def test_worker_killed_mid_job_runs_it_again_and_it_finishes_once(fault_app, desk, private_redis, slow_scan,
-                                                                     tmp_path):
+                                                                     tmp_path, queues):
     client, dossier = desk
     settings = fault_app.config["SETTINGS"]
     env = process_env(settings, private_redis.url)
@@ -109,7 +111,7 @@ def test_worker_killed_mid_job_runs_it_again_and_it_finishes_once(fault_app, des
     upload = _last_upload()
     assert upload.state == "queued"
 
-    first = WorkerProcess(env, tmp_path / "worker-1.log")
+    first = WorkerProcess(env, tmp_path / "worker-1.log", queues=queues)
     try:
         wait_until(lambda: _state(upload.id).state == "running", 60, 0.02, "the job to start")
     finally:
@@ -118,7 +120,7 @@ def test_worker_killed_mid_job_runs_it_again_and_it_finishes_once(fault_app, des
 
     # A new worker (as a service manager would restart it): its start-up reconcile must see the
     # job's worker is dead, and the job must run to the end, once.
-    second = WorkerProcess(env, tmp_path / "worker-2.log", burst=True)
+    second = WorkerProcess(env, tmp_path / "worker-2.log", burst=True, queues=queues)
     second.wait(120)
     final = _state(upload.id)
     assert final.state == "done", (final.state, final.state_reason, second.log())

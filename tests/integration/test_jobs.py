@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+import sys
+import time
 
 import pytest
 from redis import Redis
@@ -215,8 +218,7 @@ def test_a_scan_is_analysed_on_cpu_time_requests_leave_and_signing_keeps_its_pri
     signed = queue.queue("signing").enqueue(scheduling_policy)
     # A forking worker on both queues, as `make run` starts one; its maintenance round (the
     # reconcile, the daily jobs) is another test's, so it is marked as done for this interval.
-    held = [key for key in (worker._RECONCILE_KEY, worker._LTV_RENEWAL_KEY, worker._TYPE_MODEL_KEY)
-            if connection.set(key, 0, nx=True)]
+    held = _held_maintenance(connection)
     try:
         assert worker.ReconcilingWorker(["processing", "signing"], connection=connection).work(burst=True)
     finally:
@@ -224,6 +226,104 @@ def test_a_scan_is_analysed_on_cpu_time_requests_leave_and_signing_keeps_its_pri
     assert Job.fetch(analysed.id, connection=connection).return_value() == os.SCHED_IDLE
     assert Job.fetch(signed.id, connection=connection).return_value() == os.SCHED_OTHER
     assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the worker itself: only its horses yield
+
+
+def where_it_ran() -> dict:
+    """A job body: the process, the CPU scheduling policy and the database connection it ran with."""
+    from pengesahan.jobs.tasks import job_database
+
+    with job_database():
+        if db.obj.__class__.__name__.startswith("ForkSafePool"):
+            connection = db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+        else:
+            connection = id(db.connection())
+    return {"pid": os.getpid(), "policy": os.sched_getscheduler(0), "connection": connection}
+
+
+def busy_for(seconds: float) -> str:
+    """A job body that computes for ``seconds`` (a timeout reaches it between two steps)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        sum(range(1000))
+    return "finished"
+
+
+def _held_maintenance(connection) -> list[str]:
+    """Marks this interval's reconcile and today's daily jobs as done (other tests' work), so
+    that a burst worker runs only the jobs a test queued; returns the keys to delete after."""
+    from pengesahan.jobs import worker
+
+    return [key for key in (worker._RECONCILE_KEY, worker._LTV_RENEWAL_KEY, worker._TYPE_MODEL_KEY)
+            if connection.set(key, 0, nx=True)]
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE hanya ada di Linux")
+def test_a_scans_worker_runs_its_jobs_itself_on_idle_time_and_keeps_its_database_connection(app):
+    """A worker of the scans queue alone forks no work horse: a horse opened a new database
+    connection and rebuilt the analysis's state for every scan."""
+    from pengesahan.jobs import queue, worker
+
+    connection = queue.redis_connection()
+    queue.queue("processing").empty()
+    jobs = [queue.queue("processing").enqueue(where_it_ran) for _ in range(3)]
+    held = _held_maintenance(connection)
+    try:
+        assert worker.ReconcilingWorker(["processing"], connection=connection).work(burst=True)
+    finally:
+        connection.delete(*held)
+    ran = [Job.fetch(job.id, connection=connection).return_value() for job in jobs]
+    assert {r["pid"] for r in ran} == {os.getpid()}
+    assert {r["policy"] for r in ran} == {os.SCHED_IDLE}
+    assert len({r["connection"] for r in ran}) == 1, ran
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # only the jobs' threads yield
+
+
+def test_a_job_the_scans_worker_runs_itself_still_stops_at_its_timeout(app):
+    from pengesahan.jobs import queue, worker
+
+    connection = queue.redis_connection()
+    queue.queue("processing").empty()
+    endless = queue.queue("processing").enqueue(busy_for, 60, job_timeout=1)
+    after = queue.queue("processing").enqueue(busy_for, 0)
+    held = _held_maintenance(connection)
+    started = time.monotonic()
+    try:
+        worker.ReconcilingWorker(["processing"], connection=connection).work(burst=True)
+    finally:
+        connection.delete(*held)
+    assert time.monotonic() - started < 30
+    stopped = Job.fetch(endless.id, connection=connection)
+    assert stopped.get_status() == "failed"
+    assert "JobTimeoutException" in (stopped.latest_result().exc_string or "")
+    assert Job.fetch(after.id, connection=connection).return_value() == "finished"
+
+
+def test_a_scans_worker_whose_job_hangs_past_its_timeout_exits_for_its_supervisor(app, redis_url, tmp_path):
+    """A job stuck where the timeout cannot reach it (native code, here a long sleep) ends the
+    worker, as RQ kills a horse that outlives its timeout: ``up`` starts it again and the
+    reconcile queues the job again."""
+    from pengesahan.jobs import queue, worker
+    from tests.support.reliability import process_env
+
+    queue.queue("processing").empty()
+    stuck = queue.queue("processing").enqueue("time.sleep", 120, job_timeout=1)
+    script = ("import sys, redis\n"
+              "from pengesahan.jobs import worker\n"
+              "worker.HUNG_JOB_GRACE = 1\n"
+              "class W(worker.ReconcilingWorker):\n"
+              "    def run_maintenance_tasks(self): pass\n"
+              "W(['processing'], connection=redis.Redis.from_url(sys.argv[1]), job_monitoring_interval=1)"
+              ".work(burst=True)\n")
+    env = process_env(app.config["SETTINGS"], redis_url)
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script, redis_url], env=env, capture_output=True, text=True,
+                          timeout=90, check=False)
+    try:
+        assert done.returncode == worker.EXIT_HUNG_JOB, done.stderr[-2000:]
+        assert time.monotonic() - started < 60
+        assert f"job {stuck.id} ran" in done.stderr
+    finally:
+        Job.fetch(stuck.id, connection=queue.redis_connection()).delete()
 
 
 def _upload_writes_while_processed(settings, monkeypatch, progress_interval: float) -> tuple[list[str], list[str]]:

@@ -207,8 +207,9 @@ class RedisServer:
 class WorkerProcess:
     """``flask --app app worker`` in its own process group, so a kill reaches its work horse too."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, burst: bool = False):
-        args = [sys.executable, "-m", "flask", "--app", "app", "worker"] + (["--burst"] if burst else [])
+    def __init__(self, env: dict[str, str], log_path: Path, burst: bool = False, queues: tuple[str, ...] = ()):
+        args = ([sys.executable, "-m", "flask", "--app", "app", "worker"] + (["--burst"] if burst else [])
+                + [f"--queue={name}" for name in queues])
         self.log_path = log_path
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,

@@ -341,13 +341,14 @@ class UploadView(SecureModelView):
     column_list = ["id", "slot", "media_type", "size", "uploaded_at", "state", "progress", "classified_type", "confidence"]
     list_related = ("slot",)
     column_details_list = ["id", "slot", "original_name", "media_type", "size", "pages", "uploaded_by", "uploaded_at",
-                           "state", "state_reason", "progress", "attempts", "processed_at", "classified_type",
+                           "state", "state_reason", "progress", "attempts", "interrupted_runs", "processed_at", "classified_type",
                            "confidence", "doc_number", "sha256"]
     column_labels = {"id": "No.", "slot": "Slot", "media_type": "Jenis berkas", "size": "Ukuran",
                      "uploaded_at": "Diunggah", "state": "Pemrosesan", "progress": "Kemajuan (%)",
                      "classified_type": "Terdeteksi sebagai", "confidence": "Keyakinan",
                      "state_reason": "Keterangan", "original_name": "Nama berkas asli", "pages": "Halaman",
-                     "uploaded_by": "Diunggah oleh", "attempts": "Percobaan", "processed_at": "Selesai diproses",
+                     "uploaded_by": "Diunggah oleh", "attempts": "Percobaan",
+                     "interrupted_runs": "Terhenti berturut-turut", "processed_at": "Selesai diproses",
                      "doc_number": "Nomor dokumen", "sha256": "SHA-256"}
     column_filters = [_choice_filter(Upload.state, "Pemrosesan", workflow.UPLOAD_STATES),
                       FilterEqual(Upload.classified_type, "Terdeteksi sebagai (kode)"),

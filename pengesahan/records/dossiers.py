@@ -111,6 +111,9 @@ class Upload(BaseModel):
     #: one, named after the row (:func:`processing_job_id`).
     job_id = peewee.CharField(max_length=60, null=True)
     attempts = peewee.IntegerField(default=0)
+    #: Runs in a row that started and never finished (their worker died, was killed or lost
+    #: the database); back to 0 when one finishes. Schema v14.
+    interrupted_runs = peewee.IntegerField(default=0)
     processed_at = UTCDateTimeField(null=True)
     pages = peewee.IntegerField(null=True)
     classified_type = peewee.CharField(max_length=40, null=True)

@@ -225,6 +225,12 @@ def _v13_pending_audit_entries() -> None:
                        "FOR EACH ROW EXECUTE FUNCTION audit_pending_unchanged()")
 
 
+def _v14_interrupted_runs() -> None:
+    # The scans worker stops analysing a file whose runs keep dying (services/scans.py).
+    if "interrupted_runs" not in {column.name for column in db.get_columns("upload")}:
+        migrate(SchemaMigrator.from_database(db.obj).add_column("upload", "interrupted_runs", Upload.interrupted_runs))
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_audit_append_only),
@@ -239,6 +245,7 @@ MIGRATIONS = [
     (11, _v11_failed_upload_indexes),
     (12, _v12_exposure_ink_on_the_darkest_print),
     (13, _v13_pending_audit_entries),
+    (14, _v14_interrupted_runs),
 ]
 
 LATEST = MIGRATIONS[-1][0]

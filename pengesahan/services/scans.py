@@ -26,6 +26,13 @@ __all__ = ["PROGRESS_INTERVAL", "ScanContext", "analyse_scan", "draft_match", "p
 #: disk on the database the requests use; most files are analysed in less, and the pages that
 #: show the progress ask for it every few seconds.
 PROGRESS_INTERVAL = 1.0
+#: Runs of one upload in a row that may start and never finish before it fails for an officer.
+#: A file that kills the analysis (native code crashing on it) would otherwise be queued again
+#: by the reconcile for ever, each time taking its worker down with it.
+MAX_INTERRUPTED_RUNS = 3
+#: Why such an upload failed, as the P3MI and the officer read it.
+INTERRUPTED_REASON = ("Analisis otomatis berkas ini terhenti {runs} kali berturut-turut; "
+                      "berkas diperiksa petugas secara manual atau diunggah ulang.")
 
 
 @dataclass
@@ -106,8 +113,16 @@ def process_upload(settings: Settings, upload_id: int) -> str:
         return "missing"
     if upload.state == UploadState.DONE:
         return UploadState.DONE  # a retried job after success does nothing
-    Upload.update(state=UploadState.RUNNING, attempts=Upload.attempts + 1, progress=0).where(
-        Upload.id == upload_id).execute()
+    # Still running: the run before this one never finished.
+    interrupted = upload.interrupted_runs + 1 if upload.state == UploadState.RUNNING else 0
+    if interrupted >= MAX_INTERRUPTED_RUNS:
+        log.error("upload %s: %s runs in a row never finished; failed for an officer", upload_id, interrupted)
+        Upload.update(state=UploadState.FAILED, state_reason=INTERRUPTED_REASON.format(runs=interrupted),
+                      interrupted_runs=interrupted, progress=100, processed_at=now()).where(
+            Upload.id == upload_id).execute()
+        return UploadState.FAILED
+    Upload.update(state=UploadState.RUNNING, attempts=Upload.attempts + 1, progress=0,
+                  interrupted_runs=interrupted).where(Upload.id == upload_id).execute()
     store = file_store(settings)
     slot = upload.slot
     context = scan_context(slot.dossier, exclude_upload=upload.id, with_form=slot.owner == "cpmi")
@@ -163,6 +178,7 @@ def process_upload(settings: Settings, upload_id: int) -> str:
         Upload.update(
             state=state,
             state_reason=analysis.error or "",
+            interrupted_runs=0,
             progress=100,
             processed_at=now(),
             pages=analysis.pages,

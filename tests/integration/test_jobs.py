@@ -353,3 +353,45 @@ def test_a_scan_analysed_within_the_progress_interval_writes_its_upload_three_ti
 def test_a_scan_analysed_for_longer_than_the_interval_reports_its_progress_on_the_way(app, settings, monkeypatch):
     _, progress_only = _upload_writes_while_processed(settings, monkeypatch, 0.0)
     assert len(progress_only) >= 3
+
+
+class _RunDied(Exception):
+    """What a run that never finished leaves behind, raised where the analysis would be."""
+
+
+def test_a_file_whose_analysis_keeps_dying_is_failed_for_an_officer_not_run_for_ever(app, settings, monkeypatch,
+                                                                                       make_user):
+    """A run that never finished (its worker crashed in native code on this very file, was
+    killed, or lost its database) leaves the upload running, and the reconcile queues it
+    again. After MAX_INTERRUPTED_RUNS such runs in a row the upload fails with a reason,
+    instead of taking down the scans worker every few seconds while the other uploads wait."""
+    from pengesahan.records.dossiers import Upload
+    from pengesahan.services import scans
+    from pengesahan.services.uploads import reprocess_upload
+
+    def dies(*args, **kwargs):
+        raise _RunDied
+
+    analyse = scans.analyse_scan
+    upload = _queued_upload(settings)
+    with db.connection_context():
+        monkeypatch.setattr(scans, "analyse_scan", dies)
+        for _ in range(scans.MAX_INTERRUPTED_RUNS - 1):
+            with pytest.raises(_RunDied):
+                scans.process_upload(settings, upload.id)
+        monkeypatch.setattr(scans, "analyse_scan", analyse)
+        assert scans.process_upload(settings, upload.id) == "done"  # interrupted, but not too often
+        done = Upload.get_by_id(upload.id)
+        assert done.interrupted_runs == 0  # a run that finishes starts the count again
+
+        officer, _ = make_user("pelaksana", "pelaksana-ulang")
+        reprocess_upload(done, actor=officer)
+        monkeypatch.setattr(scans, "analyse_scan", dies)
+        for _ in range(scans.MAX_INTERRUPTED_RUNS):
+            with pytest.raises(_RunDied):
+                scans.process_upload(settings, upload.id)
+        assert scans.process_upload(settings, upload.id) == "failed"  # not analysed again
+        failed = Upload.get_by_id(upload.id)
+    assert failed.state == "failed"
+    assert "terhenti" in failed.state_reason and "petugas" in failed.state_reason
+    assert failed.checks == done.checks  # the results of the last run that finished stay

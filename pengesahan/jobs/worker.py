@@ -5,6 +5,7 @@ jobs queued by older installations over."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import socket
@@ -228,6 +229,7 @@ class ReconcilingWorker(Worker):
                 logging.shutdown()
                 os._exit(EXIT_HUNG_JOB)
             self.maintain_heartbeats(job, execution)
+        _return_freed_memory()
         self.set_state(WorkerStatus.IDLE)
         if failure:
             raise failure[0]
@@ -285,6 +287,16 @@ def _run_in_background() -> None:
     """
     with contextlib.suppress(AttributeError, OSError):  # not Linux: the job runs as it is
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+
+def _return_freed_memory() -> None:
+    """Give the memory a scan's analysis freed back to the system (glibc's ``malloc_trim``).
+
+    A work horse took its images' buffers with it; a worker that runs the scans itself keeps
+    what glibc holds on to after each of them, up to the largest scan's.
+    """
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: kept by the allocator
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _claim_reconcile(connection: Redis) -> bool:

@@ -84,6 +84,16 @@ def redis_url(tmp_path_factory):
         server.shutdown(nosave=True)
 
 
+@pytest.fixture
+def session_redis_emptied_after(redis_url):
+    """Empties the session's Redis after a test that runs ``up`` on it. ``up`` queues the demo's
+    scans there and the test stops it before they are analysed: the jobs left behind were the
+    next such test's worker's work (two minutes of it, on uploads of another database)."""
+    yield
+    with contextlib.suppress(redis.exceptions.ConnectionError):
+        redis.Redis.from_url(redis_url).flushdb()
+
+
 def _settings(data_dir, redis_url, database_url=None):
     from pengesahan.config import load_settings
 

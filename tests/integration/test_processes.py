@@ -29,6 +29,9 @@ from tests.support.reliability import (
 )
 from tests.support.signing import make_agreement_pdf
 
+# `up` runs on the session's Redis here: what it leaves queued is not the next test's.
+pytestmark = pytest.mark.usefixtures("session_redis_emptied_after")
+
 
 @contextlib.contextmanager
 def _gunicorn(env: dict[str, str], log: Path):

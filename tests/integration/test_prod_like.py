@@ -19,6 +19,9 @@ from rq import Worker
 
 from tests.support.reliability import ROOT, descendants, free_port, process_env, wait_until
 
+# `up` runs on the session's Redis here: what it leaves queued is not the next test's.
+pytestmark = pytest.mark.usefixtures("session_redis_emptied_after")
+
 LAYOUT = ["--worker-queues", "processing", "--worker-queues", "signing,maintenance",
           "--worker-queues", "notifications"]
 

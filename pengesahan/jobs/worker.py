@@ -183,7 +183,7 @@ class ReconcilingWorker(Worker):
     horse started cold: a new database connection (about 4 ms of the server's CPU and as many
     again warming its caches), then the lazily built state of the analysis (OCR languages,
     compiled patterns, OpenCV's first calls), lost with it. A small scan cost 150-210 ms of
-    CPU in a horse and 20 ms in a warm process; PostgreSQL spent 17.6 ms a scan against 6.2
+    CPU in a horse and 20 ms in a warm process; PostgreSQL spent 17.6 ms a scan against 5-6
     (README, Scale). What the fork gave is kept otherwise: the timeout raises in the job's
     thread, a job stuck past it ends the worker (:data:`HUNG_JOB_GRACE`), and a worker that dies
     is restarted by ``up`` while the reconcile queues its job again.

@@ -117,9 +117,15 @@ def process_upload(settings: Settings, upload_id: int) -> str:
     interrupted = upload.interrupted_runs + 1 if upload.state == UploadState.RUNNING else 0
     if interrupted >= MAX_INTERRUPTED_RUNS:
         log.error("upload %s: %s runs in a row never finished; failed for an officer", upload_id, interrupted)
-        Upload.update(state=UploadState.FAILED, state_reason=INTERRUPTED_REASON.format(runs=interrupted),
-                      interrupted_runs=interrupted, progress=100, processed_at=now()).where(
-            Upload.id == upload_id).execute()
+        with write_transaction():
+            # The results of its last run that finished stay for the officer, uncounted as
+            # a failed analysis's are.
+            stored = _stored_results(upload_id)
+            if stored is not None and stored.checks_tallied:
+                tally_checks(stored.uploaded_at, stored.checks, sign=-1)
+            Upload.update(state=UploadState.FAILED, state_reason=INTERRUPTED_REASON.format(runs=interrupted),
+                          interrupted_runs=interrupted, checks_tallied=False, progress=100,
+                          processed_at=now()).where(Upload.id == upload_id).execute()
         return UploadState.FAILED
     Upload.update(state=UploadState.RUNNING, attempts=Upload.attempts + 1, progress=0,
                   interrupted_runs=interrupted).where(Upload.id == upload_id).execute()

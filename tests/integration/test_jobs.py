@@ -365,7 +365,7 @@ def test_a_file_whose_analysis_keeps_dying_is_failed_for_an_officer_not_run_for_
     killed, or lost its database) leaves the upload running, and the reconcile queues it
     again. After MAX_INTERRUPTED_RUNS such runs in a row the upload fails with a reason,
     instead of taking down the scans worker every few seconds while the other uploads wait."""
-    from pengesahan.records.dossiers import Upload
+    from pengesahan.records.dossiers import CheckTally, Upload
     from pengesahan.services import scans
     from pengesahan.services.uploads import reprocess_upload
 
@@ -395,3 +395,7 @@ def test_a_file_whose_analysis_keeps_dying_is_failed_for_an_officer_not_run_for_
     assert failed.state == "failed"
     assert "terhenti" in failed.state_reason and "petugas" in failed.state_reason
     assert failed.checks == done.checks  # the results of the last run that finished stay
+    # The dashboard no longer counts them: the upload is not processed any more.
+    assert not failed.checks_tallied
+    with db.connection_context():
+        assert {row.uploads for row in CheckTally.select()} == {0}

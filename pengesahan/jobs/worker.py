@@ -224,10 +224,8 @@ class ReconcilingWorker(Worker):
             if not runner.is_alive():
                 break
             if limit is not None and time.monotonic() - started > limit:
-                log.error("job %s ran %.0f s, past its timeout and %s s more; the worker exits",
-                          job.id, time.monotonic() - started, HUNG_JOB_GRACE)
-                logging.shutdown()
-                os._exit(EXIT_HUNG_JOB)
+                self._exit_leaving_job(f"job {job.id} ran {time.monotonic() - started:.0f} s, past its "
+                                       f"timeout and {HUNG_JOB_GRACE} s more")
             self.maintain_heartbeats(job, execution)
         _return_freed_memory()
         self.set_state(WorkerStatus.IDLE)
@@ -237,10 +235,20 @@ class ReconcilingWorker(Worker):
     def kill_horse(self, sig=None) -> None:
         if self.runs_jobs_itself:
             # No horse: RQ would signal the worker's own process group (pid 0), up included.
-            log.warning("a job of worker %s was asked to stop; the worker exits", self.name)
-            logging.shutdown()
-            os._exit(EXIT_HUNG_JOB)
+            self._exit_leaving_job(f"a job of worker {self.name} was asked to stop")
         super().kill_horse(*([sig] if sig is not None else []))
+
+    def _exit_leaving_job(self, reason: str) -> None:
+        """End the process with a job still running in its thread (no exception reaches it).
+
+        RQ's scheduler runs in a child process that would outlive the worker and hold the
+        queues' scheduler locks; it is stopped first.
+        """
+        log.error("%s; the worker exits", reason)
+        if self.scheduler is not None:
+            self.stop_scheduler()
+        logging.shutdown()
+        os._exit(EXIT_HUNG_JOB)
 
     @property
     def should_run_maintenance_tasks(self) -> bool:

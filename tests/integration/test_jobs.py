@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ import pytest
 from redis import Redis
 from rq import SimpleWorker
 from rq.job import Job
+from rq.scheduler import RQScheduler
 
 from pengesahan.records.base import db
 from tests.support.images import make_card, png
@@ -306,14 +308,18 @@ def test_a_scans_worker_whose_job_hangs_past_its_timeout_exits_for_its_superviso
     from tests.support.reliability import process_env
 
     queue.queue("processing").empty()
+    # The queue's scheduler lock is this worker's to take (a scheduler of another test's may
+    # have held it, and would keep this worker from starting its own).
+    queue.redis_connection().delete(RQScheduler.get_locking_key("processing"))
     stuck = queue.queue("processing").enqueue("time.sleep", 120, job_timeout=1)
-    script = ("import sys, redis\n"
+    script = ("import logging, sys, redis\n"
+              "logging.basicConfig(level=logging.INFO)\n"
               "from pengesahan.jobs import worker\n"
               "worker.HUNG_JOB_GRACE = 1\n"
               "class W(worker.ReconcilingWorker):\n"
               "    def run_maintenance_tasks(self): pass\n"
               "W(['processing'], connection=redis.Redis.from_url(sys.argv[1]), job_monitoring_interval=1)"
-              ".work(burst=True)\n")
+              ".work(with_scheduler=True)\n")
     env = process_env(app.config["SETTINGS"], redis_url)
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-c", script, redis_url], env=env, capture_output=True, text=True,
@@ -322,6 +328,10 @@ def test_a_scans_worker_whose_job_hangs_past_its_timeout_exits_for_its_superviso
         assert done.returncode == worker.EXIT_HUNG_JOB, done.stderr[-2000:]
         assert time.monotonic() - started < 60
         assert f"job {stuck.id} ran" in done.stderr
+        # RQ's scheduler, a child process of the worker, went with it.
+        scheduler = int(re.search(r"Scheduler for processing started with PID (\d+)", done.stderr).group(1))
+        with pytest.raises(ProcessLookupError):
+            os.kill(scheduler, 0)
     finally:
         Job.fetch(stuck.id, connection=queue.redis_connection()).delete()
 

@@ -71,6 +71,14 @@ class ProcessingError(ServiceError):
     code = "processing_failed"
 
 
+class EngineUnavailable(ProcessingError):
+    """The machine lacks an OCR engine the analysis needs: a fault of the installation, not of
+    the file."""
+
+    status = 503
+    code = "engine_unavailable"
+
+
 class SigningError(ServiceError):
     """Signing failed for a technical reason (key, passphrase, timestamp authority)."""
 

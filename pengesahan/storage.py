@@ -83,6 +83,8 @@ class LocalFileStore:
             return self.path(key).read_bytes()
         except FileNotFoundError as exc:
             raise NotFound("Berkas tidak ditemukan.") from exc
+        except OSError as exc:
+            raise StorageError("Berkas tidak dapat dibaca dari penyimpanan. Hubungi administrator.") from exc
 
 
 def file_store(settings: Settings) -> FileStore:

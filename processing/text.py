@@ -26,7 +26,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from pengesahan.errors import ProcessingError
+from pengesahan.errors import EngineUnavailable, ProcessingError
 from processing.spec import TextReading, TextWord
 
 __all__ = [
@@ -89,14 +89,14 @@ def resolve_engine(engine: str | None = "auto") -> str:
     available = available_engines()
     if engine in (None, "auto"):
         if not available:
-            raise ProcessingError(
+            raise EngineUnavailable(
                 "Tidak ada mesin OCR: pasang tesseract-ocr atau paket rapidocr dan onnxruntime."
             )
         return available[0]
     if engine not in ENGINES:
         raise ProcessingError(f"Mesin OCR tidak dikenal: {engine!r}.")
     if engine not in available:
-        raise ProcessingError(f"Mesin OCR {engine} tidak terpasang di mesin ini.")
+        raise EngineUnavailable(f"Mesin OCR {engine} tidak terpasang di mesin ini.")
     return engine
 
 
@@ -272,7 +272,7 @@ def _read_tesseract(gray: np.ndarray, psm: int = TESSERACT_PSM,
                     extra: tuple[str, ...] = ()) -> TextReading:
     binary = _tesseract_binary()
     if binary is None:
-        raise ProcessingError("Tesseract tidak terpasang.")
+        raise EngineUnavailable("Tesseract tidak terpasang.")
     ok, png = cv2.imencode(".png", gray)
     if not ok:
         raise ProcessingError("Gambar tidak dapat disiapkan untuk OCR.")
@@ -337,7 +337,7 @@ def _rapidocr_engine() -> Any:
 
 def _read_rapidocr(gray: np.ndarray) -> TextReading:
     if not _rapidocr_importable():
-        raise ProcessingError("rapidocr tidak terpasang.")
+        raise EngineUnavailable("rapidocr tidak terpasang.")
     bgr = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
     try:
         # Every step named on every call: the engine keeps the last call's choices
@@ -377,7 +377,7 @@ def _recognise_rapidocr_line(gray: np.ndarray) -> tuple[str, float]:
     costs twenty times the recognition (it enlarges the image to its working size).
     """
     if not _rapidocr_importable():
-        raise ProcessingError("rapidocr tidak terpasang.")
+        raise EngineUnavailable("rapidocr tidak terpasang.")
     try:
         result = _rapidocr_engine()(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), use_det=False,
                                     use_cls=False, use_rec=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import logging
 import os
 import socket
@@ -303,8 +304,19 @@ def _return_freed_memory() -> None:
     A work horse took its images' buffers with it; a worker that runs the scans itself keeps
     what glibc holds on to after each of them, up to the largest scan's.
     """
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: kept by the allocator
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None where the C library is another (the memory stays with
+    the allocator)."""
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def _claim_reconcile(connection: Redis) -> bool:

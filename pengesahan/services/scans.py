@@ -8,7 +8,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from peewee import PeeweeException
+
 from pengesahan.config import Settings
+from pengesahan.errors import EngineUnavailable, NotFound, StorageError, Unavailable
 from pengesahan.records.base import is_sqlite, now, write_transaction
 from pengesahan.records.catalogue import DocumentType, load_thresholds
 from pengesahan.records.dossiers import OCR_TEXT_LIMIT, DocumentSlot, Dossier, Upload, tally_checks
@@ -33,6 +36,13 @@ MAX_INTERRUPTED_RUNS = 3
 #: Why such an upload failed, as the P3MI and the officer read it.
 INTERRUPTED_REASON = ("Analisis otomatis berkas ini terhenti {runs} kali berturut-turut; "
                       "berkas diperiksa petugas secara manual atau diunggah ulang.")
+#: Faults of the machine, not of the file: the file store unreadable (a stored file not found
+#: too: an unmounted store looks the same), the database unreachable, an OCR engine missing. A
+#: run they stop is not counted among the interrupted ones, so an outage of any length fails no
+#: upload: RQ's retries and the reconcile run it again once the machine is back. Anything else
+#: raised (an OCR that times out on this image included) is the file tripping the analysis,
+#: which would trip it again, and counts like a run that died.
+MACHINE_FAULTS = (StorageError, NotFound, Unavailable, EngineUnavailable, PeeweeException)
 
 
 @dataclass
@@ -129,6 +139,28 @@ def process_upload(settings: Settings, upload_id: int) -> str:
         return UploadState.FAILED
     Upload.update(state=UploadState.RUNNING, attempts=Upload.attempts + 1, progress=0,
                   interrupted_runs=interrupted).where(Upload.id == upload_id).execute()
+    try:
+        return _run(settings, upload)
+    except MACHINE_FAULTS:
+        _leave_as_found(upload)
+        raise
+
+
+def _leave_as_found(upload: Upload) -> None:
+    """Put back the state and count of interrupted runs ``upload`` had before a run that a
+    fault of the machine stopped; the fault is what the caller reports."""
+    try:
+        Upload.update(state=upload.state, interrupted_runs=upload.interrupted_runs).where(
+            Upload.id == upload.id).execute()
+    except PeeweeException:
+        # The database is the fault: the upload stays running, and the next run that reads it
+        # counts this one, as it would a run whose process died.
+        log.warning("upload %s: state not put back after a fault of the machine", upload.id)
+
+
+def _run(settings: Settings, upload: Upload) -> str:
+    """Analyse ``upload``, now marked running, and store the results."""
+    upload_id = upload.id
     store = file_store(settings)
     slot = upload.slot
     context = scan_context(slot.dossier, exclude_upload=upload.id, with_form=slot.owner == "cpmi")

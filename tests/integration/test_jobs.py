@@ -233,12 +233,13 @@ def test_a_scan_is_analysed_on_cpu_time_requests_leave_and_signing_keeps_its_pri
 def where_it_ran() -> dict:
     """A job body: the process, the CPU scheduling policy and the database connection it ran with."""
     from pengesahan.jobs.tasks import job_database
+    from pengesahan.records.base import is_sqlite
 
     with job_database():
-        if db.obj.__class__.__name__.startswith("ForkSafePool"):
-            connection = db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
-        else:
+        if is_sqlite():
             connection = id(db.connection())
+        else:
+            connection = db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
     return {"pid": os.getpid(), "policy": os.sched_getscheduler(0), "connection": connection}
 
 
@@ -300,7 +301,7 @@ def test_a_job_the_scans_worker_runs_itself_still_stops_at_its_timeout(app):
     assert Job.fetch(after.id, connection=connection).return_value() == "finished"
 
 
-def test_a_scans_worker_whose_job_hangs_past_its_timeout_exits_for_its_supervisor(app, redis_url, tmp_path):
+def test_a_scans_worker_whose_job_hangs_past_its_timeout_exits_for_its_supervisor(app, redis_url):
     """A job stuck where the timeout cannot reach it (native code, here a long sleep) ends the
     worker, as RQ kills a horse that outlives its timeout: ``up`` starts it again and the
     reconcile queues the job again."""
@@ -409,3 +410,36 @@ def test_a_file_whose_analysis_keeps_dying_is_failed_for_an_officer_not_run_for_
     assert not failed.checks_tallied
     with db.connection_context():
         assert {row.uploads for row in CheckTally.select()} == {0}
+
+
+def test_runs_the_machine_stops_are_not_counted_however_long_the_outage_lasts(app, settings, monkeypatch):
+    """The file store unreachable (its directory moved away, as an unmounted share looks) stops
+    every run. The upload waits as it was, a run that died before it still counted, and is
+    analysed once the store is back: an outage is not the file's fault, and failing uploads for
+    an officer after MAX_INTERRUPTED_RUNS of RQ's retries would lose the P3MI's work for it."""
+    from pengesahan.errors import NotFound
+    from pengesahan.records.dossiers import Upload
+    from pengesahan.services import scans
+
+    def dies(*args, **kwargs):
+        raise _RunDied
+
+    upload = _queued_upload(settings)
+    files = settings.files_dir
+    unmounted = files.with_name(files.name + "-unmounted")
+    with db.connection_context():
+        with monkeypatch.context() as patched:
+            patched.setattr(scans, "analyse_scan", dies)
+            with pytest.raises(_RunDied):
+                scans.process_upload(settings, upload.id)
+        files.rename(unmounted)
+        try:
+            for _ in range(scans.MAX_INTERRUPTED_RUNS + 1):
+                with pytest.raises(NotFound):
+                    scans.process_upload(settings, upload.id)
+                waiting = Upload.get_by_id(upload.id)
+                assert (waiting.state, waiting.interrupted_runs) == ("running", 0)  # as the run that died left it
+        finally:
+            unmounted.rename(files)
+        assert scans.process_upload(settings, upload.id) == "done"
+        assert Upload.get_by_id(upload.id).interrupted_runs == 0

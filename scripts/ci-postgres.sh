@@ -10,6 +10,7 @@
 # `-m "database or not database"` runs everything.
 #
 #   bash scripts/ci-postgres.sh [pytest args...]      (PG_PORT to change the port, default 54329)
+#   bash scripts/ci-postgres.sh --install             (the server and the driver only; no run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +37,7 @@ BIN="$(pg_bin)"
 
 [ -x "$PY" ] || make install
 "$PY" -c "import psycopg2" 2>/dev/null || "$PY" -m pip install -q "$PSYCOPG_PIN"
+[ "${1:-}" = "--install" ] && exit 0
 
 WORK="$(mktemp -d /tmp/ci-postgres.XXXXXX)"
 # initdb and postgres refuse to run as root: a system account owns the cluster.

@@ -75,7 +75,7 @@ trap 'exit 143' TERM
 
 "${RUN_AS[@]}" "$BIN/initdb" -D "$WORK/pg/data" -U pengesahan --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 "${RUN_AS[@]}" "$BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $WORK/pg -c max_connections=100 -c shared_buffers=256MB -c max_wal_size=4GB" \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $WORK/pg -c max_connections=100 -c shared_buffers=1GB -c max_wal_size=4GB" \
     start >/dev/null
 "$BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U pengesahan pengesahan
 

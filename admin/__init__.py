@@ -50,6 +50,7 @@ from pengesahan.records.people import ApiToken, Candidate, Company, Official, Us
 from pengesahan.services import dashboard, learning, ltv
 from pengesahan.timefmt import format_moment
 from pengesahan.workflow import SlotStatus
+from processing.spec import DEFECT_LABELS
 
 
 class HomeView(AccessRules, AdminIndexView):
@@ -75,6 +76,7 @@ class HomeView(AccessRules, AdminIndexView):
                                                                settings.office_timezone) if type_model else "",
                            times=dashboard.verification_times(moment),
                            failures=dashboard.check_failures(moment), check_labels=dashboard.CHECK_LABELS,
+                           verdicts=dashboard.officers_verdicts(moment), defect_labels=DEFECT_LABELS,
                            dossier_statuses=workflow.DOSSIER_STATUSES,
                            agreement_statuses=workflow.AGREEMENT_STATUSES)
 

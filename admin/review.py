@@ -247,7 +247,7 @@ class ReviewDesk(SecureView):
         """What the slot cards need besides the slots: forms, names of types, rights."""
         form = ReviewForm()
         form.template.choices = [("", "— alasan siap pakai —")] + [
-            (t.text, t.text) for t in RejectionTemplate.select().order_by(RejectionTemplate.code)]
+            (t.code, t.text) for t in RejectionTemplate.select().order_by(RejectionTemplate.code)]
         # A P3MI's draft is not the office's to decide on until the company submits it.
         may_review = current_user.role in REVIEWERS and dossier.status != DossierStatus.DRAF
         return {"form": form, "action_form": ActionForm(), "may_review": may_review,
@@ -348,11 +348,15 @@ class ReviewDesk(SecureView):
         if form.validate_on_submit():
             accept = request.form.get("decision") == "terima"
             # A typed reason wins; the picked template is the reason when nothing was typed. On
-            # acceptance only a typed reason counts: a template is a reason to return.
-            reason = (form.reason.data or "").strip() or ("" if accept else form.template.data or "")
+            # acceptance only a typed reason counts: a template is a reason to return. A return
+            # with a template picked names its defect, even when the officer reworded the text.
+            template = None if accept or not form.template.data else (
+                RejectionTemplate.get_or_none(RejectionTemplate.code == form.template.data))
+            reason = (form.reason.data or "").strip() or (template.text if template else "")
             try:
                 review_slot(slot, accept=accept, reason=reason, actor=current_user._get_current_object(),
-                            mismatched_fields=mismatched_fields(slot, slot.dossier) if accept else ())
+                            mismatched_fields=mismatched_fields(slot, slot.dossier) if accept else (),
+                            defect=template.defect if template else None)
                 _flash_slot(slot, ("Diterima dengan alasan." if reason else "Diterima.") if accept
                             else "Dikembalikan dengan alasan.", "success")
             except ServiceError as exc:

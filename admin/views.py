@@ -7,7 +7,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.peewee.filters import BooleanEqualFilter, FilterEqual, FilterLike
 from flask_login import current_user
 from markupsafe import Markup, escape
-from wtforms import PasswordField
+from wtforms import PasswordField, SelectField
 from wtforms.validators import Length, Optional
 
 from admin import formats
@@ -21,6 +21,7 @@ from pengesahan.records.dossiers import Dossier, Upload
 from pengesahan.records.people import ROLES, ApiToken, Company, User
 from pengesahan.services import accounts, delegations
 from pengesahan.services.dashboard import CHECK_LABELS
+from processing.spec import DEFECT_LABELS
 from signing.delegation import SCOPES
 
 
@@ -72,8 +73,16 @@ class ThresholdView(ConfigView):
 
 
 class RejectionTemplateView(ConfigView):
-    column_labels = {"code": "Kode", "text": "Teks alasan"}
+    column_labels = {"code": "Kode", "text": "Teks alasan", "defect": "Jenis cacat"}
     column_searchable_list = ["code", "text"]
+    column_formatters = {"defect": formats.labelled(DEFECT_LABELS)}
+    form_overrides = {"defect": SelectField}
+    form_args = {"defect": {"choices": [("", "— tidak menyebut cacat —"), *DEFECT_LABELS.items()],
+                            "description": "Cacat yang disebut alasan ini: dokumen yang dikembalikan dengannya "
+                                           "dihitung terhadap pemeriksaan otomatis yang seharusnya melihatnya."}}
+
+    def on_model_change(self, form, model, is_created):
+        model.defect = model.defect or None
 
 
 class SlaView(ConfigView):

@@ -27,6 +27,35 @@ CHECK_CODES = (
     "legible",
 )
 
+#: What an officer returns a capture for, and the checks any of which failing it means the
+#: triage saw the same defect. The officers' verdicts measure the checks by it (the dashboard),
+#: and so does the real-scan calibration set (bench.real).
+DEFECT_CHECKS: dict[str, tuple[str, ...]] = {
+    "blur": ("blur", "legible"),
+    "glare": ("exposure",),
+    "dark": ("exposure",),
+    "skew": ("skew",),
+    "cropped": ("crop",),
+    "low_resolution": ("resolution",),
+    "blank": ("blank",),
+    "duplicate": ("duplicate",),
+    "wrong_type": ("type_match",),
+    "nik_mismatch": ("nik",),
+}
+#: The defects in the officers' words.
+DEFECT_LABELS = {
+    "blur": "Buram",
+    "glare": "Silau",
+    "dark": "Terlalu gelap",
+    "skew": "Miring",
+    "cropped": "Terpotong",
+    "low_resolution": "Resolusi rendah",
+    "blank": "Halaman kosong",
+    "duplicate": "Duplikat",
+    "wrong_type": "Salah jenis dokumen",
+    "nik_mismatch": "NIK berbeda",
+}
+
 #: The largest upload accepted, in bytes (SIAPkerja: 5 MB).
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 

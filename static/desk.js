@@ -20,7 +20,7 @@
     var select = event.target.closest && event.target.closest(".reason-template");
     if (!select) { return; }
     var text = select.form.querySelector(".reason-text");
-    if (text && select.value) { text.value = select.value; text.focus(); }
+    if (text && select.value) { text.value = select.options[select.selectedIndex].text; text.focus(); }
   });
 
   // After a slot action the page opens at #slot-N with the outcome inside that card: move focus

@@ -32,20 +32,18 @@ from pathlib import Path
 from typing import Any
 
 from bench.real.materialize import DEFAULT_IMAGES, DEFAULT_MANIFEST, fetch_hint
+from processing.spec import DEFECT_CHECKS as SPEC_DEFECT_CHECKS
 
 __all__ = ["CHECKS", "DEFECT_CHECKS", "main", "predict", "score"]
 
 #: Checks whose false alarms on clean images are counted.
 CHECKS = ("resolution", "blur", "exposure", "skew", "crop", "blank", "legible")
-#: Labelled defect -> the checks any of which catching it counts as a detection. Rotations are
-#: caught by the orientation the pipeline reports; perspective is corrected, not refused.
+#: Labelled defect -> the checks any of which catching it counts as a detection: the image
+#: defects as the officers' verdicts count them (processing.spec), and the rotations, caught by
+#: the orientation the pipeline reports. Perspective is corrected, not refused.
 DEFECT_CHECKS: dict[str, tuple[str, ...]] = {
-    "blur": ("blur", "legible"),
-    "glare": ("exposure",),
-    "dark": ("exposure",),
-    "skew": ("skew",),
-    "cropped": ("crop",),
-    "low_resolution": ("resolution",),
+    **{defect: SPEC_DEFECT_CHECKS[defect]
+       for defect in ("blur", "glare", "dark", "skew", "cropped", "low_resolution")},
     "rotated_90": ("rotation",),
     "rotated_180": ("rotation",),
     "rotated_270": ("rotation",),

@@ -89,6 +89,9 @@ class RejectionTemplate(BaseModel):
 
     code = peewee.CharField(max_length=40, unique=True)
     text = peewee.TextField()
+    #: The defect this reason names (a key of processing.spec.DEFECT_CHECKS), if it names one:
+    #: a slot returned with it is counted against the checks meant to see that defect.
+    defect = peewee.CharField(max_length=20, null=True)
 
     def __str__(self):
         return self.text

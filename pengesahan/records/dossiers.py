@@ -11,6 +11,7 @@ import peewee
 from pengesahan import workflow
 from pengesahan.records.base import BaseModel, JSONField, UTCDateTimeField, now
 from pengesahan.records.people import Candidate, Company, User
+from processing.spec import DEFECT_CHECKS
 
 
 class Dossier(BaseModel):
@@ -271,6 +272,62 @@ def rebuild_check_tallies(batch: int = 2_000) -> int:
     return Upload.update(checks_tallied=True).where(Upload.state == workflow.UploadState.DONE).execute()
 
 
+class VerdictTally(BaseModel):
+    """How one week's officers' verdicts on processed uploads agreed with the automatic checks.
+
+    An accepted upload counts for every check that ran on it (:data:`ACCEPTED`), and as an
+    override of each it failed (:data:`OVERRIDDEN`: a false alarm, in the officer's judgement). An
+    upload returned with a reason naming a defect counts for that defect (:data:`RETURNED`), and
+    as caught when a check meant to see it had failed (:data:`CAUGHT`). Kept in the transaction
+    of the verdict (:func:`tally_verdict`), so the dashboard reads a few rows per week.
+    """
+
+    #: The Monday of the week of the verdict.
+    week = peewee.DateField()
+    #: A check code (accepted, overridden) or a defect code (returned, caught).
+    subject = peewee.CharField(max_length=40)
+    outcome = peewee.CharField(max_length=20)
+    verdicts = peewee.IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("week", "subject", "outcome"), True),)
+
+    def __str__(self):
+        return f"{self.subject} {self.outcome} {self.week}: {self.verdicts}"
+
+
+ACCEPTED, OVERRIDDEN, RETURNED, CAUGHT = "accepted", "overridden", "returned", "caught"
+
+
+def tally_verdict(checks: list[dict] | None, *, accepted: bool, defect: str | None,
+                  moment: dt.datetime) -> None:
+    """Count an officer's verdict on a processed upload with ``checks`` (see :class:`VerdictTally`).
+
+    Call it inside the verdict's write transaction. A return whose reason names no defect is not
+    counted: it says nothing of what the checks should have seen.
+    """
+    counts: dict[tuple[str, str], int] = {}
+    if accepted:
+        for check in checks or []:
+            outcomes = (ACCEPTED,) if check.get("ok") else (ACCEPTED, OVERRIDDEN)
+            for outcome in outcomes:
+                counts[(check["name"], outcome)] = counts.get((check["name"], outcome), 0) + 1
+    elif defect in DEFECT_CHECKS:
+        failed = {check["name"] for check in checks or [] if not check.get("ok")}
+        counts[(defect, RETURNED)] = 1
+        if failed & set(DEFECT_CHECKS[defect]):
+            counts[(defect, CAUGHT)] = 1
+    week = tally_week(moment)
+    # One statement, rows in one order for every writer (no deadlock between two officers).
+    rows = [{"week": week, "subject": subject, "outcome": outcome, "verdicts": n}
+            for (subject, outcome), n in sorted(counts.items())]
+    if rows:
+        (VerdictTally.insert_many(rows)
+         .on_conflict(conflict_target=[VerdictTally.week, VerdictTally.subject, VerdictTally.outcome],
+                      update={VerdictTally.verdicts: VerdictTally.verdicts + peewee.EXCLUDED.verdicts})
+         .execute())
+
+
 class ReviewEvent(BaseModel):
     """A status change of a dossier or slot: who, when, from what to what, and why."""
 
@@ -281,6 +338,11 @@ class ReviewEvent(BaseModel):
     from_status = peewee.CharField(max_length=20)
     to_status = peewee.CharField(max_length=20)
     reason = peewee.TextField(default="")
+    #: The upload an officer accepted or returned (a slot's review; schema v15 on).
+    upload = peewee.ForeignKeyField(Upload, null=True, backref="verdicts", on_delete="SET NULL")
+    #: The defect the officer returned it for (processing.spec.DEFECT_CHECKS), from the reason
+    #: picked; None when the reason was typed only, or the upload was accepted.
+    defect = peewee.CharField(max_length=20, null=True)
 
     def __str__(self):
         return f"{self.from_status} → {self.to_status}"

@@ -28,6 +28,7 @@ from pengesahan.records.dossiers import (
     Dossier,
     ReviewEvent,
     Upload,
+    VerdictTally,
     rebuild_check_tallies,
 )
 from pengesahan.records.people import ApiToken, Candidate, Company, Official, User
@@ -231,6 +232,23 @@ def _v14_interrupted_runs() -> None:
         migrate(SchemaMigrator.from_database(db.obj).add_column("upload", "interrupted_runs", Upload.interrupted_runs))
 
 
+#: The defects the reasons shipped before v15 name (the ones added since come with theirs).
+_SHIPPED_REASON_DEFECTS = {"buram": "blur", "terpotong": "cropped", "salah_jenis": "wrong_type",
+                           "nik_beda": "nik_mismatch"}
+
+
+def _v15_officers_verdicts() -> None:
+    # The checks are measured against the officers' verdicts: each slot review keeps the upload
+    # it judged and the defect its reason names, counted weekly (VerdictTally). Verdicts given
+    # before have no upload on record and are not counted.
+    _add_missing_columns()
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "review_event_upload_id" ON "review_event" (upload_id)')
+    db.create_tables([VerdictTally], safe=True)
+    for code, defect in _SHIPPED_REASON_DEFECTS.items():
+        RejectionTemplate.update(defect=defect).where(
+            (RejectionTemplate.code == code) & RejectionTemplate.defect.is_null()).execute()
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_audit_append_only),
@@ -246,6 +264,7 @@ MIGRATIONS = [
     (12, _v12_exposure_ink_on_the_darkest_print),
     (13, _v13_pending_audit_entries),
     (14, _v14_interrupted_runs),
+    (15, _v15_officers_verdicts),
 ]
 
 LATEST = MIGRATIONS[-1][0]

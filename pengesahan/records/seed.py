@@ -45,13 +45,19 @@ REQUIREMENTS = [
     (17, "bpjs_tk", "Kartu BPJS Ketenagakerjaan", "cpmi", ""),
 ]
 
+#: (code, text, the defect it names: processing.spec.DEFECT_CHECKS, or None).
 REJECTION_TEMPLATES = [
-    ("buram", "Dokumen buram atau tidak terbaca. Unggah ulang hasil pindai yang jelas."),
-    ("terpotong", "Sebagian dokumen terpotong. Pastikan seluruh tepi dokumen terlihat."),
-    ("salah_jenis", "Dokumen yang diunggah tidak sesuai dengan jenis yang diminta."),
-    ("nik_beda", "NIK pada dokumen tidak sama dengan NIK pada formulir."),
-    ("kedaluwarsa", "Dokumen sudah tidak berlaku. Unggah dokumen yang masih berlaku."),
-    ("tanpa_tanda_tangan", "Dokumen belum ditandatangani atau belum diketahui Lurah/Kepala Desa."),
+    ("buram", "Dokumen buram atau tidak terbaca. Unggah ulang hasil pindai yang jelas.", "blur"),
+    ("silau", "Ada pantulan cahaya (silau) yang menutupi sebagian dokumen. Foto ulang tanpa lampu kilat "
+              "dan jauh dari sumber cahaya langsung.", "glare"),
+    ("gelap", "Foto terlalu gelap sehingga tulisan sulit dibaca. Foto ulang di tempat yang terang.", "dark"),
+    ("terpotong", "Sebagian dokumen terpotong. Pastikan seluruh tepi dokumen terlihat.", "cropped"),
+    ("resolusi_rendah", "Gambar terlalu kecil sehingga tulisan tidak terbaca. Foto lebih dekat atau pindai "
+                        "dengan resolusi lebih tinggi.", "low_resolution"),
+    ("salah_jenis", "Dokumen yang diunggah tidak sesuai dengan jenis yang diminta.", "wrong_type"),
+    ("nik_beda", "NIK pada dokumen tidak sama dengan NIK pada formulir.", "nik_mismatch"),
+    ("kedaluwarsa", "Dokumen sudah tidak berlaku. Unggah dokumen yang masih berlaku.", None),
+    ("tanpa_tanda_tangan", "Dokumen belum ditandatangani atau belum diketahui Lurah/Kepala Desa.", None),
 ]
 
 LETTER_TEMPLATES = [
@@ -96,8 +102,8 @@ def seed_catalogue() -> None:
                                    condition=condition, position=position)
         for check, value in DEFAULT_THRESHOLDS.items():
             CheckThreshold.get_or_create(check=check, doc_type="", defaults={"value": value})
-        for code, text in REJECTION_TEMPLATES:
-            RejectionTemplate.get_or_create(code=code, defaults={"text": text})
+        for code, text, defect in REJECTION_TEMPLATES:
+            RejectionTemplate.get_or_create(code=code, defaults={"text": text, "defect": defect})
         for code, name, days in SLA:
             SlaSetting.get_or_create(code=code, defaults={"name": name, "working_days": days})
         for code, name, body in LETTER_TEMPLATES:

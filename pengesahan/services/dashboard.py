@@ -17,16 +17,21 @@ from pengesahan import workflow
 from pengesahan.records.agreements import Agreement
 from pengesahan.records.catalogue import sla_days
 from pengesahan.records.dossiers import (
+    ACCEPTED,
     ALL_UPLOADS,
+    CAUGHT,
+    OVERRIDDEN,
+    RETURNED,
     CheckTally,
     DocumentSlot,
     Dossier,
     Upload,
+    VerdictTally,
     tally_week,
 )
 from pengesahan.records.people import Candidate, Company, User
 from pengesahan.workflow import DossierStatus, SlotStatus, UploadState
-from processing.spec import CHECK_CODES
+from processing.spec import CHECK_CODES, DEFECT_CHECKS
 
 #: The officer's words for the check codes of the shared vocabulary.
 CHECK_LABELS = {
@@ -294,3 +299,61 @@ def check_failures(moment: dt.datetime, weeks: int = 8) -> CheckFailures:
         else:
             failed[name][week] = n_failed
     return CheckFailures(weeks=starts, totals={w: totals[w] for w in starts}, failed=dict(failed))
+
+
+@dataclass(frozen=True)
+class CheckAgainstOfficers:
+    """One check on the uploads officers accepted: how often it had failed them (a false alarm,
+    in the officers' judgement, overridden with a reason)."""
+
+    check: str
+    accepted: int
+    overridden: int
+
+    @property
+    def false_alarm_rate(self) -> float:
+        return self.overridden / self.accepted
+
+
+@dataclass(frozen=True)
+class DefectAgainstChecks:
+    """One defect officers returned uploads for: how many of those a check meant to see it
+    had failed already (the check's recall, in the officers' judgement)."""
+
+    defect: str
+    checks: tuple[str, ...]
+    returned: int
+    caught: int
+
+    @property
+    def recall(self) -> float:
+        return self.caught / self.returned
+
+
+@dataclass(frozen=True)
+class OfficersVerdicts:
+    """The automatic checks measured against the officers' verdicts of the last weeks."""
+
+    since: dt.date
+    checks: list[CheckAgainstOfficers]
+    defects: list[DefectAgainstChecks]
+
+
+def officers_verdicts(moment: dt.datetime, weeks: int = 8) -> OfficersVerdicts:
+    """Per check, its false alarms on the uploads officers accepted; per defect officers named
+    when returning uploads, how many a check had caught. Read from the weekly tallies."""
+    since = recent_weeks(moment, weeks)[0]
+    totals: Counter = Counter()
+    for subject, outcome, verdicts in (VerdictTally.select(VerdictTally.subject, VerdictTally.outcome,
+                                                           peewee.fn.SUM(VerdictTally.verdicts))
+                                       .where(VerdictTally.week >= since)
+                                       .group_by(VerdictTally.subject, VerdictTally.outcome).tuples()):
+        totals[(subject, outcome)] = int(verdicts)
+    return OfficersVerdicts(
+        since=since,
+        checks=[CheckAgainstOfficers(check=c, accepted=totals[(c, ACCEPTED)], overridden=totals[(c, OVERRIDDEN)])
+                for c in CHECK_CODES if totals[(c, ACCEPTED)]],
+        defects=[DefectAgainstChecks(defect=d, checks=checks, returned=totals[(d, RETURNED)],
+                                     caught=totals[(d, CAUGHT)])
+                 for d, checks in DEFECT_CHECKS.items() if totals[(d, RETURNED)]],
+    )

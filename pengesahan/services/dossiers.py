@@ -14,10 +14,11 @@ from pengesahan.records import audit
 from pengesahan.records.agreements import Agreement
 from pengesahan.records.base import PreparedInsert, now, write_transaction
 from pengesahan.records.catalogue import Requirement, sla_days
-from pengesahan.records.dossiers import DocumentSlot, Dossier, ReviewEvent, Upload
+from pengesahan.records.dossiers import DocumentSlot, Dossier, ReviewEvent, Upload, tally_verdict
 from pengesahan.records.people import Candidate, Company, User
 from pengesahan.services import drafts
 from pengesahan.workflow import AgreementStatus, DossierStatus, SlotStatus, UploadState
+from processing.spec import DEFECT_CHECKS
 
 __all__ = [
     "accept_clean_slots",
@@ -356,7 +357,8 @@ def _create_upload(slot: DocumentSlot, *, sha256: str, media_type: str, size: in
                               original_name=display_name(original_name), uploaded_by=actor)
 
 
-def _set_slot_status(slot: DocumentSlot, target: str, actor: User | None, reason: str) -> None:
+def _set_slot_status(slot: DocumentSlot, target: str, actor: User | None, reason: str, *,
+                     upload: Upload | None = None, defect: str | None = None) -> None:
     previous = slot.status
     workflow.check_transition("slot", previous, target)
     # A new file for a slot already awaiting review changes nothing in the slot (the event
@@ -366,7 +368,17 @@ def _set_slot_status(slot: DocumentSlot, target: str, actor: User | None, reason
         slot.reason = reason
         slot.save(only=[DocumentSlot.status, DocumentSlot.reason])
     _NEW_EVENT.create(dossier=slot.dossier_id, slot=slot, actor=actor,
-                      from_status=previous, to_status=target, reason=reason)
+                      from_status=previous, to_status=target, reason=reason, upload=upload, defect=defect)
+
+
+def _verdict(slot: DocumentSlot, upload: Upload | None, actor: User, *, accept: bool, reason: str,
+             defect: str | None = None) -> None:
+    """An officer's verdict on ``upload``, ``slot``'s newest: the slot's new status, its event
+    naming the upload judged, and the count of how the verdict agreed with the upload's checks."""
+    _set_slot_status(slot, SlotStatus.TERVERIFIKASI if accept else SlotStatus.DITOLAK, actor, reason,
+                     upload=upload, defect=defect)
+    if upload is not None and upload.state == UploadState.DONE and upload.checks:
+        tally_verdict(upload.checks, accepted=accept, defect=defect, moment=now())
 
 
 def _set_dossier_status(dossier: Dossier, target: str, actor: User | None, reason: str) -> None:
@@ -385,24 +397,30 @@ def _failed_checks(upload: Upload | None) -> list[str]:
 
 
 def review_slot(slot: DocumentSlot, *, accept: bool, reason: str, actor: User,
-                mismatched_fields: Sequence[str] = ()) -> None:
+                mismatched_fields: Sequence[str] = (), defect: str | None = None) -> None:
     """An officer accepts a slot's document or rejects it with a reason the CPMI/P3MI sees.
 
     Accepting a document that failed an automatic check, or whose fields differ from the form
     (``mismatched_fields``, as the desk compares them), is an override: it needs a reason, which
-    the ReviewEvent and the audit entry keep with what was overridden.
+    the ReviewEvent and the audit entry keep with what was overridden. A return may name the
+    ``defect`` it is for (processing.spec.DEFECT_CHECKS; the reason template picked says it):
+    the checks are measured against it.
     """
     reason = reason.strip()
     if not accept and not reason:
         raise ServiceError("Alasan penolakan wajib diisi.")
+    if defect is not None and (accept or defect not in DEFECT_CHECKS):
+        raise ServiceError("Jenis cacat tidak dikenal, atau dicatat pada dokumen yang diterima "
+                           "(jenis cacat hanya untuk dokumen yang dikembalikan).")
     with write_transaction():
         slot = DocumentSlot.get_by_id(slot.id)
         _refuse_draft(slot.dossier)
-        overridden = [*_failed_checks(slot.current_upload), *mismatched_fields] if accept else []
+        upload = slot.current_upload
+        overridden = [*_failed_checks(upload), *mismatched_fields] if accept else []
         if overridden and not reason:
             raise ServiceError("Dokumen ini tidak lolos pemeriksaan otomatis atau datanya berbeda dengan "
                                "formulir. Tulis alasan Anda menerimanya, atau kembalikan dokumen.")
-        _set_slot_status(slot, SlotStatus.TERVERIFIKASI if accept else SlotStatus.DITOLAK, actor, reason)
+        _verdict(slot, upload, actor, accept=accept, reason=reason, defect=defect)
         if accept and slot.reason:
             # An override's reason is the office's own: the ReviewEvent and the audit entry keep
             # it; slot.reason is what the P3MI reads as the reason a document was returned.
@@ -410,7 +428,7 @@ def review_slot(slot: DocumentSlot, *, accept: bool, reason: str, actor: User,
             slot.save()
         if not accept and slot.dossier.status == DossierStatus.DIAJUKAN:
             _set_dossier_status(slot.dossier, DossierStatus.DITOLAK, actor, f"{slot.label}: {reason}")
-        details = {"overridden": overridden} if overridden else {}
+        details = {"overridden": overridden} if overridden else {"defect": defect} if defect else {}
         audit.record(actor.username, "slot.accept" if accept else "slot.reject",
                      f"slot:{slot.id}", reason=reason, **details)
     if not accept:
@@ -434,7 +452,7 @@ def accept_clean_slots(dossier: Dossier, actor: User, *, skip: Collection[int] =
                      and not _failed_checks(upload))
             if slot.status != SlotStatus.DIAJUKAN or slot.id in skip or not clean:
                 continue
-            _set_slot_status(slot, SlotStatus.TERVERIFIKASI, actor, "")
+            _verdict(slot, upload, actor, accept=True, reason="")
             audit.record(actor.username, "slot.accept", f"slot:{slot.id}", reason="", bulk=True)
             accepted += 1
     return accepted

@@ -116,8 +116,9 @@ def test_officer_review_and_signer_batch(pki_app, server, browser, axe, tmp_path
 
     # Return the KTP with a reason picked from the templates (it fills the text box).
     card = page.locator(f"#slot-{ktp.id}")
-    template = card.locator("select.reason-template option").nth(1).get_attribute("value")
-    card.locator("select.reason-template").select_option(value=template)
+    option = card.locator("select.reason-template option").nth(1)
+    template = option.inner_text().strip()
+    card.locator("select.reason-template").select_option(value=option.get_attribute("value"))
     assert card.locator("textarea.reason-text").input_value() == template
     card.locator("button[value=tolak]").click()
     page.wait_for_selector(f"#slot-{ktp.id}[data-status=ditolak] [data-reason]")

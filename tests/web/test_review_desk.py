@@ -32,11 +32,13 @@ def dossier(app, make_user):
     return {"id": record.id, "slot": slot.id, "company": p3mi.company_id}
 
 
-def _template_text():
+def _template():
+    """The code and text of the first reason template."""
     from pengesahan.records.catalogue import RejectionTemplate
 
     with db.connection_context():
-        return RejectionTemplate.select().order_by(RejectionTemplate.code).first().text
+        template = RejectionTemplate.select().order_by(RejectionTemplate.code).first()
+        return template.code, template.text
 
 
 def test_page_shows_failed_checks_first_and_fields_beside_the_form(client, make_user, login, dossier):
@@ -55,9 +57,9 @@ def test_officer_returns_with_a_template_reason_and_the_p3mi_reads_it(client, ma
 
     user, password = make_user("pelaksana")
     login(user.username, password)
-    reason = _template_text()
+    code, reason = _template()
     response = client.post(f"/admin/pemeriksaan/slot/{dossier['slot']}/tinjau",
-                           data={"decision": "tolak", "template": reason, "reason": ""})
+                           data={"decision": "tolak", "template": code, "reason": ""})
     assert response.status_code == 302 and response.location.endswith(f"#slot-{dossier['slot']}")
     with db.connection_context():
         slot = DocumentSlot.get_by_id(dossier["slot"])

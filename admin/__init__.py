@@ -77,8 +77,18 @@ class HomeView(AccessRules, AdminIndexView):
                            times=dashboard.verification_times(moment),
                            failures=dashboard.check_failures(moment), check_labels=dashboard.CHECK_LABELS,
                            verdicts=dashboard.officers_verdicts(moment), defect_labels=DEFECT_LABELS,
+                           defect_models=_defect_models(settings),
                            dossier_statuses=workflow.DOSSIER_STATUSES,
                            agreement_statuses=workflow.AGREEMENT_STATUSES)
+
+
+def _defect_models(settings) -> dict:
+    """The office's defect models as the dashboard states them."""
+    quality = learning.defect_models_quality(settings)
+    if quality is None:
+        return {"lines": [], "untrained": learning.DEFECTS_NOT_YET_TRAINED, "trained_at": ""}
+    return {"lines": learning.describe_defect_models(quality), "untrained": "",
+            "trained_at": format_moment(dt.datetime.fromisoformat(quality.trained_at), settings.office_timezone)}
 
 
 def init_app(app) -> Admin:

@@ -34,14 +34,17 @@ from processing.fields import (
     printed_birth,
     region_codes,
 )
+from processing.image_features import quality_features
 from processing.imaging import decode_image, fit_long_side, phash, png_bytes, thumbnail_png
 from processing.intake import inspect_upload
 from processing.learning import TypeModel, blend
 from processing.outline import Outline, draw_outline, find_outline, is_sideways, normalise
 from processing.pdf import render_pdf
+from processing.quality import DefectModels
 from processing.spec import (
     ALLOWED_MEDIA_TYPES,
     CHECK_CODES,
+    DEFECT_CHECKS,
     MAX_UPLOAD_BYTES,
     UNKNOWN_TYPE,
     CheckResult,
@@ -113,6 +116,9 @@ class Analysis:
     rotation: int = 0
     #: The text the classification read (text layer or OCR), None when none was read.
     text: str | None = None
+    #: The first page's numbers for the office's defect models (processing.quality); None for
+    #: a born-digital page or a refused file.
+    quality_features: dict[str, float] | None = None
 
     @property
     def ok(self) -> bool:
@@ -227,6 +233,7 @@ def analyse(
     ocr_engine: str = "auto",
     type_model: TypeModel | None = None,
     on_checks: ChecksCallback | None = None,
+    defect_models: DefectModels | None = None,
 ) -> Analysis:
     """Analyse one upload for the slot ``slot_type`` of a dossier.
 
@@ -234,6 +241,8 @@ def analyse(
     this upload belongs to. ``on_progress(fraction, stage)`` reports progress (0-1).
     ``on_checks(results)`` receives the :data:`EARLY_CHECKS` as soon as they are final (when
     ``slot_type`` is given), seconds before the whole analysis ends.
+    ``defect_models``, the office's models of image defects (processing.quality), may fail a
+    check the rules passed, saying so.
     ``ocr=False`` skips the text engine on scans (fast tests, bulk re-checks): type, fields,
     NIK and legibility are then reported as not checked unless a PDF text layer answers them.
     Raises only for faults of the machine (e.g. no OCR engine), never for a bad file.
@@ -352,6 +361,13 @@ def analyse(
         results["resolution"] = ck.check_resolution(first.short_side_px, thresholds,
                                                     limits_type, key_line_read=key_line_read,
                                                     letter_px=first.letter_px)
+    features = quality_features(first, reading) if first.scanned else None
+    if defect_models is not None and features is not None:
+        # The office's models add what the rules missed, never overrule a failed check.
+        for alarm in defect_models.alarms(features):
+            meant = DEFECT_CHECKS[alarm.defect]
+            if meant[0] in results and all(results[code].ok for code in meant if code in results):
+                results[meant[0]] = alarm.failed_check()
     thumbnail = draw_outline(pages[0].bgr, first.outline)
     analysis = Analysis(
         media_type=intake.media_type,
@@ -370,6 +386,7 @@ def analyse(
         reasons=classification.reasons if classification else (),
         rotation=rotation,
         text=reading.text if reading is not None else None,
+        quality_features=features,
     )
     progress(1.0, "done")
     return analysis

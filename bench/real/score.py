@@ -86,6 +86,8 @@ def predict(path: str) -> dict[str, Any]:
         "nik": result.fields.get("nik"),
         "rotation": getattr(result, "rotation", 0),
         "error": result.error,
+        # The numbers the office's defect models read (bench/real/learnt.py).
+        "features": result.quality_features,
         "seconds": round(time.perf_counter() - started, 2),
     }
 

@@ -57,25 +57,36 @@ def classify_command(as_json: bool, dossier_id: int | None, slot_type: str | Non
     sys.exit(1 if unreadable else 0)
 
 
-@click.group("model", help="Model jenis dokumen yang belajar dari keputusan petugas.")
+@click.group("model", help="Model kantor yang belajar dari keputusan petugas: jenis dokumen dan cacat gambar.")
 def model_group():
     pass
 
 
-@model_group.command("train", help="Latih ulang dari dokumen yang sudah diterima petugas (worker melakukannya "
-                     "setiap malam) dan tampilkan akurasinya pada contoh uji yang disisihkan. "
-                     "Keluar 1 bila contoh belum cukup.")
+@model_group.command("train", help="Latih ulang dari keputusan petugas (worker melakukannya setiap malam): model "
+                     "jenis dokumen dari dokumen yang diterima, model cacat gambar dari dokumen yang diterima "
+                     "dan yang dikembalikan dengan alasan siap pakai; tampilkan mutunya pada contoh uji. "
+                     "Keluar 1 bila contoh belum cukup untuk keduanya.")
 @with_appcontext
 def model_train_command():
     # scikit-learn loads for this command and on the worker only.
     from pengesahan.services import learning
 
     prepare_database()
-    quality = learning.retrain(current_app.config["SETTINGS"])
+    settings = current_app.config["SETTINGS"]
+    quality = learning.retrain(settings)
+    defects = learning.retrain_defects(settings)
     if quality is None:
         click.echo(learning.NOT_YET_TRAINED)
-        sys.exit(1)
-    click.echo(f"Model dilatih dari {quality.examples} dokumen ({len(quality.per_type)} jenis): akurasi "
-               f"{quality.accuracy:.0%} dan F1 rata-rata {quality.macro_f1:.0%} pada {quality.held_out} contoh uji.")
-    for doc_type, count in quality.per_type.items():
-        click.echo(f"  {doc_type:<24} {count}")
+    else:
+        click.echo(f"Model jenis dilatih dari {quality.examples} dokumen ({len(quality.per_type)} jenis): akurasi "
+                   f"{quality.accuracy:.0%} dan F1 rata-rata {quality.macro_f1:.0%} pada {quality.held_out} "
+                   "contoh uji.")
+        for doc_type, count in quality.per_type.items():
+            click.echo(f"  {doc_type:<24} {count}")
+    if defects is None:
+        click.echo(learning.DEFECTS_NOT_YET_TRAINED)
+    else:
+        click.echo("Model cacat gambar (diukur di luar lipatan latih):")
+        for line in learning.describe_defect_models(defects):
+            click.echo(f"  {line}")
+    sys.exit(1 if quality is None and defects is None else 0)

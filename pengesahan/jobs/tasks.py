@@ -86,14 +86,17 @@ def renew_ltv(before_days: int = ltv.DEFAULT_BEFORE_DAYS) -> list[dict]:
 
 
 def train_type_model() -> dict | None:
-    """Train the office's document-type model on what officers accepted so far (daily); its
-    held-back quality, or None while there are too few examples."""
+    """Train the office's models on the officers' verdicts so far (daily): the document-type
+    model, whose held-back quality is returned (None while there are too few examples), and the
+    image-defect models (services/learning.py)."""
     # scikit-learn loads in the job that trains, not in every job of the worker.
     from pengesahan.services import learning
 
     job = get_current_job()
     with job_database():
         quality = learning.retrain(settings())
-    log.info("job %s: type model %s", job.id if job else "-",
-             f"trained, accuracy {quality.accuracy:.3f}" if quality else "not trained (too few examples)")
+        defects = learning.retrain_defects(settings())
+    log.info("job %s: type model %s; defect models %s", job.id if job else "-",
+             f"trained, accuracy {quality.accuracy:.3f}" if quality else "not trained (too few examples)",
+             ", ".join(defects.defects) if defects else "not trained (too few verdicts)")
     return dataclasses.asdict(quality) if quality else None

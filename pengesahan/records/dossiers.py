@@ -133,6 +133,10 @@ class Upload(BaseModel):
     #: The text the worker read (text layer or OCR), at most :data:`OCR_TEXT_LIMIT` characters:
     #: an accepted upload's text is a labelled example for the office's type model.
     ocr_text = peewee.TextField(null=True)
+    #: The first page's image numbers (processing.image_features): an upload an officer judged
+    #: is an example for the office's defect models. None for born-digital pages and uploads
+    #: processed before schema v16.
+    quality_features = JSONField(null=True)
 
     class Meta:
         # The dashboard and the reconciler read uploads by state and time.

@@ -249,6 +249,13 @@ def _v15_officers_verdicts() -> None:
             (RejectionTemplate.code == code) & RejectionTemplate.defect.is_null()).execute()
 
 
+def _v16_upload_image_numbers() -> None:
+    # Each processed upload keeps the numbers its image was described by, so that an officer's
+    # verdict on it teaches the office's defect models (services/learning.py). Older uploads have
+    # none: their image would have to be analysed again.
+    _add_missing_columns()
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_audit_append_only),
@@ -265,6 +272,7 @@ MIGRATIONS = [
     (13, _v13_pending_audit_entries),
     (14, _v14_interrupted_runs),
     (15, _v15_officers_verdicts),
+    (16, _v16_upload_image_numbers),
 ]
 
 LATEST = MIGRATIONS[-1][0]

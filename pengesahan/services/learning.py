@@ -18,7 +18,7 @@ import peewee
 from pengesahan.config import Settings
 from pengesahan.records import audit
 from pengesahan.records.base import write_transaction
-from pengesahan.records.dossiers import DocumentSlot, Upload
+from pengesahan.records.dossiers import DocumentSlot, ReviewEvent, Upload
 from pengesahan.workflow import SlotStatus
 from processing.learning import (
     MIN_EXAMPLES,
@@ -29,8 +29,22 @@ from processing.learning import (
     read_quality,
     train,
 )
+from processing.quality import (
+    EXAMPLES_PER_KIND,
+    LEARNT_DEFECTS,
+    MIN_NEGATIVES,
+    MIN_POSITIVES,
+    DefectModels,
+    ModelsQuality,
+    Verdict,
+)
+from processing.quality import load_models as load_defect_models
+from processing.quality import read_quality as read_defects_quality
+from processing.quality import train as train_defects
+from processing.spec import DEFECT_LABELS
 
-__all__ = ["current_model", "labelled_examples", "model_directory", "model_quality", "retrain"]
+__all__ = ["current_defect_models", "current_model", "defect_models_quality", "defect_verdicts",
+           "describe_defect_models", "labelled_examples", "model_directory", "model_quality", "retrain", "retrain_defects"]
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +53,8 @@ log = logging.getLogger(__name__)
 EXAMPLES_PER_TYPE = 400
 
 _lock = threading.Lock()
-_loaded: tuple[float, TypeModel | None] | None = None
+#: Models loaded by this process, by their quality file: (its mtime, the models).
+_loaded: dict[str, tuple[float, object]] = {}
 
 
 def model_directory(settings: Settings) -> Path:
@@ -98,13 +113,81 @@ NOT_YET_TRAINED = (f"Belum dilatih: perlu sedikitnya {MIN_EXAMPLES} dokumen yang
 
 def current_model(settings: Settings) -> TypeModel | None:
     """The office's model as last trained, reloaded when the worker writes a new one."""
-    global _loaded
-    path = model_directory(settings) / "doc-type.json"
+    return _reloaded(model_directory(settings) / "doc-type.json", load_model)
+
+
+def _reloaded(quality_path: Path, load):
+    """What ``load`` makes of ``quality_path``'s directory, loaded again only when the file
+    (written last by a training) changed; None when nothing was trained there."""
     try:
-        stamp = path.stat().st_mtime
+        stamp = quality_path.stat().st_mtime
     except OSError:
         return None
+    key = str(quality_path)
     with _lock:
-        if _loaded is None or _loaded[0] != stamp:
-            _loaded = (stamp, load_model(model_directory(settings)))
-        return _loaded[1]
+        cached = _loaded.get(key)
+        if cached is None or cached[0] != stamp:
+            cached = _loaded[key] = (stamp, load(quality_path.parent))
+        return cached[1]
+
+
+# --- image defects learnt from the officers' verdicts (processing.quality) ---------------------
+
+
+def defect_verdicts(per_kind: int = EXAMPLES_PER_KIND) -> list[Verdict]:
+    """The officers' verdicts on uploads whose image numbers were kept (schema v16 on): the
+    newest ``per_kind`` accepted, and as many returned naming each learnt defect."""
+    judged = (ReviewEvent.select(Upload.quality_features)
+              .join(Upload, on=(ReviewEvent.upload == Upload.id))
+              .where(Upload.quality_features.is_null(False))
+              .order_by(ReviewEvent.id.desc()))
+    verdicts = [Verdict(features, accepted=True) for (features,) in
+                judged.where(ReviewEvent.to_status == SlotStatus.TERVERIFIKASI).limit(per_kind).tuples()]
+    for defect in LEARNT_DEFECTS:
+        returned = judged.where((ReviewEvent.to_status == SlotStatus.DITOLAK) & (ReviewEvent.defect == defect))
+        verdicts += [Verdict(features, accepted=False, defect=defect)
+                     for (features,) in returned.limit(per_kind).tuples()]
+    return verdicts
+
+
+def retrain_defects(settings: Settings) -> ModelsQuality | None:
+    """Train the office's defect models on the verdicts so far and keep them; None while no
+    defect has enough examples (the models in use, if any, stay)."""
+    verdicts = defect_verdicts()
+    models = train_defects(verdicts)
+    if models is None:
+        log.info("defect models: %s verdict(s), too few to train", len(verdicts))
+        return None
+    models.save(model_directory(settings))
+    quality = models.quality
+    with write_transaction():
+        audit.record("sistem", "model.retrain", "model:defects",
+                     defects={d: {"positives": q.positives, "negatives": q.negatives, "recall": q.recall,
+                                  "false_alarms": q.false_alarms} for d, q in quality.defects.items()})
+    log.info("defect models trained: %s", ", ".join(f"{d} recall {q.recall:.2f}" for d, q in quality.defects.items()))
+    return quality
+
+
+#: Said where the defect models are shown before they have been trained.
+DEFECTS_NOT_YET_TRAINED = (f"Model cacat gambar belum dilatih: perlu sedikitnya {MIN_POSITIVES} dokumen yang "
+                           "dikembalikan dengan alasan siap pakai yang menyebut cacat yang sama (buram, silau, "
+                           f"...), dan {MIN_NEGATIVES} dokumen yang diterima petugas.")
+
+
+def describe_defect_models(quality: ModelsQuality) -> list[str]:
+    """A line per defect model, in the officers' words: what it catches, at what cost, and
+    whether it has a say."""
+    return [f"{DEFECT_LABELS[d]}: menangkap {q.recall:.0%} dari {q.positives} dokumen yang dikembalikan, "
+            f"alarm palsu {q.false_alarms:.1%} dari {q.negatives} yang diterima; "
+            + ("ikut menilai" if q.has_say else "belum ikut menilai (tangkapan terlalu sedikit)")
+            for d, q in quality.defects.items()]
+
+
+def defect_models_quality(settings: Settings) -> ModelsQuality | None:
+    """How the office's defect models did out of fold when last trained (None: not yet)."""
+    return read_defects_quality(model_directory(settings))
+
+
+def current_defect_models(settings: Settings) -> DefectModels | None:
+    """The office's defect models as last trained, reloaded when the worker writes new ones."""
+    return _reloaded(model_directory(settings) / "defects.json", load_defect_models)

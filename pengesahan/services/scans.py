@@ -90,11 +90,12 @@ def analyse_scan(settings: Settings, data: bytes, *, slot_type: str | None, cont
                  on_progress: Callable[[float, str], None] | None = None,
                  on_checks: ChecksCallback | None = None) -> Analysis:
     """Classify and check ``data`` as an upload into a ``slot_type`` slot, the rules blended with
-    the office's model when one has been trained (services/learning.py)."""
+    the office's models when they have been trained (services/learning.py)."""
     return analyse(data, slot_type=slot_type, form=context.form, known=context.known,
                    thresholds=context.thresholds, doc_types=context.doc_types, on_progress=on_progress,
                    candidate_id=context.candidate_id, ocr_engine=settings.ocr_engine,
-                   type_model=learning.current_model(settings), on_checks=on_checks)
+                   type_model=learning.current_model(settings), on_checks=on_checks,
+                   defect_models=learning.current_defect_models(settings))
 
 
 def draft_match(dossier: Dossier, facts: drafts.DraftFacts) -> dict:
@@ -228,6 +229,7 @@ def _run(settings: Settings, upload: Upload) -> str:
             phash=analysis.phash,
             doc_number=analysis.number,
             ocr_text=analysis.text[:OCR_TEXT_LIMIT] if analysis.text else None,
+            quality_features=analysis.quality_features,
             normalised_key=normalised_key,
             thumbnail_key=thumbnail_key,
         ).where(Upload.id == upload_id).execute()

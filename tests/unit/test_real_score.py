@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import random
+
+from bench.real.learnt import judged_by_models
 from bench.real.score import CHECKS, score
+from processing.quality import FEATURES
 
 _ALL_PASS = {name: {"ok": True, "value": None, "message": ""} for name in ("format", "nik", *CHECKS)}
 
@@ -57,3 +62,34 @@ def test_a_defect_another_check_refuses_is_missed_by_its_check_but_held():
     glare = score(images, predictions)["defect_recall"]["glare"]
 
     assert (glare["caught"], glare["held"], glare["support"]) == (0, 1, 2)
+
+
+def test_models_trained_on_the_other_folds_catch_what_the_rules_passed_and_leave_their_failures_alone():
+    """bench/real/learnt.py on made-up image numbers: dim captures the rules passed are failed
+    by the exposure model of the folds they were not in; the rules' own failures keep their
+    message, and no other check moves."""
+    rng = random.Random(7)
+
+    def features(dim: bool) -> dict[str, float]:
+        numbers = {name: rng.uniform(0, 1) for name in FEATURES}
+        numbers["grey_p50"] = rng.uniform(20, 60) if dim else rng.uniform(140, 200)
+        return numbers
+
+    images, predictions = [], {}
+    for i in range(130):
+        dim = i < 30
+        sha = hashlib.sha256(str(i).encode()).hexdigest()
+        images.append(_entry(f"{i}.jpg", sha, "ktp", ["dark"] if dim else []))
+        predictions[sha] = {**_prediction("ktp", failed=("exposure",) if i == 0 else ()),
+                            "features": features(dim)}
+
+    judged, trained = judged_by_models(images, predictions)
+
+    assert trained["dark"]["trained"] == 5 and trained["dark"]["had_say"] == 5
+    rules, learnt = score(images, predictions), score(images, judged)
+    assert rules["defect_recall"]["dark"]["caught"] == 1
+    assert learnt["defect_recall"]["dark"]["caught"] >= 27
+    assert learnt["false_alarms_on_clean"]["exposure"]["fired"] <= 2
+    assert judged[images[0]["sha256"]]["checks"]["exposure"]["message"] == ""
+    assert all(judged[s]["checks"][c] == predictions[s]["checks"][c]
+               for s in predictions for c in predictions[s]["checks"] if c != "exposure")

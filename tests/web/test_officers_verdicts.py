@@ -174,7 +174,7 @@ def test_upgrade_to_v15_names_the_shipped_reasons_defects(app):
                 migrator.drop_column("review_event", "defect", **copied),
                 migrator.drop_column("rejection_template", "defect", **copied))
         SchemaVersion.delete().where(SchemaVersion.version >= 15).execute()
-        assert upgrade() == [15]
+        assert upgrade() == [15, 16]
         assert {"upload_id", "defect"} <= {c.name for c in db.get_columns("review_event")}
         defects = dict(RejectionTemplate.select(RejectionTemplate.code, RejectionTemplate.defect).tuples())
         assert defects["buram"] == "blur" and defects["terpotong"] == "cropped" and defects["nik_beda"] == "nik_mismatch"

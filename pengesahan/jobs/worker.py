@@ -195,6 +195,7 @@ class ReconcilingWorker(Worker):
         kwargs.setdefault("worker_ttl", 15 + RECONCILE_INTERVAL)
         super().__init__(*args, **kwargs)
         self._reconciled_at = 0.0
+        self._outages = _Outages()
         self.runs_jobs_itself = set(self.queue_names()) <= BACKGROUND_QUEUES
         if self.runs_jobs_itself:
             # SIGALRM reaches the main thread only: the timeout is raised in the job's thread.
@@ -272,20 +273,46 @@ class ReconcilingWorker(Worker):
             self._reconciled_at = time.monotonic()
             try:
                 requeued = reconcile(self.connection) if _claim_reconcile(self.connection) else 0
-            except Exception:  # noqa: BLE001 - Redis or the database away: retried next round
-                log.warning("reconcile failed; retrying in %ss", RECONCILE_INTERVAL, exc_info=True)
+            except Exception as exc:  # noqa: BLE001 - Redis or the database away: retried next round
+                self._outages.failed("reconcile", exc)
             else:
+                self._outages.worked("reconcile")
                 if requeued:
                     log.info("reconcile: %s upload(s) re-enqueued", requeued)
             try:
                 link_audit_entries()
-            except Exception:  # noqa: BLE001 - the database away or locked: linked next round
-                log.warning("audit entries not linked; retrying in %ss", RECONCILE_INTERVAL, exc_info=True)
+            except Exception as exc:  # noqa: BLE001 - the database away or locked: linked next round
+                self._outages.failed("audit entries linking", exc)
+            else:
+                self._outages.worked("audit entries linking")
             try:
                 schedule_ltv_renewal(self.connection)
                 schedule_type_model_training(self.connection)
-            except redis.exceptions.RedisError:
-                log.warning("daily jobs not queued; retrying in %ss", RECONCILE_INTERVAL, exc_info=True)
+            except redis.exceptions.RedisError as exc:
+                self._outages.failed("daily jobs queueing", exc)
+            else:
+                self._outages.worked("daily jobs queueing")
+
+
+class _Outages:
+    """The log of maintenance steps that fail round after round: the traceback the first time,
+    then a line a round saying how long it has lasted, and a line when the step works again. An
+    outage of Redis or the database would otherwise repeat a traceback every few seconds."""
+
+    def __init__(self) -> None:
+        self._rounds: dict[str, int] = {}
+
+    def failed(self, step: str, exc: BaseException) -> None:
+        rounds = self._rounds[step] = self._rounds.get(step, 0) + 1
+        if rounds == 1:
+            log.warning("%s failed; retrying every %ss", step, RECONCILE_INTERVAL, exc_info=exc)
+        else:
+            log.warning("%s failed again (%s rounds): %s: %s", step, rounds, type(exc).__name__, exc)
+
+    def worked(self, step: str) -> None:
+        rounds = self._rounds.pop(step, 0)
+        if rounds:
+            log.info("%s works again after %s failed rounds", step, rounds)
 
 
 def _run_in_background() -> None:

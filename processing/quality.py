@@ -80,6 +80,13 @@ class Verdict:
     features: Mapping[str, float]
     accepted: bool
     defect: str | None = None
+    #: The checks the rules failed on the upload (not those a model failed): a model is judged
+    #: by what it adds, the uploads whose defect the rules passed.
+    rules_failed: frozenset[str] = frozenset()
+
+    def passed_by_rules(self, defect: str) -> bool:
+        """Whether the rules passed every check meant to see ``defect`` on this upload."""
+        return not self.rules_failed.intersection(DEFECT_CHECKS[defect])
 
 
 @dataclass(frozen=True)
@@ -87,13 +94,16 @@ class DefectQuality:
     """How one defect's model did out of fold, and where its alarm is set."""
 
     defect: str
+    #: Returned uploads naming the defect, and how many of them the rules had passed.
     positives: int
     negatives: int
     threshold: float
-    #: Share of returned uploads naming the defect the model caught, out of fold.
+    #: Share of the returns naming the defect that the rules had passed which the model caught,
+    #: out of fold: what it adds.
     recall: float
-    #: Share of accepted uploads it failed, out of fold.
+    #: Share of the accepted uploads the rules had passed (for this defect) it failed, out of fold.
     false_alarms: float
+    missed_by_rules: int = 0
 
     @property
     def has_say(self) -> bool:
@@ -113,11 +123,11 @@ class Alarm:
         q = self.quality
         return CheckResult(
             name=DEFECT_CHECKS[self.defect][0], ok=False, value=round(self.score, 3),
-            threshold=round(q.threshold, 3),
+            threshold=round(q.threshold, 3), by_model=True,
             message=(f"Model kantor menduga dokumen {DEFECT_LABELS[self.defect].lower()} (skor "
                      f"{self.score:.2f}, batas {q.threshold:.2f}); model ini menangkap {q.recall:.0%} "
-                     f"dokumen yang dikembalikan petugas karena cacat ini, dengan {q.false_alarms:.0%} "
-                     "alarm palsu pada dokumen yang diterima."))
+                     "dokumen yang lolos pemeriksaan otomatis tetapi dikembalikan petugas karena cacat "
+                     f"ini, dengan {q.false_alarms:.0%} alarm palsu pada dokumen yang diterima."))
 
 
 @dataclass(frozen=True)
@@ -202,10 +212,13 @@ def train(verdicts: Iterable[Verdict], *, seed: int = 0, now: datetime | None = 
     """Fit a model for every learnt defect with enough examples; None when no defect has.
 
     Each defect's examples are the uploads returned naming it (positives) against the accepted
-    ones (negatives). Its alarm is set on out-of-fold scores, so that at most
-    :data:`FALSE_ALARM_BUDGET` of the accepted uploads would have been failed, and its recall is
-    measured there; the model kept is refitted on every example. The minimums are the
-    product's; a benchmark may ask what fewer examples would give (bench/real/learnt.py).
+    ones (negatives). The model learns from all of them, but is judged where it can change a
+    verdict, on the uploads whose checks for the defect the rules passed: its alarm is set on
+    out-of-fold scores so that at most :data:`FALSE_ALARM_BUDGET` of those accepted would have
+    been failed, and its recall is the share of those returned it caught. A model that only
+    finds what the rules already refuse adds nothing and has no say. The model kept is refitted
+    on every example. The minimums are the product's; a benchmark may ask what fewer examples
+    would give (bench/real/learnt.py).
     """
     # numpy and scikit-learn load with the first training, not in every process that reads
     # the models' quality (the web's dashboard).
@@ -221,9 +234,11 @@ def train(verdicts: Iterable[Verdict], *, seed: int = 0, now: datetime | None = 
         returned = [v for v in verdicts if not v.accepted and v.defect == defect][:EXAMPLES_PER_KIND]
         if len(returned) < min_positives:
             continue
-        x = np.array([_row(v.features) for v in [*returned, *accepted]])
+        examples = [*returned, *accepted]
+        x = np.array([_row(v.features) for v in examples])
         y = np.array([1] * len(returned) + [0] * len(accepted))
-        quality = _measure(defect, x, y, seed)
+        open_to_model = np.array([v.passed_by_rules(defect) for v in examples])
+        quality = _measure(defect, x, y, open_to_model, seed)
         forests[defect] = _forest(seed).fit(x, y)
         measured[defect] = quality
     if not forests:
@@ -232,24 +247,29 @@ def train(verdicts: Iterable[Verdict], *, seed: int = 0, now: datetime | None = 
         trained_at=(now or datetime.now(UTC)).isoformat(timespec="seconds"), defects=measured))
 
 
-def _measure(defect: str, x, y, seed: int) -> DefectQuality:
+def _measure(defect: str, x, y, open_to_model, seed: int) -> DefectQuality:
     """Alarm threshold and recall of ``defect``'s model (``x`` rows of features, ``y`` 1 for
-    the returned uploads), both on out-of-fold scores."""
+    the returned uploads), both on out-of-fold scores of the examples ``open_to_model`` (the
+    rules passed them)."""
     # numpy and scikit-learn load with the first training (see train).
     import numpy as np
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
     scores = cross_val_predict(_forest(seed), x, y, cv=folds, method="predict_proba")[:, 1]
-    negatives = np.sort(scores[y == 0])[::-1]
+    negatives = np.sort(scores[(y == 0) & open_to_model])[::-1]
     allowed = math.floor(FALSE_ALARM_BUDGET * len(negatives))
     # Just above the accepted upload ranked one past the budget: at most `allowed` score higher.
     threshold = max(MIN_THRESHOLD, float(negatives[allowed]) + 1e-6 if allowed < len(negatives) else 0.0)
-    positives = scores[y == 1]
+    missed = scores[(y == 1) & open_to_model]
     return DefectQuality(
-        defect=defect, positives=int(positives.size), negatives=int(negatives.size),
-        threshold=round(threshold, 6), recall=round(float((positives >= threshold).mean()), 4),
-        false_alarms=round(float((negatives >= threshold).mean()), 4))
+        defect=defect, positives=int((y == 1).sum()), negatives=int((y == 0).sum()),
+        threshold=round(threshold, 6), recall=_share(missed >= threshold),
+        false_alarms=_share(negatives >= threshold), missed_by_rules=int(missed.size))
+
+
+def _share(hits) -> float:
+    return round(float(hits.mean()), 4) if hits.size else 0.0
 
 
 def _forest(seed: int):

@@ -172,15 +172,20 @@ class CheckResult:
     threshold: Any = None
     #: Message in Bahasa Indonesia an officer and a CPMI understand.
     message: str = ""
+    #: Failed by the office's defect model (processing.quality), not by the rules.
+    by_model: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        result = {
             "name": self.name,
             "ok": self.ok,
             "value": self.value,
             "threshold": self.threshold,
             "message": self.message,
         }
+        if self.by_model:
+            result["by_model"] = True
+        return result
 
 
 @dataclass(frozen=True)

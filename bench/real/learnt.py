@@ -44,13 +44,16 @@ def _verdicts(images: list[dict], preds: dict[str, dict]) -> list[Verdict]:
     """The labels as officers' verdicts."""
     verdicts = []
     for entry in images:
-        features = preds.get(entry["sha256"], {}).get("features")
+        pred = preds.get(entry["sha256"], {})
+        features = pred.get("features")
         labels = entry["labels"]
         if features is None:
             continue
+        failed = frozenset(name for name, check in pred["checks"].items() if not check["ok"])
         if labels["clean"]:
-            verdicts.append(Verdict(features, accepted=True))
-        verdicts += [Verdict(features, accepted=False, defect=d) for d in labels["defects"] if d in LEARNT_DEFECTS]
+            verdicts.append(Verdict(features, accepted=True, rules_failed=failed))
+        verdicts += [Verdict(features, accepted=False, defect=d, rules_failed=failed)
+                     for d in labels["defects"] if d in LEARNT_DEFECTS]
     return verdicts
 
 

@@ -137,17 +137,22 @@ def _reloaded(quality_path: Path, load):
 def defect_verdicts(per_kind: int = EXAMPLES_PER_KIND) -> list[Verdict]:
     """The officers' verdicts on uploads whose image numbers were kept (schema v16 on): the
     newest ``per_kind`` accepted, and as many returned naming each learnt defect."""
-    judged = (ReviewEvent.select(Upload.quality_features)
+    judged = (ReviewEvent.select(Upload.quality_features, Upload.checks)
               .join(Upload, on=(ReviewEvent.upload == Upload.id))
               .where(Upload.quality_features.is_null(False))
               .order_by(ReviewEvent.id.desc()))
-    verdicts = [Verdict(features, accepted=True) for (features,) in
+    verdicts = [Verdict(features, accepted=True, rules_failed=_rules_failed(checks)) for (features, checks) in
                 judged.where(ReviewEvent.to_status == SlotStatus.TERVERIFIKASI).limit(per_kind).tuples()]
     for defect in LEARNT_DEFECTS:
         returned = judged.where((ReviewEvent.to_status == SlotStatus.DITOLAK) & (ReviewEvent.defect == defect))
-        verdicts += [Verdict(features, accepted=False, defect=defect)
-                     for (features,) in returned.limit(per_kind).tuples()]
+        verdicts += [Verdict(features, accepted=False, defect=defect, rules_failed=_rules_failed(checks))
+                     for (features, checks) in returned.limit(per_kind).tuples()]
     return verdicts
+
+
+def _rules_failed(checks: list[dict] | None) -> frozenset[str]:
+    """The checks the rules failed on an upload (a model's failures are not the rules')."""
+    return frozenset(c["name"] for c in checks or () if not c.get("ok") and not c.get("by_model"))
 
 
 def retrain_defects(settings: Settings) -> ModelsQuality | None:
@@ -177,8 +182,9 @@ DEFECTS_NOT_YET_TRAINED = (f"Model cacat gambar belum dilatih: perlu sedikitnya 
 def describe_defect_models(quality: ModelsQuality) -> list[str]:
     """A line per defect model, in the officers' words: what it catches, at what cost, and
     whether it has a say."""
-    return [f"{DEFECT_LABELS[d]}: menangkap {q.recall:.0%} dari {q.positives} dokumen yang dikembalikan, "
-            f"alarm palsu {q.false_alarms:.1%} dari {q.negatives} yang diterima; "
+    return [f"{DEFECT_LABELS[d]}: dari {q.positives} dokumen yang dikembalikan karena cacat ini, "
+            f"{q.missed_by_rules} lolos pemeriksaan otomatis dan model menangkap {q.recall:.0%} di antaranya; "
+            f"alarm palsu {q.false_alarms:.1%} pada {q.negatives} dokumen yang diterima; "
             + ("ikut menilai" if q.has_say else "belum ikut menilai (tangkapan terlalu sedikit)")
             for d, q in quality.defects.items()]
 

@@ -41,8 +41,9 @@ def measured() -> dict[str, list[dict]]:
     }
 
 
-def _processed_ktp(index: int, features: dict | None):
-    """The KTP slot of a fresh dossier, holding a processed upload that passed every check."""
+def _processed_ktp(index: int, features: dict | None, exposure: dict | None = None):
+    """The KTP slot of a fresh dossier, holding a processed upload that passed every check (or
+    whose exposure check is ``exposure``)."""
     from pengesahan.records.dossiers import DocumentSlot, Upload
     from pengesahan.records.people import Candidate, Company
     from pengesahan.services.dossiers import add_upload, open_dossier
@@ -54,7 +55,7 @@ def _processed_ktp(index: int, features: dict | None):
     upload = add_upload(slot, sha256=hashlib.sha256(f"ktp-{index}".encode()).hexdigest(), media_type="image/png",
                         size=1000, original_name="ktp.png", actor=None)
     Upload.update(state="done", classified_type="ktp", confidence=0.9, quality_features=features,
-                  checks=[{"name": "exposure", "ok": True, "message": "Pencahayaan baik."}]).where(
+                  checks=[exposure or {"name": "exposure", "ok": True, "message": "Pencahayaan baik."}]).where(
         Upload.id == upload.id).execute()
     return DocumentSlot.get_by_id(slot.id)
 
@@ -88,6 +89,32 @@ def test_verdicts_on_uploads_with_image_numbers_are_the_examples(app, make_user,
     assert [v.defect for v in verdicts if not v.accepted] == ["dark"] * RETURNED
     assert sorted(v.features["paper"] for v in verdicts if not v.accepted) == sorted(f["paper"] for f in measured["dark"])
     assert (sum(v.accepted for v in capped), sum(not v.accepted for v in capped)) == (5, 5)
+    assert all(v.passed_by_rules("dark") for v in verdicts)
+
+
+def test_a_verdict_knows_whether_the_rules_or_a_model_had_failed_its_upload(app, make_user, measured):
+    """What the model adds is measured on the uploads the rules passed: an exposure the rules
+    failed hides the upload from the dark model's recall, one a model failed does not."""
+    from pengesahan.services import learning
+
+    officer, _ = make_user("pelaksana")
+    features = measured["dark"][0]
+    with db.connection_context():
+        for index, by_model in ((0, False), (1, True)):
+            failed = {"name": "exposure", "ok": False, "message": "Gambar terlalu gelap.",
+                      **({"by_model": True} if by_model else {})}
+            _return_as_dark(_processed_ktp(index, features, exposure=failed), officer)
+        by_rules, by_model = sorted(learning.defect_verdicts(), key=lambda v: bool(v.rules_failed))[::-1]
+    assert by_rules.rules_failed == {"exposure"} and not by_rules.passed_by_rules("dark")
+    assert by_model.rules_failed == frozenset() and by_model.passed_by_rules("dark")
+
+
+def _return_as_dark(slot, officer) -> None:
+    from pengesahan.records.catalogue import RejectionTemplate
+    from pengesahan.services.dossiers import review_slot
+
+    dark = RejectionTemplate.get(RejectionTemplate.code == "gelap")
+    review_slot(slot, accept=False, reason=dark.text, actor=officer, defect=dark.defect)
 
 
 def test_the_models_are_trained_by_command_audited_shown_and_fail_the_next_dim_upload(
@@ -113,11 +140,11 @@ def test_the_models_are_trained_by_command_audited_shown_and_fail_the_next_dim_u
         trained = runner.invoke(model_group, ["train"])
     # The type model has too few accepted documents with text; the defect models are enough.
     assert trained.exit_code == 0, trained.output
-    assert learning.NOT_YET_TRAINED in trained.output and "Terlalu gelap: menangkap" in trained.output
+    assert learning.NOT_YET_TRAINED in trained.output and "Terlalu gelap: dari" in trained.output
     quality = learning.defect_models_quality(settings)
     dark = quality.defects["dark"]
     assert set(quality.defects) == {"dark"} and (dark.positives, dark.negatives) == (RETURNED, ACCEPTED)
-    assert dark.has_say and dark.false_alarms <= 0.02
+    assert dark.has_say and dark.false_alarms <= 0.02 and dark.missed_by_rules == RETURNED
     with db.connection_context():
         entry = AuditEntry.get((AuditEntry.action == "model.retrain") & (AuditEntry.subject == "model:defects"))
         assert entry.details["defects"]["dark"]["positives"] == RETURNED
@@ -135,6 +162,7 @@ def test_the_models_are_trained_by_command_audited_shown_and_fail_the_next_dim_u
         stored = Upload.get_by_id(upload.id)
     exposure = next(c for c in stored.checks if c["name"] == "exposure")
     assert not exposure["ok"] and exposure["message"].startswith("Model kantor menduga dokumen terlalu gelap")
+    assert exposure["by_model"] is True  # its verdict will not count as the rules' own
     assert stored.quality_features["paper"] < min(f["paper"] for f in measured["accepted"])
 
 

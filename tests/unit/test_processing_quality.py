@@ -4,6 +4,7 @@ the false-alarm budget, and the pipeline failing the check the rules passed, say
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 
@@ -110,13 +111,37 @@ def test_a_model_that_catches_too_little_has_no_say(verdicts):
     assert all(models.alarms(v.features) == [] for v in noise)
 
 
+def test_a_model_is_judged_by_what_the_rules_passed(verdicts):
+    """The same verdicts, the rules having caught some of the dim captures: the model's recall is
+    measured on the others only, and a model that finds only what the rules refuse has no say
+    (its alarm would spend the false-alarm budget to add nothing)."""
+    returned = [v for v in verdicts if not v.accepted]
+    accepted = [v for v in verdicts if v.accepted]
+    half = len(returned) // 2
+    partly = [dataclasses.replace(v, rules_failed=frozenset({"exposure"})) if i < half else v
+              for i, v in enumerate(returned)]
+    dark = train(accepted + partly, seed=1).quality.defects["dark"]
+    assert (dark.positives, dark.missed_by_rules) == (len(returned), len(returned) - half)
+    assert dark.has_say and dark.recall >= 0.8
+
+    # Failing another check (resolution) does not hide a dark capture from the model.
+    elsewhere = [dataclasses.replace(v, rules_failed=frozenset({"resolution"})) for v in returned]
+    assert train(accepted + elsewhere, seed=1).quality.defects["dark"].missed_by_rules == len(returned)
+
+    caught = [dataclasses.replace(v, rules_failed=frozenset({"exposure"})) for v in returned]
+    models = train(accepted + caught, seed=1)
+    dark = models.quality.defects["dark"]
+    assert dark.missed_by_rules == 0 and dark.recall == 0.0 and not dark.has_say
+    assert models.alarms(_features(_capture(500, 0.72))) == []
+
+
 def test_the_alarm_fails_the_check_the_rules_passed_and_says_whose_it_is(models):
     dim = _capture(600, 0.72)
     assert _analyse(dim).check("exposure").ok  # the rules see nothing wrong
     judged = _analyse(dim, defect_models=models)
     exposure = judged.check("exposure")
     assert not exposure.ok and exposure.message.startswith("Model kantor menduga dokumen terlalu gelap")
-    assert "dokumen yang dikembalikan petugas" in exposure.message
+    assert "lolos pemeriksaan otomatis tetapi dikembalikan petugas" in exposure.message
     assert judged.quality_features["paper"] == pytest.approx(_features(dim)["paper"], abs=1.0)
     # A capture the rules refuse keeps the rules' own reason.
     dark = _analyse(_capture(601, 0.5), defect_models=models).check("exposure")

@@ -296,7 +296,8 @@ def test_detail_shows_checks_and_rejection_reasons(api, card_png):
     shown = api.get(f"/dossiers/{dossier['id']}").get_json()["slots"][0]
     assert shown["status"] == "ditolak" and shown["reason"] == "Foto buram, unggah ulang."
     assert shown["upload"]["state"] == "done" and shown["upload"]["progress"] == 100
-    assert shown["upload"]["checks"][0] == {"name": "blur", "ok": False, "value": 12.5, "message": "Gambar buram."}
+    assert shown["upload"]["checks"][0] == {"name": "blur", "ok": False, "value": 12.5, "message": "Gambar buram.",
+                                               "by_model": False}
 
 
 def test_bad_and_oversized_files_are_refused(api, app):

@@ -158,6 +158,8 @@ class CheckSchema(Schema):
     ok = fields.Boolean(allow_none=True)
     value = fields.Raw(allow_none=True)
     message = fields.String(allow_none=True)
+    by_model = fields.Boolean(dump_default=False, metadata={
+        "description": "Gagal menurut model kantor yang belajar dari keputusan petugas, bukan menurut aturan."})
 
 
 class UploadSchema(Schema):

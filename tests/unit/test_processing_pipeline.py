@@ -260,3 +260,31 @@ def test_no_early_checks_without_the_slot_type():
     early: list = []
     _analyse(png(scan(make_card(1000), 6)), slot_type=None, on_checks=early.append)
     assert early == []
+
+
+def _card_in_sleeve(sleeve_tilt: float, card_tilt: float) -> np.ndarray:
+    """A card on a dark table inside a paler plastic sleeve, each tilted by its own angle."""
+    card = scan(make_card(width=700, seed=4), seed=4)
+    h, w = card.shape[:2]
+    canvas = np.full((900, 1200, 3), 55, np.uint8)
+    sleeve = cv2.boxPoints(((600, 450), (w + 60, h + 40), sleeve_tilt)).astype(np.int32)
+    cv2.fillConvexPoly(canvas, sleeve, (120, 120, 120))
+    canvas = cv2.GaussianBlur(canvas, (0, 0), 3)
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), card_tilt, 1.0)
+    card = cv2.warpAffine(card, turn, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    canvas[450 - h // 2:450 - h // 2 + h, 600 - w // 2:600 - w // 2 + w] = card
+    return canvas
+
+
+def test_the_tilt_is_the_text_lines_when_the_outline_found_leans_otherwise():
+    """Real phone photos (issue #11, session 16): a sleeve or a shadow joins the card's region
+    and its quadrilateral leans 6-14° while the card's lines lean 1-3°. The text lines decide;
+    a tilt they confirm stands."""
+    straight = measure_page(_card_in_sleeve(sleeve_tilt=10.0, card_tilt=0.0))
+    assert straight.outline.found and abs(straight.outline.angle) > 5  # the sleeve's lean
+    assert abs(straight.tilt) < 1.0
+    assert _analyse(png(_card_in_sleeve(10.0, 0.0))).check("skew").ok
+
+    tilted = measure_page(_card_in_sleeve(sleeve_tilt=9.0, card_tilt=9.0))
+    assert abs(tilted.tilt) > 7.0
+    assert not _analyse(png(_card_in_sleeve(9.0, 9.0))).check("skew").ok

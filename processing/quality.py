@@ -5,9 +5,11 @@ captures, and miss many a defect an officer sees (bench/real/README.md). An offi
 uploads, judged by its officers, say more: each upload an officer accepts is an example of a
 capture good enough, each returned with a reason naming a defect (processing.spec.DEFECT_CHECKS)
 an example of that defect. :func:`processing.image_features.quality_features` measures a
-capture in the plain numbers of :data:`FEATURES`; :func:`train` fits, per defect with enough examples, a random forest on them (scikit-learn),
-and sets its alarm where it failed at most :data:`FALSE_ALARM_BUDGET` of the accepted uploads
-it was not trained on (out of fold), measuring its recall there too.
+capture in the plain numbers of :data:`FEATURES`; :func:`train` fits, per defect with enough
+examples, a random forest on them (scikit-learn), and judges it by what it adds to the rules:
+on out-of-fold scores of the uploads whose checks for the defect the rules passed, its alarm is
+set to fail at most :data:`FALSE_ALARM_BUDGET` of those accepted, and its recall is the share of
+those returned it caught.
 
 The rules stay in charge: the model only fails a check the rules passed, says so in the check's
 message with its track record, and has no say for a defect it caught too little of.
@@ -29,6 +31,7 @@ from processing.spec import DEFECT_CHECKS, DEFECT_LABELS, CheckResult
 __all__ = [
     "FEATURES",
     "LEARNT_DEFECTS",
+    "QUALITY_FILE",
     "Alarm",
     "ModelsQuality",
     "DefectModels",
@@ -57,7 +60,8 @@ MIN_THRESHOLD = 0.5
 EXAMPLES_PER_KIND = 2000
 
 _MODEL_FILE = "defects.skops"
-_QUALITY_FILE = "defects.json"
+#: Written last by a training: its change says new models are there.
+QUALITY_FILE = "defects.json"
 #: The one type of a trained forest skops does not trust by default.
 _TRUSTED_TYPES = frozenset({"sklearn.tree._tree.Tree"})
 
@@ -94,7 +98,7 @@ class DefectQuality:
     """How one defect's model did out of fold, and where its alarm is set."""
 
     defect: str
-    #: Returned uploads naming the defect, and how many of them the rules had passed.
+    #: Returned uploads naming the defect, and accepted ones.
     positives: int
     negatives: int
     threshold: float
@@ -103,6 +107,7 @@ class DefectQuality:
     recall: float
     #: Share of the accepted uploads the rules had passed (for this defect) it failed, out of fold.
     false_alarms: float
+    #: How many of the returned uploads the rules had passed (0 in files of the first version).
     missed_by_rules: int = 0
 
     @property
@@ -176,13 +181,13 @@ class DefectModels:
         temporary.replace(directory / _MODEL_FILE)
         payload = {"trained_at": self.quality.trained_at,
                    "defects": {d: asdict(q) for d, q in self.quality.defects.items()}}
-        (directory / _QUALITY_FILE).write_text(json.dumps(payload, indent=1), encoding="utf-8")
+        (directory / QUALITY_FILE).write_text(json.dumps(payload, indent=1), encoding="utf-8")
 
 
 def read_quality(directory: Path) -> ModelsQuality | None:
     """The stored models' quality alone (no scikit-learn needed); None when none were trained."""
     try:
-        payload = json.loads((directory / _QUALITY_FILE).read_text(encoding="utf-8"))
+        payload = json.loads((directory / QUALITY_FILE).read_text(encoding="utf-8"))
         return ModelsQuality(trained_at=payload["trained_at"],
                              defects={d: DefectQuality(**q) for d, q in payload["defects"].items()})
     except (OSError, ValueError, TypeError, KeyError):

@@ -34,6 +34,7 @@ from processing.quality import (
     LEARNT_DEFECTS,
     MIN_NEGATIVES,
     MIN_POSITIVES,
+    QUALITY_FILE,
     DefectModels,
     ModelsQuality,
     Verdict,
@@ -196,4 +197,4 @@ def defect_models_quality(settings: Settings) -> ModelsQuality | None:
 
 def current_defect_models(settings: Settings) -> DefectModels | None:
     """The office's defect models as last trained, reloaded when the worker writes new ones."""
-    return _reloaded(model_directory(settings) / "defects.json", load_defect_models)
+    return _reloaded(model_directory(settings) / QUALITY_FILE, load_defect_models)

@@ -108,8 +108,8 @@ def model_quality(settings: Settings) -> ModelQuality | None:
 
 
 #: Said where the model is shown before it has been trained.
-NOT_YET_TRAINED = (f"Belum dilatih: perlu sedikitnya {MIN_EXAMPLES} dokumen yang diterima petugas, "
-                   "dari dua jenis atau lebih.")
+NOT_YET_TRAINED = (f"Model jenis dokumen belum dilatih: perlu sedikitnya {MIN_EXAMPLES} dokumen yang diterima "
+                   "petugas, dari dua jenis atau lebih.")
 
 
 def current_model(settings: Settings) -> TypeModel | None:

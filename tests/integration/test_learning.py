@@ -75,10 +75,10 @@ def test_the_model_is_trained_by_command_audited_and_shown_on_the_dashboard(app,
     settings = app.config["SETTINGS"]
     officer, password = make_user("pelaksana")
     login(officer.username, password)
-    assert "Belum dilatih" in client.get("/admin/").get_data(as_text=True)
+    assert "Model jenis dokumen belum dilatih" in client.get("/admin/").get_data(as_text=True)
     with app.app_context():
         too_few = runner.invoke(model_group, ["train"])
-    assert too_few.exit_code == 1 and "Belum dilatih" in too_few.output
+    assert too_few.exit_code == 1 and "Model jenis dokumen belum dilatih" in too_few.output
 
     with db.connection_context():
         _seed(12)

@@ -16,6 +16,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from processing.imaging import hamming
+from processing.outline import Outline
 from processing.spec import (
     ALLOWED_MEDIA_TYPES,
     MAX_UPLOAD_BYTES,
@@ -685,7 +686,8 @@ def _last_line_bottom(reading: TextReading, nik: tuple[float, float, float, floa
 
 
 def _ktp_room_cut(reading: TextReading, frame_size: tuple[int, int],
-                  nik_words: Sequence[TextWord]) -> tuple[str, float, float] | None:
+                  nik_words: Sequence[TextWord], outline: Outline | None = None
+                  ) -> tuple[str, float, float] | None:
     """(side, room, limit) where the frame cuts a KTP short of its expected extent, or None.
 
     The extent is predicted from what was read: a card headed PROVINSI (above its NIK line)
@@ -695,23 +697,45 @@ def _ktp_room_cut(reading: TextReading, frame_size: tuple[int, int],
     edge, photo or signature cut away, even when every word reads. Other cards (an older
     design headed KARTU TANDA PENDUDUK, a look-alike) are not placed this way. The caller
     asks only when the NIK was read whole (16 digits), so its width is the card's scale.
+
+    The rooms are measured in the uploader's frame: with an ``outline`` found, the document
+    read is our crop of it, and a crop that fell inside the card (a sleeve's or a shadow's
+    edge taken for the card's) leaves less room than the photo did.
     """
     if not nik_words:
         return None
     nik = nik_digits_box(nik_words)
-    span = nik[2] - nik[0]
     headed = any(w.box[3] <= nik[1] and fuzz.ratio(token.lower(), "provinsi") >= 80
                  for line in reading.lines for w in line for token in w.text.split())
-    if span <= 0 or not headed:
+    if nik[2] <= nik[0] or not headed:
         return None
-    width, height = frame_size
-    right = (width - nik[2]) / span
+    middle = (nik[1] + nik[3]) / 2
+    last = _last_line_bottom(reading, nik)
+    points = [(nik[0], middle), (nik[2], middle)]
+    if last is not None:
+        points += [(nik[0], last), (nik[0], last + nik[2] - nik[0])]
+    if outline is not None and outline.found:
+        points, frame_size = outline.to_frame(np.array(points)), outline.frame_size
+    start, end = np.asarray(points[0], dtype=float), np.asarray(points[1], dtype=float)
+    span = float(np.linalg.norm(end - start))
+    right = _room_to_border(end, end - start, frame_size) / span
     if right < KTP_ROOM_RIGHT_OF_NIK:
         return "R", right, KTP_ROOM_RIGHT_OF_NIK
-    last = _last_line_bottom(reading, nik)
-    if last is not None and (height - last) / span < KTP_ROOM_BELOW_LAST_LINE:
-        return "B", (height - last) / span, KTP_ROOM_BELOW_LAST_LINE
+    if last is not None:
+        below = np.asarray(points[2], dtype=float)
+        room = _room_to_border(below, np.asarray(points[3], dtype=float) - below, frame_size) / span
+        if room < KTP_ROOM_BELOW_LAST_LINE:
+            return "B", room, KTP_ROOM_BELOW_LAST_LINE
     return None
+
+
+def _room_to_border(point: np.ndarray, direction: np.ndarray, size: tuple[int, int]) -> float:
+    """Distance from ``point`` along ``direction`` to the border of a frame of ``size``."""
+    unit = direction / max(float(np.linalg.norm(direction)), 1e-9)
+    reach = [(bound - point[axis]) / unit[axis]
+             for axis, bound in ((0, size[0] if unit[0] > 0 else 0), (1, size[1] if unit[1] > 0 else 0))
+             if abs(unit[axis]) > 1e-9]
+    return max(0.0, min(reach))
 
 
 def _cut_label(word: str, side: str) -> bool:
@@ -732,6 +756,7 @@ def check_crop_content(
     doc_type: str | None = None,
     number_read: bool = False,
     nik_words: Sequence[TextWord] = (),
+    outline: Outline | None = None,
 ) -> CheckResult | None:
     """The crop verdict from the document's content, or None when the content cannot tell.
 
@@ -739,9 +764,10 @@ def check_crop_content(
     edge, when print touches the frame's top and its PROVINSI line is not read (the header cut
     through), when its NIK and last lines read without its header, or when the frame leaves
     less room right of its NIK (``nik_words``) or under its last line than a whole card has
-    (:func:`_ktp_room_cut`: its photo, signature or edge cut away); it is whole when its
-    header and another of its parts (:data:`KTP_PARTS`; ``number_read``: its NIK was read)
-    are read: a card cropped to its own edge, or touching the frame, is the normal upload.
+    (:func:`_ktp_room_cut`: its photo, signature or edge cut away; measured in the frame the
+    ``outline`` was found in); it is whole when its header and another of its parts
+    (:data:`KTP_PARTS`; ``number_read``: its NIK was read) are read: a card cropped to its
+    own edge, or touching the frame, is the normal upload.
     Another document is whole when its text reads well and at most a stray word or two
     touches the frame (its text block has margins all round), or when a few words read on
     several lines and none touches it. Otherwise the outline's verdict stands: an unreadable
@@ -766,7 +792,7 @@ def check_crop_content(
                                f"Bagian atas kartu terpotong: judul PROVINSI tidak terbaca dan "
                                f"tulisan ('{top}') menyentuh tepi atas gambar. Pastikan seluruh "
                                "kartu masuk dalam gambar.")
-        room = _ktp_room_cut(reading, frame_size, nik_words) if number_read else None
+        room = _ktp_room_cut(reading, frame_size, nik_words, outline) if number_read else None
         if room is not None:
             side, value, room_limit = room
             where = ("Sisi kanan kartu terpotong: foto atau tepi kanan kartu" if side == "R"

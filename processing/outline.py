@@ -105,6 +105,29 @@ class Outline:
         area = cv2.contourArea(self.corners.astype(np.float32))
         return float(area / (self.frame_size[0] * self.frame_size[1]))
 
+    @property
+    def document_size(self) -> tuple[int, int]:
+        """Width and height of the straightened document :func:`normalise` makes of it."""
+        return max(8, round(self.width)), max(8, round(self.height))
+
+    def to_frame(self, points: np.ndarray) -> np.ndarray:
+        """``points`` ((n, 2), pixels of the straightened document) where they lie in the frame.
+
+        The document is the frame itself when no outline was found: points stay where they are.
+        """
+        points = np.asarray(points, dtype=np.float32).reshape(-1, 2)
+        if not self.found:
+            return points
+        matrix = cv2.getPerspectiveTransform(_document_corners(self.document_size),
+                                             self.corners.astype(np.float32))
+        return cv2.perspectiveTransform(points.reshape(-1, 1, 2), matrix).reshape(-1, 2)
+
+
+def _document_corners(size: tuple[int, int]) -> np.ndarray:
+    width, height = size
+    return np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]],
+                    dtype=np.float32)
+
 
 def find_outline(image: np.ndarray) -> Outline:
     """Find the document in a BGR (or grey) image: corners, tilt and how much of it is cut off.
@@ -361,12 +384,9 @@ def is_sideways(gray: np.ndarray) -> bool:
 def normalise(bgr: np.ndarray, outline: Outline) -> np.ndarray:
     """The document alone, straightened: perspective-corrected crop, or deskewed scan."""
     if outline.found:
-        width = max(8, round(outline.width))
-        height = max(8, round(outline.height))
-        target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]],
-                          dtype=np.float32)
-        matrix = cv2.getPerspectiveTransform(outline.corners.astype(np.float32), target)
-        return cv2.warpPerspective(bgr, matrix, (width, height), flags=cv2.INTER_LINEAR,
+        matrix = cv2.getPerspectiveTransform(outline.corners.astype(np.float32),
+                                             _document_corners(outline.document_size))
+        return cv2.warpPerspective(bgr, matrix, outline.document_size, flags=cv2.INTER_LINEAR,
                                    borderMode=cv2.BORDER_REPLICATE)
     if abs(outline.angle) < 0.3:
         return bgr

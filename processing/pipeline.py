@@ -366,7 +366,7 @@ def analyse(
         height, width = first.document.shape[:2]
         by_content = ck.check_crop_content(reading, (width, height), thresholds, limits_type,
                                            doc_type=doc_type, number_read=bool(fields.get("nik")),
-                                           nik_words=nik_words)
+                                           nik_words=nik_words, outline=first.outline)
         if by_content is not None:
             results["crop"] = by_content
         elif reading is not None and ck.useful_words(reading) < MIN_CROP_WITNESS:

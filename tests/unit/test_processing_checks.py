@@ -10,7 +10,7 @@ import pytest
 
 from bench import defects
 from processing import checks as ck
-from processing.outline import find_outline, normalise
+from processing.outline import Outline, find_outline, normalise
 from processing.spec import (
     DEFAULT_THRESHOLDS,
     Classification,
@@ -302,6 +302,61 @@ def test_a_ktp_whose_photo_or_signature_the_frame_cuts_is_cut():
     assert not signature_cut.ok and "bawah" in signature_cut.message
     # Without the NIK's digits read there is nothing to scale the card by.
     assert ck.check_crop_content(reading, (960, 605), LIMITS, doc_type="ktp", number_read=True).ok
+
+
+def test_a_point_of_the_straightened_document_maps_back_to_where_it_lies_in_the_frame():
+    # A card photographed at an angle on a dark table: the photo box's centre, found on the
+    # straightened card, is the photo box's colour in the frame too.
+    card = make_card(800)
+    height, width = card.shape[:2]
+    corners = np.array([[260, 140], [1080, 220], [1040, 760], [220, 700]], np.float32)
+    matrix = cv2.getPerspectiveTransform(
+        np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], np.float32),
+        corners)
+    frame = cv2.warpPerspective(card, matrix, (1300, 900), borderValue=(35, 40, 45))
+    outline = find_outline(frame)
+    assert outline.found
+    document = normalise(frame, outline)
+    doc_h, doc_w = document.shape[:2]
+    photo = np.array([[0.84 * doc_w, 0.47 * doc_h]])
+    assert tuple(document[int(photo[0, 1]), int(photo[0, 0])]) == pytest.approx((170, 40, 40), abs=25)
+    x, y = outline.to_frame(photo)[0]
+    assert tuple(frame[int(y), int(x)]) == pytest.approx((170, 40, 40), abs=25)
+    assert np.abs(outline.to_frame(np.array([[0, 0], [doc_w - 1, doc_h - 1]]))
+                  - outline.corners[[0, 2]]).max() < 1.0
+
+
+def test_a_ktp_room_is_measured_in_the_frame_not_in_our_crop_of_it():
+    # Real phone photos (issue #11, session 17): the outline found was a sleeve's or a
+    # shadow's edge inside the card, and the crop straightened from it left the photo's room
+    # short while the photo itself kept the whole card in view. The rooms are measured in the
+    # frame the outline was found in.
+    reading, digits = _ktp_el_reading()
+    inside = Outline(np.array([[100, 80], [1060, 80], [1060, 710], [100, 710]], np.float32),
+                     True, 0.0, 0.0, (1400, 1000))
+    assert inside.document_size == (960, 630)
+    assert ck.check_crop_content(reading, (960, 630), LIMITS, doc_type="ktp", number_read=True,
+                                 nik_words=digits, outline=inside).ok
+    # The same crop against the frame's right edge: the photo did cut the card.
+    at_edge = Outline(np.array([[439, 80], [1399, 80], [1399, 710], [439, 710]], np.float32),
+                      True, 0.0, 0.0, (1400, 1000))
+    cut = ck.check_crop_content(reading, (960, 630), LIMITS, doc_type="ktp", number_read=True,
+                                nik_words=digits, outline=at_edge)
+    assert not cut.ok and "kanan" in cut.message
+    # The signature's room likewise: a crop whose bottom is the frame's bottom is cut there.
+    at_bottom = Outline(np.array([[100, 394], [1100, 394], [1100, 999], [100, 999]], np.float32),
+                        True, 0.0, 0.0, (1400, 1000))
+    assert at_bottom.document_size == (1000, 605)
+    bottom = ck.check_crop_content(reading, (1000, 605), LIMITS, doc_type="ktp", number_read=True,
+                                   nik_words=digits, outline=at_bottom)
+    assert not bottom.ok and "bawah" in bottom.message
+    # A tilted crop well inside the frame: the rooms run along the card's own lines.
+    turn = np.deg2rad(10.0)
+    corners = np.array([[0, 0], [960, 0], [960, 630], [0, 630]], np.float64) @ np.array(
+        [[np.cos(turn), np.sin(turn)], [-np.sin(turn), np.cos(turn)]]) + (300.0, 150.0)
+    tilted = Outline(corners.astype(np.float32), True, -10.0, 0.0, (1600, 1200))
+    assert ck.check_crop_content(reading, tilted.document_size, LIMITS, doc_type="ktp",
+                                 number_read=True, nik_words=digits, outline=tilted).ok
 
 
 def test_the_cards_extent_is_predicted_only_for_a_provinsi_headed_ktp():

@@ -9,7 +9,7 @@ Indonesia to the officer and the CPMI.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -646,6 +646,25 @@ def _edge_words(reading: TextReading, frame_size: tuple[int, int]) -> list[tuple
     return out
 
 
+def _in_frame(reading: TextReading, outline: Outline) -> TextReading:
+    """``reading`` with each word boxed where it lies in the frame ``outline`` was found in."""
+    words = [word for line in reading.lines for word in line]
+    if not words:
+        return reading
+    corners = np.array([corner for word in words for corner in (
+        (word.box[0], word.box[1]), (word.box[2], word.box[1]),
+        (word.box[2], word.box[3]), (word.box[0], word.box[3]))])
+    placed = iter(outline.to_frame(corners).reshape(-1, 4, 2))
+
+    def framed(word: TextWord) -> TextWord:
+        quad = next(placed)
+        low, high = quad.min(axis=0), quad.max(axis=0)
+        return replace(word, box=(int(low[0]), int(low[1]), int(high[0]), int(high[1])))
+
+    return replace(reading, lines=tuple(tuple(framed(word) for word in line)
+                                        for line in reading.lines))
+
+
 def _top_edge_word(reading: TextReading, frame_height: int) -> str | None:
     """A word of three or more letters, read at any confidence, touching the frame's top."""
     for line in reading.lines:
@@ -764,10 +783,11 @@ def check_crop_content(
     edge, when print touches the frame's top and its PROVINSI line is not read (the header cut
     through), when its NIK and last lines read without its header, or when the frame leaves
     less room right of its NIK (``nik_words``) or under its last line than a whole card has
-    (:func:`_ktp_room_cut`: its photo, signature or edge cut away; measured in the frame the
-    ``outline`` was found in); it is whole when its header and another of its parts
-    (:data:`KTP_PARTS`; ``number_read``: its NIK was read) are read: a card cropped to its
-    own edge, or touching the frame, is the normal upload.
+    (:func:`_ktp_room_cut`: its photo, signature or edge cut away); it is whole when its
+    header and another of its parts (:data:`KTP_PARTS`; ``number_read``: its NIK was read)
+    are read: a card cropped to its own edge, or touching the frame, is the normal upload.
+    ``reading`` and ``frame_size`` are the document's; with an ``outline`` found, edges and
+    rooms are those of the frame it was found in (the uploader's, not our crop of it).
     Another document is whole when its text reads well and at most a stray word or two
     touches the frame (its text block has margins all round), or when a few words read on
     several lines and none touches it. Otherwise the outline's verdict stands: an unreadable
@@ -776,7 +796,11 @@ def check_crop_content(
     if reading is None or not reading.lines:
         return None
     limit = thresholds.get("crop", limits_type)
-    edges = _edge_words(reading, frame_size)
+    # What touches an edge is judged against the uploader's frame: a crop from an outline
+    # found inside the card (a sleeve's or a shadow's edge) cuts words the photo holds whole.
+    seen, seen_size = ((_in_frame(reading, outline), outline.frame_size)
+                       if outline is not None and outline.found else (reading, frame_size))
+    edges = _edge_words(seen, seen_size)
     if doc_type == "ktp":
         cut = next((word for word, side in edges if _cut_label(word, side)), None)
         if cut is not None:
@@ -784,7 +808,7 @@ def check_crop_content(
                                f"Tulisan terpotong di tepi gambar ('{cut}'). Pastikan seluruh "
                                "kartu masuk dalam gambar.")
         flat = " ".join(w.text.lower() for line in reading.lines for w in line)
-        top = _top_edge_word(reading, frame_size[1])
+        top = _top_edge_word(seen, seen_size[1])
         if top is not None and not _has_word(flat, "provinsi"):
             # Print against the frame's top and no PROVINSI line read: the frame cuts through
             # the header (letters cut short read poorly, so any confidence counts here).

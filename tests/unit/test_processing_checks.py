@@ -254,6 +254,25 @@ def test_crop_judged_by_the_cards_parts_inside_the_frame():
                                  number_read=True).ok
 
 
+def test_words_at_the_edge_of_our_crop_are_judged_against_the_frame():
+    # Real phone photos (issue #11, session 17): an outline found inside the card (a sleeve's
+    # edge) cropped the first letters of a label away, and the card read "ama" against the
+    # crop's edge, while the photo held the card whole.
+    cut_rows = tuple(tuple(TextWord("ama" if w.text == "Nama" else w.text, w.confidence,
+                                    (0, w.box[1], w.box[2], w.box[3]) if w.text == "Nama"
+                                    else w.box) for w in line) for line in _ktp_lines(top=0))
+    reading = TextReading("...", 90.0, 9, "tesseract", cut_rows)
+    inside = Outline(np.array([[100, 80], [1100, 80], [1100, 710], [100, 710]], np.float32),
+                     True, 0.0, 0.0, (1400, 1000))
+    assert inside.document_size == (1000, 630)
+    assert ck.check_crop_content(reading, (1000, 630), LIMITS, doc_type="ktp", outline=inside).ok
+    # The crop's edge on the frame's: the frame did cut the label.
+    at_edge = Outline(np.array([[0, 80], [1000, 80], [1000, 710], [0, 710]], np.float32),
+                      True, 0.0, 0.0, (1400, 1000))
+    cut = ck.check_crop_content(reading, (1000, 630), LIMITS, doc_type="ktp", outline=at_edge)
+    assert not cut.ok and "'ama'" in cut.message
+
+
 def test_a_ktp_read_without_its_header_is_cut_at_the_top():
     # Real close-ups cut the PROVINSI/KABUPATEN lines away and keep the rest: the NIK and the
     # last lines read, the header (printed above them on every KTP) does not.

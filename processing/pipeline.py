@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -366,7 +366,9 @@ def analyse(
         height, width = first.document.shape[:2]
         by_content = ck.check_crop_content(reading, (width, height), thresholds, limits_type,
                                            doc_type=doc_type, number_read=bool(fields.get("nik")),
-                                           nik_words=nik_words, outline=first.outline)
+                                           nik_words=_nik_words_to_ink(nik_words, reading,
+                                                                       first.document),
+                                           outline=first.outline)
         if by_content is not None:
             results["crop"] = by_content
         elif reading is not None and ck.useful_words(reading) < MIN_CROP_WITNESS:
@@ -683,6 +685,49 @@ def _nik_words(reading: TextReading) -> list[TextWord]:
         if digits and (labelled or sum(sum(c.isdigit() for c in w.text) for w in digits) >= 14):
             return digits
     return []
+
+
+def _nik_words_to_ink(words: Sequence[TextWord], reading: TextReading | None,
+                      document: np.ndarray) -> list[TextWord]:
+    """``words`` (a NIK's) with the first one's digits starting no earlier than their ink.
+
+    rapidocr's box of a NIK may reach left over the colon and the gap before the digits (real
+    cards: 20-60 px), which lengthens the NIK, the card's scale for a KTP's rooms
+    (:func:`processing.checks.check_crop_content`). The first digit is the first mark right of
+    the NIK label as tall as the line's print. The box is only ever moved right: a first digit
+    misread as another glyph ("?") keeps its place in the box.
+    """
+    if not words or reading is None:
+        return list(words)
+    first = words[0]
+    line = next((line for line in reading.lines if first in line), ())
+    label_right = max((w.box[2] for w in line
+                       if w.box[0] < first.box[0] and not any(c.isdigit() for c in w.text)),
+                      default=0)
+    top, bottom = min(w.box[1] for w in words), max(w.box[3] for w in words)
+    start = max(first.box[0], label_right + 1)
+    if bottom - top < 4 or first.box[2] - start < 4:
+        return list(words)
+    strip = lift_print(document[max(0, top):bottom, start:first.box[2]])
+    _, ink = cv2.threshold(strip, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    # Digits: marks nearly as tall as the line (a colon's dots and specks are not).
+    digits = [int(x) for x, _, w, h, _ in stats[1:count] if h >= 0.45 * (bottom - top) and w <= 3 * h]
+    if len(digits) < _MIN_DIGIT_MARKS:
+        return list(words)
+    ink_left = start + min(digits)
+    placed = ck.nik_digits_box([first])[0]
+    if ink_left <= placed:
+        return list(words)
+    # The box's left edge for which the first digit, placed by its share of the characters
+    # (:func:`processing.checks.nik_digits_box`), starts at the ink.
+    share = (placed - first.box[0]) / (first.box[2] - first.box[0])
+    left = (ink_left - first.box[2] * share) / (1 - share)
+    return [replace(first, box=(int(round(left)), *first.box[1:])), *words[1:]]
+
+
+#: Fewest digit-tall marks for a NIK line's ink to place its first digit.
+_MIN_DIGIT_MARKS = 4
 
 
 def _nik_crop(words: Sequence[TextWord], document: np.ndarray) -> np.ndarray:

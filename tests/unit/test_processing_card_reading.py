@@ -5,12 +5,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
 from processing import pipeline
+from processing.checks import nik_digits_box
 from processing.pipeline import _nik_candidates, _read_document, _reread_nik
 from processing.spec import TextReading, TextWord
 from processing.text import lift_print, read_text
-from tests.support.images import make_patterned_card, scan
+from tests.support.images import _font, make_patterned_card, scan
 from tests.support.text import HAS_TESSERACT, needs_ocr, needs_rapidocr
 
 NIK = "6309022909003581"  # the generated card's: 29-09-2000, male, Tabalong (6309)
@@ -234,3 +236,31 @@ def test_a_nik_line_tesseract_lost_is_found_by_rapidocr_but_not_certified():
     _confidence, doubt, _unresolved = _reread_nik(lost, fields, measured)
     assert fields.get("nik") == NIK
     assert doubt  # named for the officer, never passed on a retry
+
+
+def test_a_nik_box_reaching_over_the_colon_is_trimmed_to_the_first_digit():
+    # rapidocr boxes ": 3301..." (or its digits alone) from the colon or the gap before it
+    # (real cards, issue #11 session 17), which lengthens the NIK, the card's scale for its
+    # rooms; the first digit is where the first digit-tall mark is.
+    image = Image.new("RGB", (900, 80), (215, 185, 150))
+    draw = ImageDraw.Draw(image)
+    draw.text((20, 20), "NIK", font=_font(30), fill=(0, 0, 0))
+    draw.text((200, 20), ":", font=_font(30), fill=(0, 0, 0))
+    draw.text((260, 20), NIK, font=_font(30), fill=(0, 0, 0))
+    document = cv2.cvtColor(np.array(image), cv2.COLOR_RGB2BGR)
+    dark = np.nonzero((cv2.cvtColor(document, cv2.COLOR_BGR2GRAY) < 100)[:, 255:].any(axis=0))[0]
+    first_digit = 255 + int(dark.min())
+    label = TextWord("NIK", 95.0, (18, 18, 80, 58))
+    padded = TextWord(NIK, 95.0, (190, 18, 540, 58))  # from the colon on
+    reading = TextReading("NIK " + NIK, 95.0, 2, "rapidocr", ((label, padded),))
+    trimmed = pipeline._nik_words_to_ink([padded], reading, document)
+    assert abs(trimmed[0].box[0] - first_digit) <= 2 and trimmed[0].box[1:] == padded.box[1:]
+    # With the colon inside the word, the digits start after its share, at the ink too.
+    labelled = TextWord(":" + NIK, 95.0, (190, 18, 540, 58))
+    reading = TextReading("NIK :" + NIK, 95.0, 2, "rapidocr", ((label, labelled),))
+    placed = nik_digits_box(pipeline._nik_words_to_ink([labelled], reading, document))[0]
+    assert abs(placed - first_digit) <= 2
+    # A box that starts at or right of the ink is left where it is (never moved left).
+    tight = TextWord("?" + NIK[1:], 95.0, (first_digit + 6, 18, 540, 58))
+    reading = TextReading("NIK " + NIK, 95.0, 2, "tesseract", ((label, tight),))
+    assert pipeline._nik_words_to_ink([tight], reading, document) == [tight]

@@ -705,7 +705,7 @@ def _last_line_bottom(reading: TextReading, nik: tuple[float, float, float, floa
 
 
 def _ktp_room_cut(reading: TextReading, frame_size: tuple[int, int],
-                  nik_words: Sequence[TextWord], outline: Outline | None = None
+                  nik_words: Sequence[TextWord], outline: Outline | None
                   ) -> tuple[str, float, float] | None:
     """(side, room, limit) where the frame cuts a KTP short of its expected extent, or None.
 
@@ -717,9 +717,10 @@ def _ktp_room_cut(reading: TextReading, frame_size: tuple[int, int],
     design headed KARTU TANDA PENDUDUK, a look-alike) are not placed this way. The caller
     asks only when the NIK was read whole (16 digits), so its width is the card's scale.
 
-    The rooms are measured in the uploader's frame: with an ``outline`` found, the document
-    read is our crop of it, and a crop that fell inside the card (a sleeve's or a shadow's
-    edge taken for the card's) leaves less room than the photo did.
+    The rooms are measured in the uploader's frame (``frame_size``): with an ``outline`` (a
+    found one, or None) the document read is our crop of that frame, and a crop that fell
+    inside the card (a sleeve's or a shadow's edge taken for the card's) leaves less room
+    than the photo did.
     """
     if not nik_words:
         return None
@@ -733,8 +734,8 @@ def _ktp_room_cut(reading: TextReading, frame_size: tuple[int, int],
     points = [(nik[0], middle), (nik[2], middle)]
     if last is not None:
         points += [(nik[0], last), (nik[0], last + nik[2] - nik[0])]
-    if outline is not None and outline.found:
-        points, frame_size = outline.to_frame(np.array(points)), outline.frame_size
+    if outline is not None:
+        points = outline.to_frame(np.array(points))
     start, end = np.asarray(points[0], dtype=float), np.asarray(points[1], dtype=float)
     span = float(np.linalg.norm(end - start))
     right = _room_to_border(end, end - start, frame_size) / span
@@ -798,8 +799,9 @@ def check_crop_content(
     limit = thresholds.get("crop", limits_type)
     # What touches an edge is judged against the uploader's frame: a crop from an outline
     # found inside the card (a sleeve's or a shadow's edge) cuts words the photo holds whole.
-    seen, seen_size = ((_in_frame(reading, outline), outline.frame_size)
-                       if outline is not None and outline.found else (reading, frame_size))
+    framed = outline if outline is not None and outline.found else None
+    seen, seen_size = ((_in_frame(reading, framed), framed.frame_size) if framed is not None
+                       else (reading, frame_size))
     edges = _edge_words(seen, seen_size)
     if doc_type == "ktp":
         cut = next((word for word, side in edges if _cut_label(word, side)), None)
@@ -816,7 +818,7 @@ def check_crop_content(
                                f"Bagian atas kartu terpotong: judul PROVINSI tidak terbaca dan "
                                f"tulisan ('{top}') menyentuh tepi atas gambar. Pastikan seluruh "
                                "kartu masuk dalam gambar.")
-        room = _ktp_room_cut(reading, frame_size, nik_words, outline) if number_read else None
+        room = _ktp_room_cut(reading, seen_size, nik_words, framed) if number_read else None
         if room is not None:
             side, value, room_limit = room
             where = ("Sisi kanan kartu terpotong: foto atau tepi kanan kartu" if side == "R"

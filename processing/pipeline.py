@@ -364,11 +364,13 @@ def analyse(
         # Judged by the content: a card's parts read inside the frame, a page's text clear of
         # its edges (the outline's verdict stands when the content cannot tell).
         height, width = first.document.shape[:2]
+        number_read = bool(fields.get("nik"))
+        # Only a KTP whose NIK was read measures its rooms from the NIK's digits.
+        room_words = (_nik_words_to_ink(nik_words, reading, first.document)
+                      if doc_type == "ktp" and number_read else ())
         by_content = ck.check_crop_content(reading, (width, height), thresholds, limits_type,
-                                           doc_type=doc_type, number_read=bool(fields.get("nik")),
-                                           nik_words=_nik_words_to_ink(nik_words, reading,
-                                                                       first.document),
-                                           outline=first.outline)
+                                           doc_type=doc_type, number_read=number_read,
+                                           nik_words=room_words, outline=first.outline)
         if by_content is not None:
             results["crop"] = by_content
         elif reading is not None and ck.useful_words(reading) < MIN_CROP_WITNESS:

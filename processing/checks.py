@@ -42,6 +42,7 @@ __all__ = [
     "MIN_KTP_PARTS",
     "MIN_WITNESS_WORDS",
     "useful_words",
+    "words_cut_by_outline",
     "MIN_READABLE_SHORT_SIDE",
     "check_duplicate",
     "check_exposure",
@@ -589,6 +590,16 @@ KTP_LABELS = (
 )
 #: Share of the frame's side within which a word counts as touching the edge.
 _EDGE_TOUCH = 0.006
+#: Share of the frame's width within which labels leading their lines, read cut short, show
+#: the frame cutting through a KTP's label column: OCR boxes a cut label from its first whole
+#: letter, a few pixels in from the edge (real captures: 4-11 px of 640). A whole card's
+#: labels start about 3 % of its width in, where a label read short is OCR dropping a letter.
+_LABEL_COLUMN_NEAR = 0.03
+#: Share of the frame's long side from its edge beyond which a side of our crop lies inside it.
+_INNER_SIDE = 0.02
+#: Labels read cut short near the left edge (not touching it) that make a cut: OCR drops a
+#: label's first letter on one line now and then, never down the column.
+_MIN_CUT_LABELS_NEAR = 2
 #: Room a whole KTP (the PROVINSI-headed card) keeps beyond its printed lines, in widths of the
 #: NIK's 16 digits (the card's own scale: the NIK is printed at nearly the same place and size
 #: on every such card, 41-45 % of its width on real captures cropped to the card): right of
@@ -643,6 +654,39 @@ def _edge_words(reading: TextReading, frame_size: tuple[int, int]) -> list[tuple
                                   ("B", bottom >= height - 1 - dy)):
                 if touches:
                     out.append((word.text, side))
+    return out
+
+
+def words_cut_by_outline(reading: TextReading, outline: Outline) -> int:
+    """Words read against a side of our crop that lies inside the frame (0 without an outline).
+
+    ``reading`` is of the document :func:`processing.outline.normalise` cut out along a found
+    ``outline``. A document's edge never cuts through its print; a side that does, away from
+    the frame's edge, is a sleeve's, a shadow's or a printed band's edge taken for the card's.
+    """
+    if not outline.found:
+        return 0
+    width, height = outline.document_size
+    corners = outline.to_frame(np.array([(0, 0), (width - 1, 0), (width - 1, height - 1),
+                                         (0, height - 1)], dtype=np.float32))
+    frame_width, frame_height = outline.frame_size
+    inner = set()
+    for side, (a, b) in zip("TRBL", ((0, 1), (1, 2), (2, 3), (3, 0)), strict=True):
+        x, y = (corners[a] + corners[b]) / 2
+        if min(x, y, frame_width - 1 - x, frame_height - 1 - y) > _INNER_SIDE * max(outline.frame_size):
+            inner.add(side)
+    return sum(1 for _, side in _edge_words(reading, (width, height)) if side in inner)
+
+
+def _cut_labels_near_left(reading: TextReading, frame_width: int) -> list[str]:
+    """Labels leading their lines near the frame's left edge, read with their start cut off."""
+    out = []
+    for line in reading.lines:
+        first = min(line, key=lambda word: word.box[0], default=None)
+        if (first is not None and first.confidence >= 50 and first.text.split()
+                and first.box[0] <= _LABEL_COLUMN_NEAR * frame_width
+                and _cut_label(first.text.split()[0], "L")):
+            out.append(first.text)
     return out
 
 
@@ -781,7 +825,7 @@ def check_crop_content(
     """The crop verdict from the document's content, or None when the content cannot tell.
 
     A KTP (``doc_type``) is cut when a label down its side is read cut short at the frame's
-    edge, when print touches the frame's top and its PROVINSI line is not read (the header cut
+    edge (or two or more down its left side near it: :func:`_cut_labels_near_left`), when print touches the frame's top and its PROVINSI line is not read (the header cut
     through), when its NIK and last lines read without its header, or when the frame leaves
     less room right of its NIK (``nik_words``) or under its last line than a whole card has
     (:func:`_ktp_room_cut`: its photo, signature or edge cut away); it is whole when its
@@ -805,6 +849,9 @@ def check_crop_content(
     edges = _edge_words(seen, seen_size)
     if doc_type == "ktp":
         cut = next((word for word, side in edges if _cut_label(word, side)), None)
+        near = _cut_labels_near_left(seen, seen_size[0])
+        if cut is None and len(near) >= _MIN_CUT_LABELS_NEAR:
+            cut = near[0]
         if cut is not None:
             return CheckResult("crop", False, 1.0, limit,
                                f"Tulisan terpotong di tepi gambar ('{cut}'). Pastikan seluruh "

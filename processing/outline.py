@@ -22,6 +22,7 @@ __all__ = [
     "find_outline",
     "is_sideways",
     "normalise",
+    "scan_outline",
 ]
 
 #: Working size of the outline search; outlines are coarse, this keeps it to a few ms.
@@ -136,25 +137,32 @@ def find_outline(image: np.ndarray) -> Outline:
     clearly different from it *and brighter* (paper and cards are lighter than tables and
     hands), surrounded by it on most of the border. Anything else is a scan.
     """
-    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    height, width = gray.shape[:2]
-    frame = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]],
-                     dtype=np.float32)
+    height, width = image.shape[:2]
     hull, ratio, doc_mask = _document_region(image)
     if hull is None:
-        return Outline(
-            corners=frame,
-            found=False,
-            angle=estimate_text_skew(gray),
-            cut_share=_scan_cut_share(gray, _margin_unit(image, gray)),
-            frame_size=(width, height),
-        )
+        return scan_outline(image)
     corners = _order_corners(_quad_from_hull(hull) / ratio).astype(np.float32)
     return Outline(
         corners=corners,
         found=True,
         angle=_edge_angle(corners),
         cut_share=_border_share(doc_mask),
+        frame_size=(width, height),
+    )
+
+
+def scan_outline(image: np.ndarray) -> Outline:
+    """The frame of a BGR (or grey) image taken as the document itself, as a scan is.
+
+    Tilted as its text lines are; cut where print meets the frame's edges.
+    """
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    height, width = gray.shape[:2]
+    return Outline(
+        corners=_document_corners((width, height)),
+        found=False,
+        angle=estimate_text_skew(gray),
+        cut_share=_scan_cut_share(gray, _margin_unit(image, gray)),
         frame_size=(width, height),
     )
 

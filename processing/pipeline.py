@@ -45,6 +45,7 @@ from processing.outline import (
     find_outline,
     is_sideways,
     normalise,
+    scan_outline,
 )
 from processing.pdf import render_pdf
 from processing.quality import DefectModels
@@ -180,8 +181,12 @@ class PageMeasures:
 
 
 def measure_page(bgr: np.ndarray, *, index: int = 0, scanned: bool = True,
-                 scale: float = 1.0, image_px: tuple[int, int] | None = None) -> PageMeasures:
-    """Outline, straighten and measure one page (``scale``: analysis px per original px)."""
+                 scale: float = 1.0, image_px: tuple[int, int] | None = None,
+                 outline: Outline | None = None) -> PageMeasures:
+    """Outline, straighten and measure one page (``scale``: analysis px per original px).
+
+    ``outline``: the document's outline when already decided (default: :func:`find_outline`).
+    """
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     if not scanned:
         # Born digital: nothing was photographed; only emptiness is worth measuring.
@@ -190,7 +195,7 @@ def measure_page(bgr: np.ndarray, *, index: int = 0, scanned: bool = True,
         outline = Outline(frame, False, 0.0, 0.0, (gray.shape[1], gray.shape[0]))
         return PageMeasures(index, False, outline, bgr, None, 0.0,
                             ck.ExposureMeasure(255.0, 0.0, 0.0), ck.measure_blank(gray))
-    outline = find_outline(bgr)
+    outline = outline if outline is not None else find_outline(bgr)
     document = normalise(bgr, outline)
     doc_gray = cv2.cvtColor(document, cv2.COLOR_BGR2GRAY)
     short = min(document.shape[:2]) / scale
@@ -319,6 +324,22 @@ def analyse(
         on_checks(tuple(early[code] for code in EARLY_CHECKS))
 
     reading = _read(pages, measures, ocr, progress, ocr_engine)
+    if (reading is not None and len(measures) == 1 and first.scanned
+            and ck.words_cut_by_outline(reading, first.outline)):
+        # Our crop cut through print: the outline followed an edge inside the document (a
+        # sleeve's, a shadow's; real captures: a NIK's first digits, a label column cut off).
+        # The frame, taken as a scan, is read too, first by the engine that read the crop
+        # (like with like); the better reading wins.
+        frame = measure_page(pages[0].bgr, scale=pages[0].scale,
+                             outline=scan_outline(pages[0].bgr))
+        second = _read_document(frame.document, ocr_engine, first_engine=reading.engine)
+        if _reading_worth(second) > _reading_worth(reading):
+            measures[0] = first = frame
+            reading = second
+            # The checks already reported stand; the others are judged on the frame.
+            image_checks = {**_image_checks(measures, thresholds, slot_type),
+                            **{code: image_checks[code] for code in EARLY_CHECKS
+                               if code in image_checks}}
     progress(0.9, "classify")
     layout = _layout(first, len(pages))
     classification: Classification | None = None
@@ -565,15 +586,17 @@ MIN_FIRST_CONFIDENCE = 60.0
 
 def _read_document(document: np.ndarray, engine: str,
                    read: Callable[[np.ndarray, str], TextReading] = read_text,
-                   engines: Sequence[str] | None = None) -> TextReading:
+                   engines: Sequence[str] | None = None, *,
+                   first_engine: str | None = None) -> TextReading:
     """OCR of one straightened document; a poor first reading is tried with the other engine.
 
     Only when the engine was left to choose (``auto``): the better of the two readings (more
     useful words) is kept, so a clean scan costs one reading and a patterned card two.
+    ``first_engine``: the engine ``auto`` tries first (default: its own choice).
     ``read`` and ``engines`` (default: the engines installed) are seams for tests.
     """
     gray = cv2.cvtColor(document, cv2.COLOR_BGR2GRAY)
-    reading = read(gray, engine)
+    reading = read(gray, first_engine if engine == "auto" and first_engine else engine)
     installed = available_engines() if engines is None else engines
     others = [e for e in installed if e != reading.engine]
     if engine != "auto" or not others:

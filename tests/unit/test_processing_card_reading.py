@@ -59,6 +59,15 @@ def test_a_poor_first_reading_is_read_again_by_the_other_engine():
     assert _read_document(document, "tesseract", read, ["tesseract", "rapidocr"]) is poor
     good = _reading("tesseract", [(f"KATA{i}", 90.0) for i in range(20)])
     assert _read_document(document, "auto", lambda g, e: good, ["tesseract", "rapidocr"]) is good
+    # Told which engine to try first (the one that read the same card before), auto starts there.
+    calls.clear()
+    assert _read_document(document, "auto", read, ["tesseract", "rapidocr"],
+                          first_engine="rapidocr") is rich
+    assert calls == ["rapidocr"]
+    calls.clear()
+    assert _read_document(document, "tesseract", read, ["tesseract", "rapidocr"],
+                          first_engine="rapidocr") is poor
+    assert calls == ["tesseract"]
 
 
 def test_a_nik_read_once_is_doubtful_even_when_its_date_is_the_printed_birth_date():

@@ -254,6 +254,35 @@ def test_crop_judged_by_the_cards_parts_inside_the_frame():
                                  number_read=True).ok
 
 
+def test_labels_read_cut_short_down_the_left_side_are_a_cut_even_clear_of_the_edge():
+    # Real phone photos (issue #11, session 18): the frame cut the first letters off the label
+    # column ("IK", "ama", "gama", "tatus"), and OCR boxed each from its first whole letter,
+    # a few pixels in from the frame's edge.
+    def column(texts, left):
+        return tuple((TextWord(text, 95.0, (left, 100 + 30 * i, left + 40, 120 + 30 * i)),
+                      TextWord("VALUE", 95.0, (150, 100 + 30 * i, 260, 120 + 30 * i)))
+                     for i, text in enumerate(texts))
+
+    header = ((TextWord("PROVINSI", 95.0, (230, 40, 330, 70)), TextWord("RIAU", 95.0,
+                                                                        (340, 40, 400, 70))),)
+    labels = ["NIK", "Nama", "Agama", "Status", "Kewarganegaraan"]
+    whole = TextReading("...", 95.0, 12, "rapidocr", header + column(labels, 11))
+    assert ck.check_crop_content(whole, (640, 640), LIMITS, doc_type="ktp").ok
+    clipped = ["IK", "ama", "gama", "tatus", "Kewarganegaraan"]
+    cut = ck.check_crop_content(TextReading("...", 95.0, 12, "rapidocr",
+                                            header + column(clipped, 11)),
+                                (640, 640), LIMITS, doc_type="ktp")
+    assert not cut.ok and "'IK'" in cut.message
+    # One label missing a letter is OCR dropping one now and then, not the frame's edge.
+    one = ["NIK", "ama", "Agama", "Status", "Kewarganegaraan"]
+    assert ck.check_crop_content(TextReading("...", 95.0, 12, "rapidocr", header + column(one, 11)),
+                                 (640, 640), LIMITS, doc_type="ktp").ok
+    # Labels cut short further in are not the frame's doing.
+    assert ck.check_crop_content(TextReading("...", 95.0, 12, "rapidocr",
+                                             header + column(clipped, 60)),
+                                 (640, 640), LIMITS, doc_type="ktp").ok
+
+
 def test_words_at_the_edge_of_our_crop_are_judged_against_the_frame():
     # Real phone photos (issue #11, session 17): an outline found inside the card (a sleeve's
     # edge) cropped the first letters of a label away, and the card read "ama" against the
@@ -271,6 +300,25 @@ def test_words_at_the_edge_of_our_crop_are_judged_against_the_frame():
                       True, 0.0, 0.0, (1400, 1000))
     cut = ck.check_crop_content(reading, (1000, 630), LIMITS, doc_type="ktp", outline=at_edge)
     assert not cut.ok and "'ama'" in cut.message
+
+
+def test_words_our_crop_cuts_inside_the_frame_are_counted():
+    # "ama" against the crop's left side and the header against its top (_ktp_lines(top=0)).
+    cut_rows = tuple(tuple(TextWord("ama" if w.text == "Nama" else w.text, w.confidence,
+                                    (0, w.box[1], w.box[2], w.box[3]) if w.text == "Nama"
+                                    else w.box) for w in line) for line in _ktp_lines(top=0))
+    reading = TextReading("...", 90.0, 9, "tesseract", cut_rows)
+    inside = Outline(np.array([[100, 80], [1100, 80], [1100, 710], [100, 710]], np.float32),
+                     True, 0.0, 0.0, (1400, 1000))
+    assert ck.words_cut_by_outline(reading, inside) == 4
+    # Sides on the frame's edge are the frame's doing, not our crop's.
+    at_corner = Outline(np.array([[0, 0], [1000, 0], [1000, 630], [0, 630]], np.float32),
+                        True, 0.0, 0.0, (1400, 1000))
+    assert ck.words_cut_by_outline(reading, at_corner) == 0
+    # Without an outline there is no crop of ours.
+    scan_frame = Outline(np.array([[0, 0], [999, 0], [999, 629], [0, 629]], np.float32),
+                         False, 0.0, 0.0, (1000, 630))
+    assert ck.words_cut_by_outline(reading, scan_frame) == 0
 
 
 def test_a_ktp_read_without_its_header_is_cut_at_the_top():

@@ -171,6 +171,33 @@ def test_patterned_card_cropped_to_its_edge_is_whole():
 
 @pytest.mark.slow
 @needs_ocr
+def test_a_card_our_outline_cuts_through_is_read_on_the_whole_frame():
+    """Real captures (issue #11, session 18): a card in a sleeve, the sleeve's shadow as dark as
+    the table over its left part, so the outline found follows the shadow's edge and our crop
+    cuts the NIK's first digits off. The frame holds the card whole and is read instead."""
+    from processing.outline import find_outline
+    from processing.pipeline import EARLY_CHECKS
+
+    card = scan(make_card(1000), 3)
+    height, width = card.shape[:2]
+    frame = np.full((height + 120, width + 120, 3), 70, np.uint8)
+    frame[60:60 + height, 60:60 + width] = card
+    shadow = frame[60:60 + height, 60:60 + width // 4]
+    shadow[cv2.cvtColor(shadow, cv2.COLOR_BGR2GRAY) > 110] = 70
+    outline = find_outline(frame)
+    assert outline.found and outline.corners[:, 0].min() > 60 + width // 5
+    early: list[tuple] = []
+    result = _analyse(png(frame), slot_type="ktp", form=FormData(nik=NIK, sex="L"), ocr=True,
+                      on_checks=early.append)
+    assert result.fields.get("nik") == NIK, result.fields
+    assert result.doc_type == "ktp" and result.check("crop").ok
+    # What was reported before the reading stands.
+    assert {c.name: c for c in early[0]} == {c.name: c for c in result.checks
+                                             if c.name in EARLY_CHECKS}
+
+
+@pytest.mark.slow
+@needs_ocr
 @pytest.mark.parametrize("degrees", [90, pytest.param(180, marks=needs_tesseract), 270])
 def test_sideways_capture_is_turned_upright_before_the_checks(degrees):
     card = scan(make_patterned_card(), 2)

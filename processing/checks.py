@@ -42,6 +42,8 @@ __all__ = [
     "MIN_KTP_PARTS",
     "MIN_WITNESS_WORDS",
     "useful_words",
+    "ktp_header_read",
+    "ktp_headless",
     "words_cut_by_outline",
     "MIN_READABLE_SHORT_SIDE",
     "check_duplicate",
@@ -821,16 +823,20 @@ def check_crop_content(
     number_read: bool = False,
     nik_words: Sequence[TextWord] = (),
     outline: Outline | None = None,
+    header_read_elsewhere: bool = False,
 ) -> CheckResult | None:
     """The crop verdict from the document's content, or None when the content cannot tell.
 
     A KTP (``doc_type``) is cut when a label down its side is read cut short at the frame's
-    edge (or two or more down its left side near it: :func:`_cut_labels_near_left`), when print touches the frame's top and its PROVINSI line is not read (the header cut
-    through), when its NIK and last lines read without its header, or when the frame leaves
-    less room right of its NIK (``nik_words``) or under its last line than a whole card has
-    (:func:`_ktp_room_cut`: its photo, signature or edge cut away); it is whole when its
-    header and another of its parts (:data:`KTP_PARTS`; ``number_read``: its NIK was read)
-    are read: a card cropped to its own edge, or touching the frame, is the normal upload.
+    edge (or two or more down its left side near it: :func:`_cut_labels_near_left`), when
+    print touches the frame's top and its PROVINSI line is not read (the header cut through),
+    when its NIK and last lines read without its header (unless the other OCR engine read
+    the header: ``header_read_elsewhere``, see :func:`ktp_headless`), or when the frame
+    leaves less room right of its NIK (``nik_words``) or under its last line than a whole
+    card has (:func:`_ktp_room_cut`: its photo, signature or edge cut away); it is whole when
+    its header and another of its parts (:data:`KTP_PARTS`; ``number_read``: its NIK was
+    read) are read: a card cropped to its own edge, or touching the frame, is the normal
+    upload.
     ``reading`` and ``frame_size`` are the document's; with an ``outline`` found, edges and
     rooms are those of the frame it was found in (the uploader's, not our crop of it).
     Another document is whole when its text reads well and at most a stray word or two
@@ -873,9 +879,9 @@ def check_crop_content(
             return CheckResult("crop", False, round(value, 3), room_limit,
                                f"{where} tidak masuk seluruhnya dalam gambar. Pastikan seluruh "
                                "kartu, keempat tepinya, masuk dalam gambar.")
-        found = [any(_has_word(flat, label) for label in options) for options in KTP_PARTS]
-        found[1] = found[1] or number_read
-        if sum(found[1:]) == len(found) - 1 and not found[0]:
+        found = _ktp_parts_read(reading, number_read)
+        found[0] = found[0] or header_read_elsewhere
+        if all(found[1:]) and not found[0]:
             # The NIK and the last lines read, and nothing of the header printed above them:
             # the frame cut the card's top (OCR reads the header's large capitals first).
             return CheckResult("crop", False, 1.0, limit,
@@ -898,6 +904,31 @@ def check_crop_content(
         return CheckResult("crop", True, 0.0, limit,
                            "Tulisan dokumen yang terbaca tidak menyentuh tepi gambar.")
     return None
+
+
+def ktp_headless(reading: TextReading, number_read: bool = False) -> bool:
+    """Whether a KTP's NIK and last lines read and its header (PROVINSI, KABUPATEN or KOTA)
+    does not: the crop check's "top cut away" (``number_read``: its NIK was read).
+
+    A claim of absence: Tesseract misses the header on soft or glary cards where rapidocr
+    reads it whole (bench/real, session 18), so the caller may ask the other engine
+    (``header_read_elsewhere`` of :func:`check_crop_content`).
+    """
+    found = _ktp_parts_read(reading, number_read)
+    return all(found[1:]) and not found[0]
+
+
+def ktp_header_read(reading: TextReading) -> bool:
+    """Whether ``reading`` holds a KTP's header (PROVINSI, KABUPATEN or KOTA)."""
+    return _ktp_parts_read(reading)[0]
+
+
+def _ktp_parts_read(reading: TextReading, number_read: bool = False) -> list[bool]:
+    """Which of :data:`KTP_PARTS` ``reading`` holds (the NIK's also when its number was read)."""
+    flat = " ".join(w.text.lower() for line in reading.lines for w in line)
+    found = [any(_has_word(flat, label) for label in options) for options in KTP_PARTS]
+    found[1] = found[1] or number_read
+    return found
 
 
 def _has_word(flat: str, label: str) -> bool:

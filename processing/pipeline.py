@@ -391,7 +391,10 @@ def analyse(
                       if doc_type == "ktp" and number_read else ())
         by_content = ck.check_crop_content(reading, (width, height), thresholds, limits_type,
                                            doc_type=doc_type, number_read=number_read,
-                                           nik_words=room_words, outline=first.outline)
+                                           nik_words=room_words, outline=first.outline,
+                                           header_read_elsewhere=_header_read_elsewhere(
+                                               reading, doc_type, number_read, first,
+                                               ocr_engine))
         if by_content is not None:
             results["crop"] = by_content
         elif reading is not None and ck.useful_words(reading) < MIN_CROP_WITNESS:
@@ -606,6 +609,21 @@ def _read_document(document: np.ndarray, engine: str,
         return reading
     second = read(gray, others[0])
     return second if _reading_worth(second) > _reading_worth(reading) else reading
+
+
+def _header_read_elsewhere(reading: TextReading, doc_type: str | None, number_read: bool,
+                           page: PageMeasures, engine: str) -> bool:
+    """Whether the other OCR engine reads the header of a KTP read without it.
+
+    Asked only of a KTP whose NIK and last lines read and header did not
+    (:func:`processing.checks.ktp_headless`: the crop check would call its top cut away on
+    one engine's word), when the engine was left to choose (``auto``) and the other is
+    installed: one reading more, for a few cards.
+    """
+    if doc_type != "ktp" or engine != "auto" or not ck.ktp_headless(reading, number_read):
+        return False
+    other = next((e for e in available_engines() if e != reading.engine), None)
+    return other is not None and ck.ktp_header_read(_read_document(page.document, other))
 
 
 def _reading_worth(reading: TextReading) -> float:

@@ -70,6 +70,39 @@ def test_a_poor_first_reading_is_read_again_by_the_other_engine():
     assert calls == ["tesseract"]
 
 
+def test_a_ktp_header_one_engine_missed_is_asked_of_the_other(monkeypatch):
+    from processing import pipeline
+    from processing.pipeline import _header_read_elsewhere, measure_page
+
+    page = measure_page(np.full((200, 320, 3), 255, np.uint8))
+    headless = _reading("tesseract", [("NIK", 90.0), ("3201010101010001", 90.0),
+                                      ("Kewarganegaraan", 90.0)])
+    calls = []
+
+    def read(gray, engine):
+        calls.append(engine)
+        return _reading(engine, [("PROVINSI", 95.0), ("JAWA", 95.0), ("BARAT", 95.0)])
+
+    monkeypatch.setattr(pipeline, "_read_document", lambda document, engine: read(None, engine))
+    monkeypatch.setattr(pipeline, "available_engines", lambda: ["tesseract", "rapidocr"])
+    assert _header_read_elsewhere(headless, "ktp", True, page, "auto")
+    assert calls == ["rapidocr"]
+    calls.clear()
+    # An engine chosen by the office, another type, a header already read, or a reading
+    # without the NIK and last lines (the crop check makes no claim of absence on it): no
+    # reading more.
+    assert not _header_read_elsewhere(headless, "ktp", True, page, "tesseract")
+    assert not _header_read_elsewhere(headless, "kartu_keluarga", True, page, "auto")
+    with_header = _reading("tesseract", [("PROVINSI", 95.0), ("NIK", 90.0), ("WNI", 90.0)])
+    assert not _header_read_elsewhere(with_header, "ktp", True, page, "auto")
+    fragment = _reading("tesseract", [("Nama", 90.0), ("Alamat", 90.0)])
+    assert not _header_read_elsewhere(fragment, "ktp", False, page, "auto")
+    assert calls == []
+    # Nothing else installed: nothing to ask.
+    monkeypatch.setattr(pipeline, "available_engines", lambda: ["tesseract"])
+    assert not _header_read_elsewhere(headless, "ktp", True, page, "auto")
+
+
 def test_a_nik_read_once_is_doubtful_even_when_its_date_is_the_printed_birth_date():
     document = np.full((60, 100, 3), 255, np.uint8)
     first = pipeline.measure_page(document)

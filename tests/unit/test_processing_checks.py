@@ -235,17 +235,26 @@ def _ktp_lines(top: int = 20) -> tuple:
     return tuple(lines)
 
 
+def _nama_cut_at_the_left(top: int = 20) -> TextReading:
+    """:func:`_ktp_lines` with "Nama" read "ama" against the document's left edge."""
+    rows = tuple(tuple(TextWord("ama", w.confidence, (0, *w.box[1:])) if w.text == "Nama" else w
+                       for w in line) for line in _ktp_lines(top))
+    return TextReading("...", 90.0, 9, "tesseract", rows)
+
+
+def _outline_inside_the_frame() -> Outline:
+    """A found outline of a 1000 x 630 document lying 100 px and 80 px inside its frame."""
+    return Outline(np.array([[100, 80], [1100, 80], [1100, 710], [100, 710]], np.float32),
+                   True, 0.0, 0.0, (1400, 1000))
+
+
 def test_crop_judged_by_the_cards_parts_inside_the_frame():
     whole = TextReading("...", 90.0, 9, "tesseract", _ktp_lines())
     assert ck.check_crop_content(whole, (1000, 630), LIMITS, doc_type="ktp").ok
     # Touching the frame is normal (a card cropped to its edge); a label cut short is not.
     tight = TextReading("...", 90.0, 9, "tesseract", _ktp_lines(top=0))
     assert ck.check_crop_content(tight, (1000, 630), LIMITS, doc_type="ktp").ok
-    cut_rows = tuple(tuple(TextWord("ama" if w.text == "Nama" else w.text, w.confidence,
-                                    (0, w.box[1], w.box[2], w.box[3]) if w.text == "Nama"
-                                    else w.box) for w in line) for line in _ktp_lines())
-    cut = TextReading("...", 90.0, 9, "tesseract", cut_rows)
-    result = ck.check_crop_content(cut, (1000, 630), LIMITS, doc_type="ktp")
+    result = ck.check_crop_content(_nama_cut_at_the_left(), (1000, 630), LIMITS, doc_type="ktp")
     assert not result.ok and "'ama'" in result.message
     header_only = TextReading("...", 90.0, 3, "tesseract", _ktp_lines()[:1])
     assert ck.check_crop_content(header_only, (1000, 630), LIMITS, doc_type="ktp") is None
@@ -287,12 +296,8 @@ def test_words_at_the_edge_of_our_crop_are_judged_against_the_frame():
     # Real phone photos (issue #11, session 17): an outline found inside the card (a sleeve's
     # edge) cropped the first letters of a label away, and the card read "ama" against the
     # crop's edge, while the photo held the card whole.
-    cut_rows = tuple(tuple(TextWord("ama" if w.text == "Nama" else w.text, w.confidence,
-                                    (0, w.box[1], w.box[2], w.box[3]) if w.text == "Nama"
-                                    else w.box) for w in line) for line in _ktp_lines(top=0))
-    reading = TextReading("...", 90.0, 9, "tesseract", cut_rows)
-    inside = Outline(np.array([[100, 80], [1100, 80], [1100, 710], [100, 710]], np.float32),
-                     True, 0.0, 0.0, (1400, 1000))
+    reading = _nama_cut_at_the_left(top=0)
+    inside = _outline_inside_the_frame()
     assert inside.document_size == (1000, 630)
     assert ck.check_crop_content(reading, (1000, 630), LIMITS, doc_type="ktp", outline=inside).ok
     # The crop's edge on the frame's: the frame did cut the label.
@@ -304,12 +309,8 @@ def test_words_at_the_edge_of_our_crop_are_judged_against_the_frame():
 
 def test_words_our_crop_cuts_inside_the_frame_are_counted():
     # "ama" against the crop's left side and the header against its top (_ktp_lines(top=0)).
-    cut_rows = tuple(tuple(TextWord("ama" if w.text == "Nama" else w.text, w.confidence,
-                                    (0, w.box[1], w.box[2], w.box[3]) if w.text == "Nama"
-                                    else w.box) for w in line) for line in _ktp_lines(top=0))
-    reading = TextReading("...", 90.0, 9, "tesseract", cut_rows)
-    inside = Outline(np.array([[100, 80], [1100, 80], [1100, 710], [100, 710]], np.float32),
-                     True, 0.0, 0.0, (1400, 1000))
+    reading = _nama_cut_at_the_left(top=0)
+    inside = _outline_inside_the_frame()
     assert ck.words_cut_by_outline(reading, inside) == 4
     # Sides on the frame's edge are the frame's doing, not our crop's.
     at_corner = Outline(np.array([[0, 0], [1000, 0], [1000, 630], [0, 630]], np.float32),
@@ -327,6 +328,13 @@ def test_a_ktp_read_without_its_header_is_cut_at_the_top():
     headless = TextReading("...", 90.0, 7, "tesseract", _ktp_lines()[1:])
     result = ck.check_crop_content(headless, (1000, 630), LIMITS, doc_type="ktp")
     assert not result.ok and "PROVINSI" in result.message
+    whole = TextReading("...", 90.0, 9, "tesseract", _ktp_lines())
+    assert ck.ktp_headless(headless) and not ck.ktp_headless(whole)
+    assert not ck.ktp_header_read(headless) and ck.ktp_header_read(whole)
+    # The other engine read the header this reading lacks (a soft or glary card Tesseract
+    # reads poorly): a claim of absence one engine contradicts is no cut.
+    assert ck.check_crop_content(headless, (1000, 630), LIMITS, doc_type="ktp",
+                                 header_read_elsewhere=True).ok
     # A city's card: its header's second line is KOTA, not KABUPATEN.
     city = (TextWord("KOTA", 90.0, (40, 20, 160, 50)), TextWord("MAKASSAR", 90.0, (190, 20, 400, 50)))
     card = TextReading("...", 90.0, 9, "tesseract", (city, *_ktp_lines()[1:]))

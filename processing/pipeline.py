@@ -340,6 +340,20 @@ def analyse(
             image_checks = {**_image_checks(measures, thresholds, slot_type),
                             **{code: image_checks[code] for code in EARLY_CHECKS
                                if code in image_checks}}
+    if (rotation == 0 and intake.media_type != "application/pdf" and reading is not None
+            and len(measures) == 1 and _read_across_lines(reading)):
+        # The reading runs down the frame: a sideways capture the ink profile took for upright.
+        # The OCR vote turns it, and the turned page is measured and read again.
+        gray = cv2.cvtColor(fit_long_side(pages[0].bgr, 1200), cv2.COLOR_BGR2GRAY)
+        rotation = _turn_by_reading(gray, ocr_engine)
+        if rotation:
+            pages[0] = _Page(_turn_back(pages[0].bgr, rotation), None, pages[0].scale, None)
+            measures[0] = first = measure_page(pages[0].bgr, scale=pages[0].scale)
+            reading = _read_document(first.document, ocr_engine)
+            # The checks already reported stand; the others are judged on the turned page.
+            image_checks = {**_image_checks(measures, thresholds, slot_type),
+                            **{code: image_checks[code] for code in EARLY_CHECKS
+                               if code in image_checks}}
     progress(0.9, "classify")
     layout = _layout(first, len(pages))
     classification: Classification | None = None
@@ -489,6 +503,10 @@ def _load_pages(data: bytes, media_type: str, progress: Callable[[float, str], N
     return [_Page(image.bgr, None, image.scale, None)]
 
 
+#: Words of three characters or more read across the lines for a reading to show its frame
+#: sideways (the ink profile of a stretched square can look upright; real uploads: 21 and 25
+#: such words and none along the lines, upright cards 5 at most against 13 or more along).
+MIN_WORDS_ACROSS = 6
 #: Tesseract OSD confidence needed to call an upright-looking capture upside down.
 MIN_OSD_UPSIDE_DOWN = 6.0
 
@@ -532,6 +550,12 @@ def _orientation(bgr: np.ndarray, engine: str) -> int:
     # patterned card turned either way, and the tie turned it by 90° whichever way it lay (upside
     # down, on a real KTP turned 270°). The next engine installed is asked; when none reads a
     # card's worth of words along the lines either way, the frame is left as it is.
+    return _turn_by_reading(gray, engine)
+
+
+def _turn_by_reading(gray: np.ndarray, engine: str) -> int:
+    """90 or 270: the way round a sideways frame reads better along its lines; 0 when no
+    engine reads a card's worth of words along the lines either way."""
     engines = available_engines() if engine == "auto" else [engine]
     for reader in engines:
         along = {candidate: _words_along_lines(read_text(_turn_back(gray, candidate), reader))
@@ -539,6 +563,15 @@ def _orientation(bgr: np.ndarray, engine: str) -> int:
         if max(len(words) for words in along.values()) >= MIN_USEFUL_WORDS:
             return max(along, key=lambda c: sum(w.confidence for w in along[c]))
     return 0
+
+
+def _read_across_lines(reading: TextReading) -> bool:
+    """Whether the words of a reading run down the frame: boxed taller than wide, nearly none
+    along the lines (rapidocr reads text turned by 90° in tall boxes)."""
+    words = [w for line in reading.lines for w in line if len(w.text) >= 3]
+    along = sum(1 for w in words if w.box[2] - w.box[0] > w.box[3] - w.box[1])
+    across = len(words) - along
+    return across >= MIN_WORDS_ACROSS and across > 2 * along
 
 
 def _words_along_lines(reading: TextReading) -> list[TextWord]:

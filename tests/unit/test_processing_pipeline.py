@@ -239,6 +239,20 @@ def _orientation_with(monkeypatch, upright: np.ndarray, words_by_engine: dict[st
     monkeypatch.setattr(pipeline, "read_text", read)
 
 
+def test_a_reading_whose_words_run_down_the_frame_shows_it_sideways():
+    """Real stretched squares turned 270° whose ink profile looks upright (issue #11, session
+    18): rapidocr boxed 21 and 25 words tall and none wide; upright cards 5 tall at most."""
+    def reading(tall: int, wide: int) -> TextReading:
+        words = tuple(TextWord("KATA", 90.0, (10, 10, 30, 90)) for _ in range(tall)) + tuple(
+            TextWord("KATA", 90.0, (10, 10, 90, 30)) for _ in range(wide))
+        return TextReading("...", 90.0, len(words), "rapidocr", (words,))
+
+    assert pipeline._read_across_lines(reading(tall=21, wide=0))
+    assert not pipeline._read_across_lines(reading(tall=5, wide=37))
+    assert not pipeline._read_across_lines(reading(tall=4, wide=0))  # too few to tell
+    assert not pipeline._read_across_lines(reading(tall=12, wide=8))
+
+
 def test_an_engine_that_reads_nothing_either_way_leaves_the_turn_to_the_next(monkeypatch):
     """Tesseract reads nothing on a patterned card turned either way (real KTPs): no tie at 90°."""
     turned, upright = _sideways_card_and_its_upright_gray(270)

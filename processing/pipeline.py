@@ -336,10 +336,7 @@ def analyse(
         if _reading_worth(second) > _reading_worth(reading):
             measures[0] = first = frame
             reading = second
-            # The checks already reported stand; the others are judged on the frame.
-            image_checks = {**_image_checks(measures, thresholds, slot_type),
-                            **{code: image_checks[code] for code in EARLY_CHECKS
-                               if code in image_checks}}
+            image_checks = _checks_keeping_early(measures, thresholds, slot_type, image_checks)
     if (rotation == 0 and intake.media_type != "application/pdf" and reading is not None
             and len(measures) == 1 and _read_across_lines(reading)):
         # The reading runs down the frame: a sideways capture the ink profile took for upright.
@@ -350,10 +347,7 @@ def analyse(
             pages[0] = _Page(_turn_back(pages[0].bgr, rotation), None, pages[0].scale, None)
             measures[0] = first = measure_page(pages[0].bgr, scale=pages[0].scale)
             reading = _read_document(first.document, ocr_engine)
-            # The checks already reported stand; the others are judged on the turned page.
-            image_checks = {**_image_checks(measures, thresholds, slot_type),
-                            **{code: image_checks[code] for code in EARLY_CHECKS
-                               if code in image_checks}}
+            image_checks = _checks_keeping_early(measures, thresholds, slot_type, image_checks)
     progress(0.9, "classify")
     layout = _layout(first, len(pages))
     classification: Classification | None = None
@@ -568,9 +562,9 @@ def _turn_by_reading(gray: np.ndarray, engine: str) -> int:
 def _read_across_lines(reading: TextReading) -> bool:
     """Whether the words of a reading run down the frame: boxed taller than wide, nearly none
     along the lines (rapidocr reads text turned by 90° in tall boxes)."""
-    words = [w for line in reading.lines for w in line if len(w.text) >= 3]
-    along = sum(1 for w in words if w.box[2] - w.box[0] > w.box[3] - w.box[1])
-    across = len(words) - along
+    words = sum(1 for line in reading.lines for w in line if len(w.text.strip()) >= 3)
+    along = len(_words_along_lines(reading))
+    across = words - along
     return across >= MIN_WORDS_ACROSS and across > 2 * along
 
 
@@ -698,6 +692,15 @@ def _layout(first: PageMeasures, page_count: int) -> Layout:
     return Layout(aspect_ratio=round(ratio, 3), is_card=bool(is_card),
                   colourfulness=round(float(hsv[:, :, 1].mean()) / 255.0, 3),
                   page_count=page_count)
+
+
+def _checks_keeping_early(measures: Sequence[PageMeasures], thresholds: Thresholds,
+                          slot_type: str | None,
+                          reported: dict[str, CheckResult]) -> dict[str, CheckResult]:
+    """The image checks judged again on re-measured pages; those already reported (the
+    :data:`EARLY_CHECKS`) stand, since the officer's screen has shown them."""
+    return {**_image_checks(measures, thresholds, slot_type),
+            **{code: reported[code] for code in EARLY_CHECKS if code in reported}}
 
 
 def _image_checks(measures: Sequence[PageMeasures], thresholds: Thresholds,

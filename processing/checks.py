@@ -8,7 +8,7 @@ Indonesia to the officer and the CPMI.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import cv2
@@ -42,6 +42,7 @@ __all__ = [
     "MIN_KTP_PARTS",
     "MIN_WITNESS_WORDS",
     "useful_words",
+    "useful_words_in",
     "ktp_header_read",
     "ktp_headless",
     "words_cut_by_outline",
@@ -625,13 +626,18 @@ _STRAY_EDGE_WORDS = 2
 
 
 def useful_words(reading: TextReading) -> int:
-    """Words of two or more letters or digits read with a fair confidence (50 or more).
+    """Words of two or more letters or digits read with a fair confidence (50 or more)."""
+    return useful_words_in(w for line in reading.lines for w in line)
+
+
+def useful_words_in(boxes: Iterable[TextWord]) -> int:
+    """:func:`useful_words` among some of a reading's boxes.
 
     Counted inside each box (rapidocr boxes a phrase, Tesseract a word), so both engines'
     readings compare.
     """
     return sum(sum(1 for token in w.text.split() if sum(c.isalnum() for c in token) >= 2)
-               for line in reading.lines for w in line if w.confidence >= 50)
+               for w in boxes if w.confidence >= 50)
 
 
 def _lines_read(reading: TextReading) -> int:

@@ -324,6 +324,18 @@ def analyse(
         on_checks(tuple(early[code] for code in EARLY_CHECKS))
 
     reading = _read(pages, measures, ocr, progress, ocr_engine)
+    if (rotation == 0 and intake.media_type != "application/pdf" and reading is not None
+            and len(measures) == 1 and _read_across_lines(reading)):
+        # The reading runs down the frame: a sideways capture the ink profile took for upright.
+        # The OCR vote turns it, and the turned page is measured and read again (first: whether
+        # our crop cut print is then judged on the upright reading).
+        gray = cv2.cvtColor(fit_long_side(pages[0].bgr, 1200), cv2.COLOR_BGR2GRAY)
+        rotation = _turn_by_reading(gray, ocr_engine)
+        if rotation:
+            pages[0] = _Page(_turn_back(pages[0].bgr, rotation), None, pages[0].scale, None)
+            measures[0] = first = measure_page(pages[0].bgr, scale=pages[0].scale)
+            reading = _read_document(first.document, ocr_engine)
+            image_checks = _checks_keeping_early(measures, thresholds, slot_type, image_checks)
     if (reading is not None and len(measures) == 1 and first.scanned
             and ck.words_cut_by_outline(reading, first.outline)):
         # Our crop cut through print: the outline followed an edge inside the document (a
@@ -336,17 +348,6 @@ def analyse(
         if _reading_worth(second) > _reading_worth(reading):
             measures[0] = first = frame
             reading = second
-            image_checks = _checks_keeping_early(measures, thresholds, slot_type, image_checks)
-    if (rotation == 0 and intake.media_type != "application/pdf" and reading is not None
-            and len(measures) == 1 and _read_across_lines(reading)):
-        # The reading runs down the frame: a sideways capture the ink profile took for upright.
-        # The OCR vote turns it, and the turned page is measured and read again.
-        gray = cv2.cvtColor(fit_long_side(pages[0].bgr, 1200), cv2.COLOR_BGR2GRAY)
-        rotation = _turn_by_reading(gray, ocr_engine)
-        if rotation:
-            pages[0] = _Page(_turn_back(pages[0].bgr, rotation), None, pages[0].scale, None)
-            measures[0] = first = measure_page(pages[0].bgr, scale=pages[0].scale)
-            reading = _read_document(first.document, ocr_engine)
             image_checks = _checks_keeping_early(measures, thresholds, slot_type, image_checks)
     progress(0.9, "classify")
     layout = _layout(first, len(pages))
@@ -549,14 +550,24 @@ def _orientation(bgr: np.ndarray, engine: str) -> int:
 
 def _turn_by_reading(gray: np.ndarray, engine: str) -> int:
     """90 or 270: the way round a sideways frame reads better along its lines; 0 when no
-    engine reads a card's worth of words along the lines either way."""
+    engine reads a card's worth of words along the lines either way.
+
+    Words are counted inside each box, as :func:`processing.checks.useful_words` does: rapidocr
+    boxes a whole line, and a KTP's eleven lines read upright are a card's worth of words, not
+    eleven (the count of boxes left such a card unturned on machines without Tesseract).
+    """
     engines = available_engines() if engine == "auto" else [engine]
     for reader in engines:
         along = {candidate: _words_along_lines(read_text(_turn_back(gray, candidate), reader))
                  for candidate in (90, 270)}
-        if max(len(words) for words in along.values()) >= MIN_USEFUL_WORDS:
-            return max(along, key=lambda c: sum(w.confidence for w in along[c]))
+        useful = {candidate: ck.useful_words_in(words) for candidate, words in along.items()}
+        if max(useful.values()) >= MIN_USEFUL_WORDS:
+            return max(along, key=lambda c: useful[c] * _mean_confidence(along[c]))
     return 0
+
+
+def _mean_confidence(words: Sequence[TextWord]) -> float:
+    return sum(w.confidence for w in words) / len(words) if words else 0.0
 
 
 def _read_across_lines(reading: TextReading) -> bool:

@@ -13,6 +13,7 @@ from bench import defects
 from processing import pipeline
 from processing.classify import DEFAULT_DOC_TYPES
 from processing.imaging import fit_long_side
+from processing.outline import is_sideways
 from processing.pipeline import analyse, measure_page
 from processing.spec import CHECK_CODES, FormData, KnownDocument, TextReading, TextWord, Thresholds
 from processing.text import available_engines
@@ -203,6 +204,27 @@ def test_sideways_capture_is_turned_upright_before_the_checks(degrees):
     card = scan(make_patterned_card(), 2)
     result = _analyse(png(sideways(card, degrees)), slot_type="ktp", ocr=True)
     assert result.rotation == degrees
+    assert result.doc_type == "ktp", result.reasons
+    assert result.fields.get("nik") == NIK
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["rapidocr", pytest.param("auto", marks=needs_tesseract)])
+def test_a_sideways_photo_held_askew_is_turned_by_its_reading(engine):
+    """A KTP photographed sideways on a table, the phone 3° off: the tilt smooths the ink
+    profile the turn is first judged by, so the page is read as it lies; its words run down
+    the frame and the OCR vote turns it (real stretched squares f03aa91c, b81981e0; issue #11).
+    rapidocr boxes a whole line: its 11 lines read upright are a card's worth of words."""
+    if engine not in available_engines() + ["auto"]:
+        pytest.skip(f"{engine} tidak terpasang")
+    table = cv2.copyMakeBorder(sideways(scan(make_patterned_card(), 2), 270), 80, 80, 80, 80,
+                               cv2.BORDER_CONSTANT, value=(90, 110, 130))
+    height, width = table.shape[:2]
+    photo = cv2.warpAffine(table, cv2.getRotationMatrix2D((width / 2, height / 2), 3, 1.0),
+                           (width, height), borderMode=cv2.BORDER_REPLICATE)
+    assert not is_sideways(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))
+    result = _analyse(jpeg(photo), slot_type="ktp", ocr=True, ocr_engine=engine)
+    assert result.rotation == 270
     assert result.doc_type == "ktp", result.reasons
     assert result.fields.get("nik") == NIK
 

@@ -650,18 +650,23 @@ def _read_document(document: np.ndarray, engine: str,
 
 
 def _header_read_elsewhere(reading: TextReading, doc_type: str | None, number_read: bool,
-                           page: PageMeasures, engine: str) -> bool:
+                           page: PageMeasures, engine: str,
+                           read: Callable[[np.ndarray, str], TextReading] = read_text,
+                           engines: Sequence[str] | None = None) -> bool:
     """Whether the other OCR engine reads the header of a KTP read without it.
 
     Asked only of a KTP whose NIK and last lines read and header did not
     (:func:`processing.checks.ktp_headless`: the crop check would call its top cut away on
     one engine's word), when the engine was left to choose (``auto``) and the other is
-    installed: one reading more, for a few cards.
+    installed: one reading more, for a few cards. ``read`` and ``engines`` (default: the
+    engines installed) are seams for tests, as for :func:`_read_document`.
     """
     if doc_type != "ktp" or engine != "auto" or not ck.ktp_headless(reading, number_read):
         return False
-    other = next((e for e in available_engines() if e != reading.engine), None)
-    return other is not None and ck.ktp_header_read(_read_document(page.document, other))
+    installed = available_engines() if engines is None else engines
+    other = next((e for e in installed if e != reading.engine), None)
+    return other is not None and ck.ktp_header_read(
+        _read_document(page.document, other, read, installed))
 
 
 def _reading_worth(reading: TextReading) -> float:

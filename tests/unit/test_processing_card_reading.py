@@ -70,8 +70,7 @@ def test_a_poor_first_reading_is_read_again_by_the_other_engine():
     assert calls == ["tesseract"]
 
 
-def test_a_ktp_header_one_engine_missed_is_asked_of_the_other(monkeypatch):
-    from processing import pipeline
+def test_a_ktp_header_one_engine_missed_is_asked_of_the_other():
     from processing.pipeline import _header_read_elsewhere, measure_page
 
     page = measure_page(np.full((200, 320, 3), 255, np.uint8))
@@ -83,24 +82,23 @@ def test_a_ktp_header_one_engine_missed_is_asked_of_the_other(monkeypatch):
         calls.append(engine)
         return _reading(engine, [("PROVINSI", 95.0), ("JAWA", 95.0), ("BARAT", 95.0)])
 
-    monkeypatch.setattr(pipeline, "_read_document", lambda document, engine: read(None, engine))
-    monkeypatch.setattr(pipeline, "available_engines", lambda: ["tesseract", "rapidocr"])
-    assert _header_read_elsewhere(headless, "ktp", True, page, "auto")
+    both = ["tesseract", "rapidocr"]
+    assert _header_read_elsewhere(headless, "ktp", True, page, "auto", read, both)
     assert calls == ["rapidocr"]
     calls.clear()
     # An engine chosen by the office, another type, a header already read, or a reading
     # without the NIK and last lines (the crop check makes no claim of absence on it): no
     # reading more.
-    assert not _header_read_elsewhere(headless, "ktp", True, page, "tesseract")
-    assert not _header_read_elsewhere(headless, "kartu_keluarga", True, page, "auto")
+    assert not _header_read_elsewhere(headless, "ktp", True, page, "tesseract", read, both)
+    assert not _header_read_elsewhere(headless, "kartu_keluarga", True, page, "auto", read, both)
     with_header = _reading("tesseract", [("PROVINSI", 95.0), ("NIK", 90.0), ("WNI", 90.0)])
-    assert not _header_read_elsewhere(with_header, "ktp", True, page, "auto")
+    assert not _header_read_elsewhere(with_header, "ktp", True, page, "auto", read, both)
     fragment = _reading("tesseract", [("Nama", 90.0), ("Alamat", 90.0)])
-    assert not _header_read_elsewhere(fragment, "ktp", False, page, "auto")
+    assert not _header_read_elsewhere(fragment, "ktp", False, page, "auto", read, both)
     assert calls == []
     # Nothing else installed: nothing to ask.
-    monkeypatch.setattr(pipeline, "available_engines", lambda: ["tesseract"])
-    assert not _header_read_elsewhere(headless, "ktp", True, page, "auto")
+    assert not _header_read_elsewhere(headless, "ktp", True, page, "auto", read, ["tesseract"])
+    assert calls == []
 
 
 def test_a_nik_read_once_is_doubtful_even_when_its_date_is_the_printed_birth_date():

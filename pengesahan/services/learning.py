@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 import peewee
 
@@ -48,6 +50,9 @@ __all__ = ["current_defect_models", "current_model", "defect_models_quality", "d
            "describe_defect_models", "labelled_examples", "model_directory", "model_quality", "retrain", "retrain_defects"]
 
 log = logging.getLogger(__name__)
+
+SampleT = TypeVar("SampleT")
+QualityT = TypeVar("QualityT", covariant=True)
 
 #: The newest examples kept per type: enough to learn an office's documents, bounded so that a
 #: nightly training stays a matter of seconds whatever the archive's size.
@@ -87,18 +92,36 @@ def retrain(settings: Settings) -> ModelQuality | None:
     The model in use is replaced only by one trained now; its quality on held-back examples
     decides how much it may say (:attr:`ModelQuality.weight`).
     """
-    examples = labelled_examples()
-    model = train(examples)
-    if model is None:
-        log.info("type model: %s example(s), too few to train", len(examples))
+    return _trained_and_kept(settings, "model:doc-type", labelled_examples(), train,
+                             lambda q: {"examples": q.examples, "held_out": q.held_out,
+                                        "accuracy": q.accuracy, "macro_f1": q.macro_f1})
+
+
+class _Trained(Protocol[QualityT]):
+    """What a training returns: models that save themselves and say how they did."""
+
+    @property
+    def quality(self) -> QualityT: ...
+
+    def save(self, directory: Path) -> None: ...
+
+
+def _trained_and_kept(settings: Settings, subject: str, samples: Sequence[SampleT],
+                      train_on: Callable[[Sequence[SampleT]], _Trained[QualityT] | None],
+                      summary: Callable[[QualityT], dict[str, Any]]) -> QualityT | None:
+    """``train_on(samples)`` saved beside the office's other models, its quality (``summary``
+    of it) in the audit trail; None, and the models in use kept, while there are too few
+    samples."""
+    models = train_on(samples)
+    if models is None:
+        log.info("%s: %s sample(s), too few to train", subject, len(samples))
         return None
-    model.save(model_directory(settings))
-    quality = model.quality
+    models.save(model_directory(settings))
+    quality = models.quality
+    details = summary(quality)
     with write_transaction():
-        audit.record("sistem", "model.retrain", "model:doc-type", examples=quality.examples,
-                     held_out=quality.held_out, accuracy=quality.accuracy, macro_f1=quality.macro_f1)
-    log.info("type model trained: %s examples, accuracy %.3f on %s held back", quality.examples,
-             quality.accuracy, quality.held_out)
+        audit.record("sistem", "model.retrain", subject, **details)
+    log.info("%s trained: %s", subject, details)
     return quality
 
 
@@ -159,19 +182,11 @@ def _rules_failed(checks: list[dict] | None) -> frozenset[str]:
 def retrain_defects(settings: Settings) -> ModelsQuality | None:
     """Train the office's defect models on the verdicts so far and keep them; None while no
     defect has enough examples (the models in use, if any, stay)."""
-    verdicts = defect_verdicts()
-    models = train_defects(verdicts)
-    if models is None:
-        log.info("defect models: %s verdict(s), too few to train", len(verdicts))
-        return None
-    models.save(model_directory(settings))
-    quality = models.quality
-    with write_transaction():
-        audit.record("sistem", "model.retrain", "model:defects",
-                     defects={d: {"positives": q.positives, "negatives": q.negatives, "recall": q.recall,
-                                  "false_alarms": q.false_alarms} for d, q in quality.defects.items()})
-    log.info("defect models trained: %s", ", ".join(f"{d} recall {q.recall:.2f}" for d, q in quality.defects.items()))
-    return quality
+    return _trained_and_kept(
+        settings, "model:defects", defect_verdicts(), train_defects,
+        lambda quality: {"defects": {d: {"positives": q.positives, "negatives": q.negatives,
+                                         "recall": q.recall, "false_alarms": q.false_alarms}
+                                     for d, q in quality.defects.items()}})
 
 
 #: Said where the defect models are shown before they have been trained.

@@ -8,7 +8,7 @@ Indonesia to the officer and the CPMI.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import cv2
@@ -829,20 +829,20 @@ def check_crop_content(
     number_read: bool = False,
     nik_words: Sequence[TextWord] = (),
     outline: Outline | None = None,
-    header_read_elsewhere: bool = False,
+    header_read_elsewhere: Callable[[], bool] | None = None,
 ) -> CheckResult | None:
     """The crop verdict from the document's content, or None when the content cannot tell.
 
     A KTP (``doc_type``) is cut when a label down its side is read cut short at the frame's
     edge (or two or more down its left side near it: :func:`_cut_labels_near_left`), when
     print touches the frame's top and its PROVINSI line is not read (the header cut through),
-    when its NIK and last lines read without its header (unless the other OCR engine read
-    the header: ``header_read_elsewhere``, see :func:`ktp_headless`), or when the frame
-    leaves less room right of its NIK (``nik_words``) or under its last line than a whole
-    card has (:func:`_ktp_room_cut`: its photo, signature or edge cut away); it is whole when
-    its header and another of its parts (:data:`KTP_PARTS`; ``number_read``: its NIK was
-    read) are read: a card cropped to its own edge, or touching the frame, is the normal
-    upload.
+    when its NIK and last lines read without its header (unless the other OCR engine reads
+    the header: ``header_read_elsewhere``, asked only then, see :func:`ktp_headless`), or
+    when the frame leaves less room right of its NIK (``nik_words``) or under its last line
+    than a whole card has (:func:`_ktp_room_cut`: its photo, signature or edge cut away); it
+    is whole when its header and another of its parts (:data:`KTP_PARTS`; ``number_read``:
+    its NIK was read) are read: a card cropped to its own edge, or touching the frame, is the
+    normal upload.
     ``reading`` and ``frame_size`` are the document's; with an ``outline`` found, edges and
     rooms are those of the frame it was found in (the uploader's, not our crop of it).
     Another document is whole when its text reads well and at most a stray word or two
@@ -886,13 +886,15 @@ def check_crop_content(
                                f"{where} tidak masuk seluruhnya dalam gambar. Pastikan seluruh "
                                "kartu, keempat tepinya, masuk dalam gambar.")
         found = _ktp_parts_read(reading, number_read)
-        found[0] = found[0] or header_read_elsewhere
         if all(found[1:]) and not found[0]:
-            # The NIK and the last lines read, and nothing of the header printed above them:
-            # the frame cut the card's top (OCR reads the header's large capitals first).
-            return CheckResult("crop", False, 1.0, limit,
-                               "Bagian atas kartu (judul PROVINSI/KABUPATEN) tidak terlihat. "
-                               "Pastikan seluruh kartu masuk dalam gambar.")
+            if header_read_elsewhere is None or not header_read_elsewhere():
+                # The NIK and the last lines read, and nothing of the header printed above
+                # them: the frame cut the card's top (OCR reads the header's large capitals
+                # first).
+                return CheckResult("crop", False, 1.0, limit,
+                                   "Bagian atas kartu (judul PROVINSI/KABUPATEN) tidak terlihat. "
+                                   "Pastikan seluruh kartu masuk dalam gambar.")
+            found[0] = True
         if found[0] and sum(found) >= MIN_KTP_PARTS:
             return CheckResult("crop", True, 0.0, limit,
                                "Bagian utama kartu (judul, NIK, baris terakhir) terbaca di dalam "

@@ -401,7 +401,7 @@ def analyse(
         by_content = ck.check_crop_content(reading, (width, height), thresholds, limits_type,
                                            doc_type=doc_type, number_read=number_read,
                                            nik_words=room_words, outline=first.outline,
-                                           header_read_elsewhere=_header_read_elsewhere(
+                                           header_read_elsewhere=lambda: _header_read_elsewhere(
                                                reading, doc_type, number_read, first,
                                                ocr_engine))
         if by_content is not None:

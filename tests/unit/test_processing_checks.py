@@ -334,7 +334,12 @@ def test_a_ktp_read_without_its_header_is_cut_at_the_top():
     # The other engine read the header this reading lacks (a soft or glary card Tesseract
     # reads poorly): a claim of absence one engine contradicts is no cut.
     assert ck.check_crop_content(headless, (1000, 630), LIMITS, doc_type="ktp",
-                                 header_read_elsewhere=True).ok
+                                 header_read_elsewhere=lambda: True).ok
+    # Asked only when the header's absence would decide: a whole card's reading asks nothing.
+    asked = []
+    assert ck.check_crop_content(whole, (1000, 630), LIMITS, doc_type="ktp",
+                                 header_read_elsewhere=lambda: asked.append(1) or True).ok
+    assert asked == []
     # A city's card: its header's second line is KOTA, not KABUPATEN.
     city = (TextWord("KOTA", 90.0, (40, 20, 160, 50)), TextWord("MAKASSAR", 90.0, (190, 20, 400, 50)))
     card = TextReading("...", 90.0, 9, "tesseract", (city, *_ktp_lines()[1:]))

@@ -122,6 +122,9 @@ class Analysis:
     #: Degrees (0, 90, 180, 270) the capture's content was turned clockwise; it was turned
     #: back before the checks.
     rotation: int = 0
+    #: Whether the capture was a mirror image (content flipped left to right before any turn
+    #: by ``rotation``); it was flipped back before the checks.
+    mirrored: bool = False
     #: The text the classification read (text layer or OCR), None when none was read.
     text: str | None = None
     #: The first page's numbers for the office's defect models (processing.quality); None for
@@ -350,12 +353,21 @@ def analyse(
             reading = second
             image_checks = _checks_keeping_early(measures, thresholds, slot_type, image_checks)
     progress(0.9, "classify")
-    layout = _layout(first, len(pages))
-    classification: Classification | None = None
-    if reading is not None:
-        classification = classify(reading, layout, doc_types)
-        if type_model is not None:
-            classification = _with_office_model(classification, reading.text, type_model)
+    classification = _classified(reading, first, len(pages), doc_types, type_model)
+    mirrored = False
+    if (classification is not None and intake.media_type != "application/pdf"
+            and len(measures) == 1 and first.scanned and reading is not None
+            and _maybe_wrong_way_round(reading, classification.doc_type)):
+        # Garbage read with little confidence, of no known type or without its number: a
+        # card held upside down (no OSD without Tesseract) or a mirror image (a front camera's
+        # selfie view). The way round that reads best as a known document is taken.
+        found = _set_right_by_reading(pages[0], reading, doc_types)
+        if found is not None:
+            mirrored, turn, pages[0], measures[0], reading = found
+            first = measures[0]
+            rotation = (rotation + turn) % 360
+            image_checks = _checks_keeping_early(measures, thresholds, slot_type, image_checks)
+            classification = _classified(reading, first, len(pages), doc_types, type_model)
     doc_type = classification.doc_type if classification else None
     # The slot says what the office expects; its limits apply even when the scan is unreadable.
     limits_type = slot_type or doc_type
@@ -449,13 +461,76 @@ def analyse(
         thumbnail_png=thumbnail_png(thumbnail),
         error=None,
         number=number,
-        reasons=classification.reasons if classification else (),
+        reasons=((*((MIRRORED_REASON,) if mirrored else ()), *classification.reasons)
+                 if classification else ()),
         rotation=rotation,
+        mirrored=mirrored,
         text=reading.text if reading is not None else None,
         quality_features=features,
     )
     progress(1.0, "done")
     return analysis
+
+
+def _classified(reading: TextReading | None, first: PageMeasures, page_count: int,
+                doc_types: Sequence[DocTypeSpec], type_model: TypeModel | None
+                ) -> Classification | None:
+    """The document's type by the rules, then the office's model; None when nothing was read."""
+    if reading is None:
+        return None
+    classification = classify(reading, _layout(first, page_count), doc_types)
+    if type_model is not None:
+        classification = _with_office_model(classification, reading.text, type_model)
+    return classification
+
+
+#: Said to the officer when a capture was a mirror image and read flipped back.
+MIRRORED_REASON = ("Gambar tercermin (kiri-kanan terbalik, seperti foto kamera depan); dibalik "
+                   "sebelum diperiksa.")
+#: Mean OCR confidence, per engine, under which a reading may be garbage read the wrong way
+#: round: a synthetic card turned 180° or mirrored reads at 43-53 (Tesseract) and 60-64
+#: (rapidocr), upright at 92 and 97; a real KTP turned 180° at 72.6 (rapidocr, which reads
+#: some words of it through the turn), upright at 98.6; real captures the right way round
+#: whose type or number was not found at 63-75 (Tesseract; bench/real, session 20).
+SET_RIGHT_CONFIDENCE = {"tesseract": 58.0, "rapidocr": 75.0}
+#: The ways a frame is set right, tried in turn: (mirrored, clockwise turn to undo).
+_WAYS_ROUND = ((False, 180), (True, 0), (True, 180))
+
+
+def _maybe_wrong_way_round(reading: TextReading, doc_type: str | None) -> bool:
+    """Whether a reading looks like text read the wrong way round: some words, little trust,
+    and no known type or not its number (a mirror image turned 180° reads as a KTP from a few
+    of its digits)."""
+    if (ck.useful_words(reading) < MIN_CROP_WITNESS
+            or reading.mean_confidence >= SET_RIGHT_CONFIDENCE.get(reading.engine, 0.0)):
+        return False
+    return (doc_type in (None, UNKNOWN_TYPE)
+            or ck.main_number(doc_type, dict(extract_fields(reading.text, doc_type))) is None)
+
+
+def _set_right_by_reading(page: _Page, reading: TextReading, doc_types: Sequence[DocTypeSpec]
+                          ) -> tuple[bool, int, _Page, PageMeasures, TextReading] | None:
+    """(mirrored, turn, page, measures, reading) of the way round ``page`` reads best as a
+    known document, and better than ``reading`` did; None when no way does.
+
+    Each way is measured and read by the engine that read ``reading``, one reading per way;
+    a way read with confidence ends the search (a mirror image turned 180° still reads as
+    a KTP from its digits, with little confidence).
+    """
+    best = None
+    worth = _reading_worth(reading)
+    for mirror, turn in _WAYS_ROUND:
+        bgr = _turn_back(cv2.flip(page.bgr, 1) if mirror else page.bgr, turn)
+        measure = measure_page(bgr, scale=page.scale)
+        second = read_text(cv2.cvtColor(measure.document, cv2.COLOR_BGR2GRAY), reading.engine)
+        if (_reading_worth(second) <= worth
+                or classify(second, _layout(measure, 1), doc_types).doc_type == UNKNOWN_TYPE):
+            continue
+        best = mirror, turn, _Page(bgr, None, page.scale, None), measure, second
+        if second.mean_confidence >= SET_RIGHT_CONFIDENCE[second.engine]:
+            break
+        worth = _reading_worth(second)
+    return best
 
 
 def _with_office_model(classification: Classification, text: str, model: TypeModel) -> Classification:

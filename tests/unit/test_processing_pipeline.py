@@ -199,7 +199,7 @@ def test_a_card_our_outline_cuts_through_is_read_on_the_whole_frame():
 
 @pytest.mark.slow
 @needs_ocr
-@pytest.mark.parametrize("degrees", [90, pytest.param(180, marks=needs_tesseract), 270])
+@pytest.mark.parametrize("degrees", [90, 180, 270])
 def test_sideways_capture_is_turned_upright_before_the_checks(degrees):
     card = scan(make_patterned_card(), 2)
     result = _analyse(png(sideways(card, degrees)), slot_type="ktp", ocr=True)
@@ -227,6 +227,43 @@ def test_a_sideways_photo_held_askew_is_turned_by_its_reading(engine):
     assert result.rotation == 270
     assert result.doc_type == "ktp", result.reasons
     assert result.fields.get("nik") == NIK
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["rapidocr", pytest.param("auto", marks=needs_tesseract)])
+@pytest.mark.parametrize(("flip", "mirrored", "rotation"), [
+    ("turned", False, 180),   # held upside down; without Tesseract no OSD says so
+    ("mirror", True, 0),      # a front camera's selfie view: letters reversed left to right
+    ("upside", True, 180),    # flipped top to bottom: mirrored, then turned
+])
+def test_an_upside_down_or_mirrored_capture_is_set_right_by_its_reading(engine, flip, mirrored,
+                                                                        rotation):
+    """The reading of such a frame is garbage whose type is unknown: the frame is read set
+    right the ways that can be, and the way that reads as a known document wins."""
+    if engine not in available_engines() + ["auto"]:
+        pytest.skip(f"{engine} tidak terpasang")
+    card = scan(make_patterned_card(), 2)
+    captured = {"turned": cv2.rotate(card, cv2.ROTATE_180), "mirror": cv2.flip(card, 1),
+                "upside": cv2.flip(card, 0)}[flip]
+    result = _analyse(jpeg(captured), slot_type="ktp", ocr=True, ocr_engine=engine)
+    assert (result.mirrored, result.rotation) == (mirrored, rotation)
+    assert result.doc_type == "ktp", result.reasons
+    assert result.fields.get("nik") == NIK
+    assert any("cermin" in reason for reason in result.reasons) == mirrored
+
+
+@pytest.mark.slow
+@needs_ocr
+def test_an_upright_document_of_no_known_type_is_left_as_it_lies():
+    """Reading the unknown the other ways round never adopts a garbage reading."""
+    page = np.full((700, 1100, 3), 250, np.uint8)
+    for i, line in enumerate(("DAFTAR BELANJA MINGGUAN", "Beras lima kilogram", "Minyak goreng dua liter",
+                              "Telur ayam satu kilogram", "Gula pasir dan kopi bubuk")):
+        cv2.putText(page, line, (60, 110 + 110 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (20, 20, 20), 3)
+    result = _analyse(png(scan(page, 1)), slot_type="ktp", ocr=True)
+    assert result.doc_type == "unknown"
+    assert (result.mirrored, result.rotation) == (False, 0)
+    assert "BELANJA" in (result.text or "")
 
 
 def test_a_scan_read_without_ocr_reports_no_rotation():

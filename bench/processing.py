@@ -213,6 +213,41 @@ def detection_rates(samples: Sequence[defects.DefectSample], ocr: bool = False,
     }
 
 
+#: Ways a capture lies (mirrored, clockwise turn) that the pipeline must set right: a phone
+#: held sideways or upside down, a front camera's mirror image, one flipped top to bottom.
+WAYS_CAPTURED = ((False, 90), (False, 180), (False, 270), (True, 0), (True, 180))
+
+
+def _captured(bgr: np.ndarray, mirrored: bool, rotation: int) -> np.ndarray:
+    turns = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+    flipped = cv2.flip(bgr, 1) if mirrored else bgr
+    return cv2.rotate(flipped, turns[rotation]) if rotation else flipped
+
+
+def orientation_rates(samples: Sequence[defects.DefectSample]) -> dict[str, dict[str, float]]:
+    """How often clean scans captured the wrong way round are set right (with OCR), and how
+    often an upright one is turned or flipped (a false alarm)."""
+    right: list[bool] = []
+    wrong: list[bool] = []
+    missed: list[str] = []
+    alarms: list[str] = []
+    for sample in samples:
+        upright = _analyse(_jpeg(sample.bgr), slot_type=sample.doc_type, ocr=True)
+        wrong.append((upright.mirrored, upright.rotation) != (False, 0))
+        if wrong[-1]:
+            alarms.append(sample.name)
+        for way in WAYS_CAPTURED:
+            result = _analyse(_jpeg(_captured(sample.bgr, *way)), slot_type=sample.doc_type,
+                              ocr=True)
+            right.append((result.mirrored, result.rotation) == way)
+            if not right[-1]:
+                missed.append(f"{sample.name}/{'mirrored+' if way[0] else ''}{way[1]}")
+    return {"orientation": {"detection": float(np.mean(right)) if right else float("nan"),
+                            "false_alarm": float(np.mean(wrong)) if wrong else float("nan"),
+                            "targets": len(right), "negatives": len(wrong),
+                            "missed": missed, "false_alarms": alarms}}
+
+
 def run(per_type: int = 1, ocr: bool | None = None, details: dict | None = None) -> list[dict]:
     """Measure everything and return the figures (``details`` receives the misses per check)."""
     import tempfile
@@ -236,6 +271,7 @@ def run(per_type: int = 1, ocr: bool | None = None, details: dict | None = None)
                                            ("legible",) if s.targets else (), ())
                       for s in subset]
         rates.update(detection_rates(relabelled, ocr=True, checks=("legible",)))
+        rates.update(orientation_rates([s for s in subset if s.defect == "clean"]))
     if details is not None:
         details.update(rates)
     for name, rate in rates.items():

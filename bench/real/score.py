@@ -39,14 +39,16 @@ __all__ = ["CHECKS", "DEFECT_CHECKS", "main", "predict", "score"]
 #: Checks whose false alarms on clean images are counted.
 CHECKS = ("resolution", "blur", "exposure", "skew", "crop", "blank", "legible")
 #: Labelled defect -> the checks any of which catching it counts as a detection: the image
-#: defects as the officers' verdicts count them (processing.spec), and the rotations, caught by
-#: the orientation the pipeline reports. Perspective is corrected, not refused.
+#: defects as the officers' verdicts count them (processing.spec), and the rotations and mirror
+#: images, caught by the orientation the pipeline reports (the whole of it: a frame flipped top to
+#: bottom is set right by a flip and a turn). Perspective is corrected, not refused.
 DEFECT_CHECKS: dict[str, tuple[str, ...]] = {
     **{defect: SPEC_DEFECT_CHECKS[defect]
        for defect in ("blur", "glare", "dark", "skew", "cropped", "low_resolution")},
     "rotated_90": ("rotation",),
     "rotated_180": ("rotation",),
     "rotated_270": ("rotation",),
+    "mirrored": ("rotation",),
 }
 TYPE_CLASSES = ("ktp", "kartu_keluarga", "other")
 #: Splits of the set: ``holdout`` is a quarter chosen by sha256 (never inspected image by image
@@ -84,7 +86,8 @@ def predict(path: str) -> dict[str, Any]:
         "checks": {c.name: {"ok": c.ok, "value": c.value, "message": c.message}
                    for c in result.checks},
         "nik": result.fields.get("nik"),
-        "rotation": getattr(result, "rotation", 0),
+        "rotation": result.rotation,
+        "mirrored": result.mirrored,
         "error": result.error,
         # The numbers the office's defect models read (bench/real/learnt.py).
         "features": result.quality_features,
@@ -109,6 +112,15 @@ def _expected_rotation(entry: dict) -> int:
     labelled = next((int(d.rsplit("_", 1)[1]) for d in entry["labels"]["defects"]
                      if d.startswith("rotated_")), 0)
     return (labelled + _EXIF_TURN.get(entry.get("exif_orientation") or 1, 0)) % 360
+
+
+def _expected_orientation(entry: dict) -> tuple[bool, int]:
+    """(mirrored, clockwise turn) that sets the frame right, as the pipeline reports them."""
+    return "mirrored" in entry["labels"]["defects"], _expected_rotation(entry)
+
+
+def _orientation(prediction: dict) -> tuple[bool, int]:
+    return bool(prediction.get("mirrored")), prediction.get("rotation") or 0
 
 
 def _rate(num: int, den: int) -> float | None:
@@ -160,7 +172,7 @@ def score(images: list[dict], preds: dict[str, dict], nik_truth: dict[str, str] 
         caught = 0
         for e, p in having:
             if checks == ("rotation",):
-                caught += p.get("rotation") == _expected_rotation(e)
+                caught += _orientation(p) == _expected_orientation(e)
             else:
                 caught += any(not p["checks"][c]["ok"] for c in checks)
         defects[defect] = {"support": len(having), "caught": caught,
@@ -169,7 +181,8 @@ def score(images: list[dict], preds: dict[str, dict], nik_truth: dict[str, str] 
             # What the uploader sees: a capture any check refuses is sent back, whatever the
             # reason given; one that passes them all reaches the officer as clean.
             defects[defect]["held"] = sum(any(not p["checks"][c]["ok"] for c in CHECKS) for _, p in having)
-    seen_rotation = sum(bool(p.get("rotation")) for e, p in scored if not _expected_rotation(e))
+    set_wrong = sum(_orientation(p) != (False, 0) for e, p in scored
+                        if _expected_orientation(e) == (False, 0))
     report: dict[str, Any] = {
         "scored": len(scored), "missing": len(images) - len(scored) - len(crashes) - len(at_intake),
         "crashes": crashes, "refused_at_intake": at_intake,
@@ -179,9 +192,9 @@ def score(images: list[dict], preds: dict[str, dict], nik_truth: dict[str, str] 
         "confusion": {k: dict(v) for k, v in sorted(confusion.items())},
         "false_alarms_on_clean": false_alarms,
         "defect_recall": defects,
-        "rotation_false_alarms": seen_rotation,
+        "orientation_false_alarms": set_wrong,
         "clean_accuracy": _rate(sum(
-            (all(p["checks"][c]["ok"] for c in CHECKS) and not p.get("rotation"))
+            (all(p["checks"][c]["ok"] for c in CHECKS) and _orientation(p) == (False, 0))
             == e["labels"]["clean"] for e, p in scored), len(scored)),
         "seconds_per_image": _rate(sum(p.get("seconds", 0.0) for _, p in scored), len(scored)),
     }
@@ -224,7 +237,7 @@ def print_report(rep: dict[str, Any]) -> None:
         f"{d} {s['caught']}/{s['support']}" for d, s in rep["defect_recall"].items()))
     print("defective images held by some check (not passed as clean): " + ", ".join(
         f"{d} {s['held']}/{s['support']}" for d, s in rep["defect_recall"].items() if "held" in s))
-    print(f"rotation reported on unrotated images: {rep['rotation_false_alarms']}; "
+    print(f"turn or flip reported on upright images: {rep['orientation_false_alarms']}; "
           f"clean-vs-defective accuracy {_fmt(rep['clean_accuracy'])}")
     if "nik" in rep:
         k = rep["nik"]

@@ -93,3 +93,21 @@ def test_models_trained_on_the_other_folds_catch_what_the_rules_passed_and_leave
     assert judged[images[0]["sha256"]]["checks"]["exposure"]["message"] == ""
     assert all(judged[s]["checks"][c] == predictions[s]["checks"][c]
                for s in predictions for c in predictions[s]["checks"] if c != "exposure")
+
+
+def test_a_mirror_image_is_caught_only_when_set_right_both_ways():
+    """A frame flipped top to bottom is labelled mirrored and turned 180°: it is set right
+    only when the pipeline flips it back and turns it; a flip reported on a frame that was
+    none is an orientation false alarm, as a turn is."""
+    flipped = _entry("flipped.jpg", "a" * 64, "ktp", ["mirrored", "rotated_180"])
+    turned_only = _entry("flipped-again.jpg", "b" * 64, "ktp", ["mirrored", "rotated_180"])
+    upright = _entry("clean.jpg", "c" * 64, "ktp", [])
+    predictions = {"a" * 64: {**_prediction("ktp"), "rotation": 180, "mirrored": True},
+                   "b" * 64: {**_prediction("ktp"), "rotation": 180},
+                   "c" * 64: {**_prediction("ktp"), "mirrored": True}}
+
+    report = score([flipped, turned_only, upright], predictions)
+
+    assert report["defect_recall"]["mirrored"] == {"support": 2, "caught": 1, "recall": 0.5}
+    assert report["defect_recall"]["rotated_180"] == {"support": 2, "caught": 1, "recall": 0.5}
+    assert report["orientation_false_alarms"] == 1

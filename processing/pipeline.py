@@ -497,14 +497,14 @@ SET_RIGHT_CONFIDENCE = {"tesseract": 58.0, "rapidocr": 75.0}
 _WAYS_ROUND = ((False, 180), (True, 0), (True, 180))
 
 
-def _maybe_wrong_way_round(reading: TextReading, doc_type: str | None) -> bool:
+def _maybe_wrong_way_round(reading: TextReading, doc_type: str) -> bool:
     """Whether a reading looks like text read the wrong way round: some words, little trust,
     and no known type or not its number (a mirror image turned 180° reads as a KTP from a few
     of its digits)."""
     if (ck.useful_words(reading) < MIN_CROP_WITNESS
             or reading.mean_confidence >= SET_RIGHT_CONFIDENCE.get(reading.engine, 0.0)):
         return False
-    return (doc_type in (None, UNKNOWN_TYPE)
+    return (doc_type == UNKNOWN_TYPE
             or ck.main_number(doc_type, dict(extract_fields(reading.text, doc_type))) is None)
 
 

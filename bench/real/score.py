@@ -182,7 +182,7 @@ def score(images: list[dict], preds: dict[str, dict], nik_truth: dict[str, str] 
             # reason given; one that passes them all reaches the officer as clean.
             defects[defect]["held"] = sum(any(not p["checks"][c]["ok"] for c in CHECKS) for _, p in having)
     set_wrong = sum(_orientation(p) != (False, 0) for e, p in scored
-                        if _expected_orientation(e) == (False, 0))
+                    if _expected_orientation(e) == (False, 0))
     report: dict[str, Any] = {
         "scored": len(scored), "missing": len(images) - len(scored) - len(crashes) - len(at_intake),
         "crashes": crashes, "refused_at_intake": at_intake,

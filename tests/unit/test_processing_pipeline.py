@@ -255,15 +255,21 @@ def test_an_upside_down_or_mirrored_capture_is_set_right_by_its_reading(engine, 
 @pytest.mark.slow
 @needs_ocr
 def test_an_upright_document_of_no_known_type_is_left_as_it_lies():
-    """Reading the unknown the other ways round never adopts a garbage reading."""
+    """Reading the unknown the other ways round never adopts a garbage reading: asked of an
+    upright page (its confident reading alone does not ask it), it finds no better way."""
     page = np.full((700, 1100, 3), 250, np.uint8)
     for i, line in enumerate(("DAFTAR BELANJA MINGGUAN", "Beras lima kilogram", "Minyak goreng dua liter",
                               "Telur ayam satu kilogram", "Gula pasir dan kopi bubuk")):
         cv2.putText(page, line, (60, 110 + 110 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (20, 20, 20), 3)
-    result = _analyse(png(scan(page, 1)), slot_type="ktp", ocr=True)
+    captured = scan(page, 1)
+    result = _analyse(png(captured), slot_type="ktp", ocr=True)
     assert result.doc_type == "unknown"
     assert (result.mirrored, result.rotation) == (False, 0)
     assert "BELANJA" in (result.text or "")
+    measured = measure_page(captured)
+    reading = pipeline.read_text(cv2.cvtColor(measured.document, cv2.COLOR_BGR2GRAY), "auto")
+    assert pipeline._set_right_by_reading(pipeline._Page(captured, None, 1.0, None), reading,
+                                          DEFAULT_DOC_TYPES) is None
 
 
 def test_a_scan_read_without_ocr_reports_no_rotation():

@@ -170,6 +170,18 @@ def low_resolution(img: Image, rng: random.Random) -> Image:
     return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
 
 
+#: Clockwise turns as OpenCV names them.
+_TURNS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+
+
+def wrong_way_round(img: Image, rotation: int, mirrored: bool = False) -> Image:
+    """``img`` captured the wrong way round: mirrored left to right if asked (a front camera's
+    view), then turned ``rotation`` degrees clockwise (0, 90, 180, 270: a phone held sideways
+    or upside down). Mirrored and turned 180° is the page flipped top to bottom."""
+    flipped = cv2.flip(img, 1) if mirrored else img
+    return cv2.rotate(flipped, _TURNS[rotation]) if rotation else flipped
+
+
 def blank_page(img: Image, rng: random.Random) -> Image:
     """The wrong side of the sheet: paper only, with its tone and a faint lighting gradient."""
     height, width = img.shape[:2]

@@ -218,12 +218,6 @@ def detection_rates(samples: Sequence[defects.DefectSample], ocr: bool = False,
 WAYS_CAPTURED = ((False, 90), (False, 180), (False, 270), (True, 0), (True, 180))
 
 
-def _captured(bgr: np.ndarray, mirrored: bool, rotation: int) -> np.ndarray:
-    turns = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
-    flipped = cv2.flip(bgr, 1) if mirrored else bgr
-    return cv2.rotate(flipped, turns[rotation]) if rotation else flipped
-
-
 def orientation_rates(samples: Sequence[defects.DefectSample]) -> dict[str, dict[str, float]]:
     """How often clean scans captured the wrong way round are set right (with OCR), and how
     often an upright one is turned or flipped (a false alarm)."""
@@ -237,8 +231,9 @@ def orientation_rates(samples: Sequence[defects.DefectSample]) -> dict[str, dict
         if wrong[-1]:
             alarms.append(sample.name)
         for way in WAYS_CAPTURED:
-            result = _analyse(_jpeg(_captured(sample.bgr, *way)), slot_type=sample.doc_type,
-                              ocr=True)
+            mirrored, rotation = way
+            result = _analyse(_jpeg(defects.wrong_way_round(sample.bgr, rotation, mirrored)),
+                              slot_type=sample.doc_type, ocr=True)
             right.append((result.mirrored, result.rotation) == way)
             if not right[-1]:
                 missed.append(f"{sample.name}/{'mirrored+' if way[0] else ''}{way[1]}")

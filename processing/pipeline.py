@@ -354,10 +354,11 @@ def analyse(
             image_checks = _checks_keeping_early(measures, thresholds, slot_type, image_checks)
     progress(0.9, "classify")
     classification = _classified(reading, first, len(pages), doc_types, type_model)
+    fields = _fields_read(reading, classification)
     mirrored = False
     if (classification is not None and intake.media_type != "application/pdf"
             and len(measures) == 1 and first.scanned and reading is not None
-            and _maybe_wrong_way_round(reading, classification.doc_type)):
+            and _maybe_wrong_way_round(reading, classification.doc_type, fields)):
         # Garbage read with little confidence, of no known type or without its number: a
         # card held upside down (no OSD without Tesseract) or a mirror image (a front camera's
         # selfie view). The way round that reads best as a known document is taken.
@@ -368,12 +369,10 @@ def analyse(
             rotation = (rotation + turn) % 360
             image_checks = _checks_keeping_early(measures, thresholds, slot_type, image_checks)
             classification = _classified(reading, first, len(pages), doc_types, type_model)
+            fields = _fields_read(reading, classification)
     doc_type = classification.doc_type if classification else None
     # The slot says what the office expects; its limits apply even when the scan is unreadable.
     limits_type = slot_type or doc_type
-    fields: dict[str, str] = {}
-    if reading is not None and doc_type and doc_type != UNKNOWN_TYPE:
-        fields = dict(extract_fields(reading.text, doc_type))
     number = ck.main_number(doc_type, fields)
     doc_gray = cv2.cvtColor(first.document, cv2.COLOR_BGR2GRAY)
     page_hash = phash(doc_gray)
@@ -497,15 +496,22 @@ SET_RIGHT_CONFIDENCE = {"tesseract": 58.0, "rapidocr": 75.0}
 _WAYS_ROUND = ((False, 180), (True, 0), (True, 180))
 
 
-def _maybe_wrong_way_round(reading: TextReading, doc_type: str) -> bool:
+def _fields_read(reading: TextReading | None, classification: Classification | None
+                 ) -> dict[str, str]:
+    """The fields of the classified type read from ``reading``; none for an unknown type."""
+    if reading is None or classification is None or classification.doc_type == UNKNOWN_TYPE:
+        return {}
+    return dict(extract_fields(reading.text, classification.doc_type))
+
+
+def _maybe_wrong_way_round(reading: TextReading, doc_type: str, fields: dict[str, str]) -> bool:
     """Whether a reading looks like text read the wrong way round: some words, little trust,
-    and no known type or not its number (a mirror image turned 180° reads as a KTP from a few
-    of its digits)."""
+    and no known type or not its number (``fields``, read as ``doc_type``: a mirror image
+    turned 180° reads as a KTP from a few of its digits)."""
     if (ck.useful_words(reading) < MIN_CROP_WITNESS
             or reading.mean_confidence >= SET_RIGHT_CONFIDENCE.get(reading.engine, 0.0)):
         return False
-    return (doc_type == UNKNOWN_TYPE
-            or ck.main_number(doc_type, dict(extract_fields(reading.text, doc_type))) is None)
+    return doc_type == UNKNOWN_TYPE or ck.main_number(doc_type, fields) is None
 
 
 def _set_right_by_reading(page: _Page, reading: TextReading, doc_types: Sequence[DocTypeSpec]

@@ -111,8 +111,9 @@ def make_patterned_card(width: int = 1000, seed: int = 0) -> np.ndarray:
 
 def sideways(bgr: np.ndarray, degrees: int) -> np.ndarray:
     """``bgr`` turned ``degrees`` (90, 180, 270) clockwise, as a phone held sideways saves it."""
-    turns = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
-    return cv2.rotate(bgr, turns[degrees])
+    from bench.defects import wrong_way_round
+
+    return wrong_way_round(bgr, degrees)
 
 
 def scan(bgr: np.ndarray, seed: int = 0) -> np.ndarray:

@@ -243,7 +243,7 @@ def test_an_upside_down_or_mirrored_capture_is_set_right_by_its_reading(engine, 
     if engine not in available_engines() + ["auto"]:
         pytest.skip(f"{engine} tidak terpasang")
     card = scan(make_patterned_card(), 2)
-    captured = {"turned": cv2.rotate(card, cv2.ROTATE_180), "mirror": cv2.flip(card, 1),
+    captured = {"turned": sideways(card, 180), "mirror": cv2.flip(card, 1),
                 "upside": cv2.flip(card, 0)}[flip]
     result = _analyse(jpeg(captured), slot_type="ktp", ocr=True, ocr_engine=engine)
     assert (result.mirrored, result.rotation) == (mirrored, rotation)

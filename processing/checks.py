@@ -8,6 +8,7 @@ Indonesia to the officer and the CPMI.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -35,6 +36,9 @@ __all__ = [
     "ExposureMeasure",
     "check_blank",
     "check_blur",
+    "blur_awaits_reading",
+    "ktp_labels_read",
+    "KTP_LABELS_LEGIBLE",
     "check_crop",
     "check_crop_content",
     "KTP_LABELS",
@@ -286,6 +290,44 @@ def measure_stroke_softness(gray: np.ndarray, letter: float | None) -> float | N
     return max(softness)
 
 
+#: KTP labels read letter for letter (:func:`ktp_labels_read`) from which soft strokes are
+#: not blur: the card's smallest print reads whole (a KTP prints 17-19 of :data:`KTP_LABELS`).
+#: Real captures both second readers called soft but wholly readable read 12-18 of them;
+#: none they called blurred read more than 11 (bench/real, session 21).
+KTP_LABELS_LEGIBLE = 12
+#: Least share of the labels found that are read letter for letter (the rest misread): a
+#: blurred card read by rapidocr may still find most labels, misspelling a third or more.
+KTP_LABELS_LEGIBLE_SHARE = 2 / 3
+#: Highest stroke softness that labels read letter for letter can excuse: rapidocr still reads
+#: common words through more blur than digits (a synthetic KTP at 0.59 read 13 labels whole
+#: and a NIK digit wrong); real captures read soft but whole reach 0.54.
+KTP_SOFT_MAX = 0.56
+#: Similarity (rapidfuzz ratio, 0-100) from which a word is a label misread.
+_LABEL_MISREAD = 70
+
+
+def ktp_labels_read(reading: TextReading) -> tuple[int, int]:
+    """How many of :data:`KTP_LABELS` ``reading`` holds letter for letter, and how many only
+    misread (a word near the label but not it)."""
+    words = {word for word in re.split(r"[^a-z/]+", reading.text.lower()) if len(word) >= 3}
+    exact = misread = 0
+    for label in KTP_LABELS:
+        if label in words:
+            exact += 1
+        elif any(fuzz.ratio(label, word) >= _LABEL_MISREAD for word in words):
+            misread += 1
+    return exact, misread
+
+
+def blur_awaits_reading(sharpness: float, softness: float | None, thresholds: Thresholds,
+                        doc_type: str | None = None) -> bool:
+    """Whether the blur verdict waits for the reading: strokes a little soft for their size
+    (up to :data:`KTP_SOFT_MAX`), not smeared, so what was read decides (see
+    :func:`check_blur`)."""
+    return (softness is not None and thresholds.get("blur_soft", doc_type) < softness <= KTP_SOFT_MAX
+            and sharpness >= _SMEARED * thresholds.get("blur", doc_type))
+
+
 def _strokes_crisp(sharpness: float, softness: float | None, thresholds: Thresholds,
                    doc_type: str | None) -> bool:
     """Whether text strokes were measured and are crisp: not soft for their size, not smeared."""
@@ -294,17 +336,28 @@ def _strokes_crisp(sharpness: float, softness: float | None, thresholds: Thresho
 
 
 def check_blur(sharpness: float, thresholds: Thresholds, doc_type: str | None = None,
-               softness: float | None = None) -> CheckResult:
+               softness: float | None = None, ktp_labels: tuple[int, int] | None = None
+               ) -> CheckResult:
     """The document is sharp enough (see :func:`measure_sharpness`).
 
     With text whose strokes were measured (``softness``, see :func:`measure_stroke_softness`)
     the strokes decide: soft strokes are blur however much fine texture the capture keeps, and
     crisp strokes with little second-derivative energy are faint print, not blur, unless the
     energy is below half the limit (a smear). Without text the energy alone decides.
+    ``ktp_labels`` (:func:`ktp_labels_read` of a KTP's reading) lets strokes a little soft
+    (:func:`blur_awaits_reading`) pass when the card's labels read letter for letter: soft,
+    yet every character certain, which an officer accepts.
     """
     limit = thresholds.get("blur", doc_type)
     soft_limit = thresholds.get("blur_soft", doc_type)
     value = round(sharpness, 1)
+    if (ktp_labels is not None and blur_awaits_reading(sharpness, softness, thresholds, doc_type)
+            and ktp_labels[0] >= KTP_LABELS_LEGIBLE
+            and ktp_labels[0] >= KTP_LABELS_LEGIBLE_SHARE * sum(ktp_labels)):
+        return CheckResult("blur", True, value, limit,
+                           f"Goresan huruf agak lembut (nilai kelembutan {_fmt(softness, 2)}), "
+                           f"tetapi {ktp_labels[0]} label kartu terbaca utuh huruf demi huruf: "
+                           "tulisannya terbaca.")
     if softness is not None and softness > soft_limit:
         return CheckResult("blur", False, value, limit,
                            f"Tulisan buram: goresan hurufnya lembut (nilai kelembutan "

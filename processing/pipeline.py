@@ -322,9 +322,15 @@ def analyse(
     first = measures[0]
     format_check = ck.check_format(intake.media_type, None, allowed)
     image_checks = _image_checks(measures, thresholds, slot_type)
+    # Strokes a little soft are judged with the reading (a KTP's labels read whole excuse them),
+    # so that verdict is not reported early.
+    blur_awaits = (ocr and len(measures) == 1 and first.scanned
+                   and ck.blur_awaits_reading(first.sharpness, first.stroke_softness, thresholds,
+                                              slot_type))
     if on_checks is not None and slot_type is not None:
         early = {"format": format_check, "size": ck.check_size(size, max_bytes), **image_checks}
-        on_checks(tuple(early[code] for code in EARLY_CHECKS))
+        on_checks(tuple(early[code] for code in EARLY_CHECKS
+                        if not (code == "blur" and blur_awaits)))
 
     reading = _read(pages, measures, ocr, progress, ocr_engine)
     if (rotation == 0 and intake.media_type != "application/pdf" and reading is not None
@@ -429,6 +435,11 @@ def analyse(
         hidden = ck.check_ktp_glare(doc_gray, reading, nik_words, first.exposure.glare)
         if hidden is not None:
             results["exposure"] = hidden
+    if blur_awaits:
+        # On the page as finally measured (not reported early), with a KTP's labels as read.
+        labels = ck.ktp_labels_read(reading) if reading is not None and doc_type == "ktp" else None
+        results["blur"] = ck.check_blur(first.sharpness, thresholds, limits_type,
+                                        first.stroke_softness, ktp_labels=labels)
     if len(measures) == 1 and first.scanned and reading is not None:
         # Resolution is there to make the text readable: when what matters reads, it was; when
         # it does not and the letters are tiny, a large frame (a card small in a photo) is not

@@ -673,3 +673,32 @@ def test_a_reflection_on_a_ktps_print_fails_exposure_below_the_general_limit():
     assert _ktp_glare(_reflection(card, (760, 560), 45), reading, nik) is None
     # A small spot on the print stays under the KTP's limit.
     assert _ktp_glare(_reflection(card, (300, 330), 20), reading, nik) is None
+
+
+_KTP_TEXT = ("PROVINSI JAWA TENGAH\nKABUPATEN KENDAL\nNIK : 3324012505900003\nNama : BUDI\n"
+             "Tempat/Tgl Lahir : KENDAL, 25-05-1990\nJenis Kelamin : LAKI-LAKI\nAlamat : JL. X\n"
+             "RT/RW : 001/002\nKel/Desa : SIDOMULYO\nKecamatan : CEPIRING\nAgama : ISLAM\n"
+             "Status Perkawinan : KAWIN\nPekerjaan : PETANI\nKewarganegaraan : WNI\n"
+             "Berlaku Hingga : SEUMUR HIDUP")
+
+
+def test_a_ktps_labels_are_counted_read_whole_or_misread():
+    whole = TextReading(_KTP_TEXT, 95.0, 40, "rapidocr")
+    assert ck.ktp_labels_read(whole) == (19, 0)
+    smudged = _KTP_TEXT.replace("Kecamatan", "Kecamatam").replace("Pekerjaan", "Pekerjaam") \
+        .replace("Agama", "Aqama").replace("Berlaku Hingga", "Berlak Hinga")
+    assert ck.ktp_labels_read(TextReading(smudged, 80.0, 40, "rapidocr")) == (14, 5)
+
+
+@pytest.mark.parametrize(("sharpness", "softness", "labels", "ok"), [
+    (500.0, 0.50, (14, 2), True),    # a little soft, the labels read whole: every character certain
+    (500.0, 0.50, (9, 2), False),    # too few labels read whole to vouch for the print
+    (500.0, 0.50, (12, 7), False),   # a third of the labels found misread: blurred
+    (500.0, 0.60, (15, 0), False),   # too soft for any reading to excuse (digits go first)
+    (150.0, 0.50, (16, 0), False),   # smeared: energy under half the limit
+    (500.0, 0.50, None, False),      # no KTP reading: the strokes decide alone
+])
+def test_soft_strokes_pass_when_a_ktps_labels_read_whole(sharpness, softness, labels, ok):
+    result = ck.check_blur(sharpness, LIMITS, "ktp", softness, ktp_labels=labels)
+    assert result.ok is ok
+    assert ("label kartu terbaca utuh" in result.message) is ok

@@ -394,3 +394,32 @@ def test_the_tilt_is_the_text_lines_when_the_outline_found_leans_otherwise():
     tilted = measure_page(_card_in_sleeve(sleeve_tilt=9.0, card_tilt=9.0))
     assert abs(tilted.tilt) > 7.0
     assert not _analyse(png(_card_in_sleeve(9.0, 9.0))).check("skew").ok
+
+
+def _soft_capture(sigma: float) -> bytes:
+    """A KTP out of focus by ``sigma`` px with a phone sensor's grain, which keeps its
+    second-derivative energy high (real soft captures: bench/real, session 21)."""
+    soft = cv2.GaussianBlur(scan(make_patterned_card(), 2), (0, 0), sigma).astype(np.float32)
+    grain = np.random.default_rng(1).normal(0, 6, soft.shape).astype(np.float32)
+    return png(np.clip(soft + grain, 0, 255).astype(np.uint8))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sigma", "sharp_enough"), [
+    (2.0, True),    # a little soft: every label reads letter for letter, the NIK whole
+    (3.0, False),   # blurred: rapidocr still reads most labels, but a NIK digit goes wrong
+])
+def test_a_ktp_a_little_soft_passes_blur_when_its_labels_read_whole(sigma, sharp_enough):
+    early: list[tuple] = []
+    result = _analyse(_soft_capture(sigma), slot_type="ktp", ocr=True, ocr_engine="rapidocr",
+                      on_checks=early.append)
+    assert result.doc_type == "ktp"
+    assert result.check("blur").ok is sharp_enough, result.check("blur").message
+    reported = {c.name: c for c in early[0]}
+    assert {"format", "size", "skew", "blank"} <= set(reported)
+    if sharp_enough:
+        # Strokes a little soft wait for the reading: no blur verdict is reported before it.
+        assert "blur" not in reported
+    else:
+        # Too soft for any reading to excuse: said at once, and it stands.
+        assert reported["blur"] == result.check("blur")

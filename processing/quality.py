@@ -54,6 +54,10 @@ MIN_NEGATIVES = 60
 FALSE_ALARM_BUDGET = 0.02
 #: Under this recall out of fold the model has no say for the defect.
 MIN_RECALL = 0.2
+#: Nor with fewer catches out of fold than this, whatever the recall: one or two catches are
+#: no track record (on the real set a blur model with one catch of five failed five accepted
+#: captures of the next and caught nothing; bench/real, session 21).
+MIN_CAUGHT = 3
 #: Never an alarm under this score, whatever the budget allows.
 MIN_THRESHOLD = 0.5
 #: The newest examples used per kind (accepted; each defect), so training stays quick.
@@ -107,12 +111,18 @@ class DefectQuality:
     recall: float
     #: Share of the accepted uploads the rules had passed (for this defect) it failed, out of fold.
     false_alarms: float
-    #: How many of the returned uploads the rules had passed (0 in files of the first version).
+    #: How many of the returned uploads the rules had passed (0 in files of the first version,
+    #: whose models have no say until trained again).
     missed_by_rules: int = 0
 
     @property
+    def caught(self) -> int:
+        """How many of the returns the rules had passed the model caught, out of fold."""
+        return round(self.recall * self.missed_by_rules)
+
+    @property
     def has_say(self) -> bool:
-        return self.recall >= MIN_RECALL
+        return self.recall >= MIN_RECALL and self.caught >= MIN_CAUGHT
 
 
 @dataclass(frozen=True)

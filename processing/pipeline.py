@@ -64,6 +64,7 @@ from processing.spec import (
     TextReading,
     TextWord,
     Thresholds,
+    capture_correction,
 )
 from processing.text import (
     available_engines,
@@ -130,6 +131,11 @@ class Analysis:
     #: The first page's numbers for the office's defect models (processing.quality); None for
     #: a born-digital page or a refused file.
     quality_features: dict[str, float] | None = None
+
+    @property
+    def capture_note(self) -> str | None:
+        """How the capture was set right before the checks, in words; None when it needed not."""
+        return capture_correction(self.rotation, self.mirrored)
 
     @property
     def ok(self) -> bool:
@@ -471,8 +477,7 @@ def analyse(
         thumbnail_png=thumbnail_png(thumbnail),
         error=None,
         number=number,
-        reasons=((*((MIRRORED_REASON,) if mirrored else ()), *classification.reasons)
-                 if classification else ()),
+        reasons=classification.reasons if classification else (),
         rotation=rotation,
         mirrored=mirrored,
         text=reading.text if reading is not None else None,
@@ -494,9 +499,6 @@ def _classified(reading: TextReading | None, first: PageMeasures, page_count: in
     return classification
 
 
-#: Said to the officer when a capture was a mirror image and read flipped back.
-MIRRORED_REASON = ("Gambar tercermin (kiri-kanan terbalik, seperti foto kamera depan); dibalik "
-                   "sebelum diperiksa.")
 #: Mean OCR confidence, per engine, under which a reading may be garbage read the wrong way
 #: round: a synthetic card turned 180° or mirrored reads at 43-53 (Tesseract) and 60-64
 #: (rapidocr), upright at 92 and 97; a real KTP turned 180° at 72.6 (rapidocr, which reads

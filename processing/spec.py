@@ -233,3 +233,25 @@ class Classification:
     doc_type: str
     confidence: float
     reasons: tuple[str, ...] = ()
+
+
+_TURNS = {90: "terputar 90° searah jarum jam", 180: "terbalik (terputar 180°)",
+          270: "terputar 90° berlawanan arah jarum jam"}
+
+
+def capture_correction(rotation: int | None, mirrored: bool | None) -> str | None:
+    """What was done to a capture turned ``rotation`` degrees clockwise (after a mirror flip when
+    ``mirrored``) before it was checked, for the officer and the P3MI: the stored image is the
+    capture set right, and a mirror image says a front camera (or a photo of a screen) was used.
+    None when the capture lay as it should, or was analysed before this was kept."""
+    said = []
+    done = []
+    if mirrored:
+        said.append("tercermin (kiri-kanan terbalik, seperti foto kamera depan)")
+        done.append("dibalik")
+    if rotation in _TURNS:
+        said.append(_TURNS[rotation])
+        done.append("ditegakkan")
+    if not said:
+        return None
+    return f"Gambar {' dan '.join(said)}; {' dan '.join(done)} sebelum diperiksa."

@@ -53,6 +53,11 @@
     line.appendChild(state);
     if (up.state === "failed" && up.state_reason) { line.appendChild(text("span", "text-danger", ": " + up.state_reason)); }
     live.appendChild(line);
+    if (up.capture_note) {
+      var note = text("div", "small text-muted", up.capture_note);
+      note.setAttribute("data-capture-note", "");
+      live.appendChild(note);
+    }
     if (status === "terverifikasi") {
       live.appendChild(text("div", "small text-success", "✓ Diterima petugas."));
     } else if (up.failed.length) {

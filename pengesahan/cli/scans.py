@@ -36,6 +36,7 @@ def classify_command(as_json: bool, dossier_id: int | None, slot_type: str | Non
     settings = current_app.config["SETTINGS"]
     unreadable = 0
     for index, path in enumerate(files):
+        note = None
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -44,6 +45,7 @@ def classify_command(as_json: bool, dossier_id: int | None, slot_type: str | Non
         else:
             analysis = analyse_scan(settings, data, slot_type=slot_type, context=context)
             line = analysis.to_json(str(path))
+            note = analysis.capture_note
             if dossier is not None and analysis.error is None:
                 context.remember(analysis, upload_id=-(index + 1))  # later files compare with this one
         unreadable += 1 if line["error"] else 0
@@ -52,7 +54,8 @@ def classify_command(as_json: bool, dossier_id: int | None, slot_type: str | Non
         else:
             failed = [c["name"] for c in line["checks"] if not c["ok"]]
             summary = line["error"] or ("semua pemeriksaan lolos" if not failed else "gagal: " + ", ".join(failed))
-            click.echo(f"{path}: {line['type']} ({line['confidence']:.2f}) — {summary}")
+            click.echo(f"{path}: {line['type']} ({line['confidence']:.2f}) — {summary}"
+                       + (f" ({note})" if note else ""))
     # Failed checks are findings, not errors; a file that could not be read or analysed is.
     sys.exit(1 if unreadable else 0)
 

@@ -11,7 +11,7 @@ import peewee
 from pengesahan import workflow
 from pengesahan.records.base import BaseModel, JSONField, UTCDateTimeField, now
 from pengesahan.records.people import Candidate, Company, User
-from processing.spec import DEFECT_CHECKS
+from processing.spec import DEFECT_CHECKS, capture_correction
 
 
 class Dossier(BaseModel):
@@ -137,6 +137,13 @@ class Upload(BaseModel):
     #: is an example for the office's defect models. None for born-digital pages and uploads
     #: processed before schema v16.
     quality_features = JSONField(null=True)
+    #: How the worker set the capture right before the checks: degrees its content was turned
+    #: clockwise, and whether it was a mirror image (flipped before the turn). None for uploads
+    #: processed before schema v17.
+    capture_rotation = peewee.IntegerField(null=True)
+    capture_mirrored = peewee.BooleanField(null=True)
+    #: Why the classifier took the document for its type, in words.
+    type_reasons = JSONField(null=True)
 
     class Meta:
         # The dashboard and the reconciler read uploads by state and time.
@@ -145,6 +152,10 @@ class Upload(BaseModel):
     @property
     def state_label(self) -> str:
         return workflow.UPLOAD_STATES.get(self.state, self.state)
+
+    @property
+    def capture_note(self) -> str | None:
+        return capture_correction(self.capture_rotation, self.capture_mirrored)
 
     @property
     def processing_job_id(self) -> str:

@@ -256,6 +256,12 @@ def _v16_upload_image_numbers() -> None:
     _add_missing_columns()
 
 
+def _v17_capture_set_right() -> None:
+    # The officer and the P3MI are told when a capture was a mirror image or upside down, and the
+    # officer why its type was taken; older uploads say nothing (None).
+    _add_missing_columns()
+
+
 MIGRATIONS = [
     (1, _v1_initial),
     (2, _v2_audit_append_only),
@@ -273,6 +279,7 @@ MIGRATIONS = [
     (14, _v14_interrupted_runs),
     (15, _v15_officers_verdicts),
     (16, _v16_upload_image_numbers),
+    (17, _v17_capture_set_right),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -230,6 +230,9 @@ def _run(settings: Settings, upload: Upload) -> str:
             doc_number=analysis.number,
             ocr_text=analysis.text[:OCR_TEXT_LIMIT] if analysis.text else None,
             quality_features=analysis.quality_features,
+            capture_rotation=analysis.rotation,
+            capture_mirrored=analysis.mirrored,
+            type_reasons=list(analysis.reasons) or None,
             normalised_key=normalised_key,
             thumbnail_key=thumbnail_key,
         ).where(Upload.id == upload_id).execute()

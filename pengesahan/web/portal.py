@@ -304,7 +304,7 @@ def upload_state(upload: Upload | None, slot: DocumentSlot, type_names: dict[str
         label = f"Diperiksa: {len(failed)} hal perlu diperbaiki" if failed else "Diperiksa"
     return {"id": upload.id, "state": upload.state, "state_label": label, "progress": upload.progress,
             "state_reason": upload.state_reason, "original_name": upload.original_name,
-            "media_type": upload.media_type, "failed": failed,
+            "media_type": upload.media_type, "failed": failed, "capture_note": upload.capture_note,
             "checked": len(upload.checks or []), "busy": upload.state in (UploadState.QUEUED, UploadState.RUNNING)}
 
 

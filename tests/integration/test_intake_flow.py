@@ -76,6 +76,65 @@ def test_upload_is_stored_queued_and_processed_by_a_worker(app, client, make_use
     assert client.get(f"/berkas/unggahan/{upload.id}/thumbnail").mimetype == "image/png"
 
 
+@pytest.mark.slow
+def test_a_mirrored_capture_is_stored_set_right_and_the_officer_is_told(app, client, make_user, login,
+                                                                     dossier, corpus, tmp_path):
+    """A KTP taken with a front camera (a mirror image): the worker keeps how it set the capture
+    right and why it took it for a KTP, and the officer's page says so beside the image."""
+    import cv2
+    import numpy as np
+
+    from pengesahan.jobs import queue
+    from pengesahan.records.dossiers import Upload
+
+    _, password = make_user("pelaksana")
+    login("pelaksana", password)
+    ktp_slot = _slot(dossier, "KTP CPMI")
+    card = cv2.imdecode(np.frombuffer(corpus["ktp"].path.read_bytes(), np.uint8), cv2.IMREAD_COLOR)
+    mirrored = cv2.imencode(".png", cv2.flip(card, 1))[1].tobytes()
+    response = client.post(f"/admin/pemeriksaan/slot/{ktp_slot.id}/unggah",
+                           data={"file": (io.BytesIO(mirrored), "selfie.png")}, content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert Worker(list(queue.QUEUES), connection=queue.redis_connection()).work(burst=True)
+    with db.connection_context():
+        upload = Upload.get(Upload.slot == ktp_slot.id)
+    assert upload.state == "done", upload.state_reason
+    assert (upload.classified_type, upload.capture_mirrored, upload.capture_rotation) == ("ktp", True, 0)
+    assert upload.type_reasons and any("skor" in reason for reason in upload.type_reasons)
+    page = client.get(f"/admin/pemeriksaan/berkas/{dossier.id}").get_data(as_text=True)
+    assert "Gambar tercermin" in page
+    # The command says it too (its JSON line keeps the agreed shape).
+    selfie = tmp_path / "selfie.png"
+    selfie.write_bytes(mirrored)
+    said = app.test_cli_runner().invoke(args=["classify", "--slot", "ktp", str(selfie)])
+    assert said.exit_code == 0 and "(Gambar tercermin" in said.output, said.output
+
+
+def test_upgrade_to_v17_keeps_room_for_how_a_capture_was_set_right(app, dossier):
+    """An installation upgraded to v17 keeps its uploads; those processed before say nothing of
+    how their capture lay (None), rather than claiming it lay upright."""
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    from pengesahan.records.base import is_sqlite
+    from pengesahan.records.dossiers import Upload
+    from pengesahan.records.schema import LATEST, SchemaVersion, upgrade
+    from pengesahan.services.dossiers import add_upload
+
+    added = ("capture_rotation", "capture_mirrored", "type_reasons")
+    with db.connection_context():
+        slot = _slot(dossier, "KTP CPMI")
+        before = add_upload(slot, sha256="b" * 64, media_type="image/png", size=10, original_name="ktp.png",
+                            actor=None)
+        migrator = SchemaMigrator.from_database(db.obj)
+        copied = {"legacy": True} if is_sqlite() else {}
+        migrate(*(migrator.drop_column("upload", column, **copied) for column in added))
+        SchemaVersion.delete().where(SchemaVersion.version >= 17).execute()
+        assert upgrade() == list(range(17, LATEST + 1))
+        assert set(added) <= {c.name for c in db.get_columns("upload")}
+        kept = Upload.get_by_id(before.id)
+        assert (kept.capture_rotation, kept.capture_mirrored, kept.capture_note) == (None, None, None)
+
+
 def test_bad_upload_is_refused_and_nothing_is_recorded(app, client, make_user, login, dossier, tmp_path):
     from pengesahan.records.dossiers import Upload
 

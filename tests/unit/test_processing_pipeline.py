@@ -15,7 +15,15 @@ from processing.classify import DEFAULT_DOC_TYPES
 from processing.imaging import fit_long_side
 from processing.outline import is_sideways
 from processing.pipeline import analyse, measure_page
-from processing.spec import CHECK_CODES, FormData, KnownDocument, TextReading, TextWord, Thresholds
+from processing.spec import (
+    CHECK_CODES,
+    FormData,
+    KnownDocument,
+    TextReading,
+    TextWord,
+    Thresholds,
+    capture_correction,
+)
 from processing.text import available_engines
 from tests.support.images import (
     image_pdf,
@@ -249,7 +257,8 @@ def test_an_upside_down_or_mirrored_capture_is_set_right_by_its_reading(engine, 
     assert (result.mirrored, result.rotation) == (mirrored, rotation)
     assert result.doc_type == "ktp", result.reasons
     assert result.fields.get("nik") == NIK
-    assert any("cermin" in reason for reason in result.reasons) == mirrored
+    assert ("tercermin" in (result.capture_note or "")) == mirrored
+    assert ("180°" in (result.capture_note or "")) == (rotation == 180)
 
 
 @pytest.mark.slow
@@ -270,6 +279,20 @@ def test_an_upright_document_of_no_known_type_is_left_as_it_lies():
     reading = pipeline.read_text(cv2.cvtColor(measured.document, cv2.COLOR_BGR2GRAY), "auto")
     assert pipeline._set_right_by_reading(pipeline._Page(captured, None, 1.0, None), reading,
                                           DEFAULT_DOC_TYPES) is None
+
+
+@pytest.mark.parametrize(("rotation", "mirrored", "said"), [
+    (0, False, None),
+    (90, False, "Gambar terputar 90° searah jarum jam; ditegakkan sebelum diperiksa."),
+    (270, False, "Gambar terputar 90° berlawanan arah jarum jam; ditegakkan sebelum diperiksa."),
+    (180, False, "Gambar terbalik (terputar 180°); ditegakkan sebelum diperiksa."),
+    (0, True, "Gambar tercermin (kiri-kanan terbalik, seperti foto kamera depan); dibalik sebelum "
+              "diperiksa."),
+    (180, True, "Gambar tercermin (kiri-kanan terbalik, seperti foto kamera depan) dan terbalik "
+                "(terputar 180°); dibalik dan ditegakkan sebelum diperiksa."),
+])
+def test_how_a_capture_was_set_right_is_said_in_words(rotation, mirrored, said):
+    assert capture_correction(rotation, mirrored) == said
 
 
 def test_a_scan_read_without_ocr_reports_no_rotation():

@@ -289,8 +289,8 @@ def test_detail_shows_checks_and_rejection_reasons(api, card_png):
     upload = api.upload(f"/dossiers/{dossier['id']}/slots/{slot['id']}/uploads", card_png).get_json()
     with db.connection_context():
         Upload.update(state="done", progress=100, classified_type="ktp", confidence=0.9, checks=[
-            {"name": "blur", "ok": False, "value": 12.5, "message": "Gambar buram."}]).where(
-            Upload.id == upload["id"]).execute()
+            {"name": "blur", "ok": False, "value": 12.5, "message": "Gambar buram."}],
+            capture_rotation=180, capture_mirrored=True).where(Upload.id == upload["id"]).execute()
         DocumentSlot.update(status="ditolak", reason="Foto buram, unggah ulang.").where(
             DocumentSlot.id == slot["id"]).execute()
     shown = api.get(f"/dossiers/{dossier['id']}").get_json()["slots"][0]
@@ -298,6 +298,13 @@ def test_detail_shows_checks_and_rejection_reasons(api, card_png):
     assert shown["upload"]["state"] == "done" and shown["upload"]["progress"] == 100
     assert shown["upload"]["checks"][0] == {"name": "blur", "ok": False, "value": 12.5, "message": "Gambar buram.",
                                                "by_model": False}
+    # The P3MI learns that its photo was a mirror image held upside down (and was set right).
+    assert shown["upload"]["capture_rotation"] == 180 and shown["upload"]["capture_mirrored"] is True
+    assert "tercermin" in shown["upload"]["capture_note"]
+    queued = api.upload(f"/dossiers/{dossier['id']}/slots/{dossier['slots'][1]['id']}/uploads",
+                        card_png).get_json()
+    fresh = api.get(f"/uploads/{queued['id']}").get_json()
+    assert fresh["capture_rotation"] is None and fresh["capture_note"] is None  # not yet analysed
 
 
 def test_bad_and_oversized_files_are_refused(api, app):

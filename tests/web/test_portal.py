@@ -407,15 +407,18 @@ def test_upload_into_a_slot_and_follow_its_status(client, p3mi):
             {"name": "blur", "ok": False, "message": "Gambar buram."},
             {"name": "type_match", "ok": False, "message": "Bukan KTP."},
             {"name": "exposure", "ok": True, "message": "Pencahayaan baik."},
-        ]).where(Upload.id == slot["upload"]["id"]).execute()
+        ], capture_rotation=0, capture_mirrored=True).where(Upload.id == slot["upload"]["id"]).execute()
     state = client.get(f"/portal/berkas/{dossier_id}/status").get_json()
     upload = next(s for s in state["slots"] if s["id"] == ktp.id)["upload"]
     hints = {c["name"]: c["hint"] for c in upload["failed"]}
     assert hints["blur"] == "Foto ulang dengan kamera diam dan fokus."
     assert hints["type_match"].startswith("Unggah KTP") and "bukan Kartu Keluarga" in hints["type_match"]
     assert "exposure" not in hints and state["pending"] == 0
+    # A front camera's mirror image was flipped back: the company learns it, and why it mattered.
+    assert upload["capture_note"].startswith("Gambar tercermin")
     page = client.get(f"/portal/berkas/{dossier_id}").get_data(as_text=True)
     assert "Foto ulang dengan kamera diam dan fokus." in page
+    assert "data-capture-note" in page and "Gambar tercermin" in page
 
 
 def test_refused_uploads_are_shown_at_their_slot_with_the_right_status(client, p3mi):

@@ -50,6 +50,23 @@ def test_page_shows_failed_checks_first_and_fields_beside_the_form(client, make_
     # NIK differs (highlighted), the name agrees once case and spaces are set aside.
     assert page.count('data-field-state="beda"') == 1 and page.count('data-field-state="sama"') == 1
     assert "/static/desk.js" in page and "status.json" in page
+    assert "data-capture-note" not in page  # a capture taken as it should be says nothing
+
+
+def test_the_slot_says_how_the_capture_was_set_right_and_why_its_type(client, make_user, login, dossier):
+    """The normalised image is the capture set right: the officer is told it was a mirror image
+    or upside down (a front camera's selfie view, a phone held the wrong way), and may read why
+    the document was taken for its type."""
+    from pengesahan.records.dossiers import Upload
+
+    with db.connection_context():
+        Upload.update(capture_rotation=180, capture_mirrored=True,
+                      type_reasons=["kata kunci: 'provinsi', 'nik'", "skor 0.82, berikutnya 0.10 (sim)"]).execute()
+    user, password = make_user("pelaksana")
+    login(user.username, password)
+    page = client.get(f"/admin/pemeriksaan/berkas/{dossier['id']}").get_data(as_text=True)
+    assert "data-capture-note" in page and "Gambar tercermin" in page and "terputar 180°" in page
+    assert "kata kunci: &#39;provinsi&#39;, &#39;nik&#39;" in page and "skor 0.82" in page
 
 
 def test_officer_returns_with_a_template_reason_and_the_p3mi_reads_it(client, make_user, login, dossier):

@@ -181,6 +181,13 @@ class UploadSchema(Schema):
     classified_type = fields.String(allow_none=True)
     confidence = fields.Float(allow_none=True)
     checks = fields.List(fields.Nested(CheckSchema, unknown="include"), allow_none=True)
+    capture_rotation = fields.Integer(allow_none=True, metadata={
+        "description": "Derajat isi gambar terputar searah jarum jam (0, 90, 180, 270); ditegakkan sebelum "
+                       "diperiksa. Kosong sebelum diproses."})
+    capture_mirrored = fields.Boolean(allow_none=True, metadata={
+        "description": "Gambar tercermin (foto kamera depan); dibalik sebelum diperiksa."})
+    capture_note = fields.String(allow_none=True, metadata={
+        "description": "Keterangan penegakan gambar dalam kata-kata; kosong bila tidak perlu."})
 
 
 class SlotSchema(Schema):

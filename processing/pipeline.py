@@ -330,9 +330,7 @@ def analyse(
     image_checks = _image_checks(measures, thresholds, slot_type)
     # Strokes a little soft are judged with the reading (a KTP's labels read whole excuse them),
     # so that verdict is not reported early.
-    blur_awaits = (ocr and len(measures) == 1 and first.scanned
-                   and ck.blur_awaits_reading(first.sharpness, first.stroke_softness, thresholds,
-                                              slot_type))
+    blur_awaits = ocr and _blur_awaits_reading(measures, thresholds, slot_type)
     if on_checks is not None and slot_type is not None:
         early = {"format": format_check, "size": ck.check_size(size, max_bytes), **image_checks}
         on_checks(tuple(early[code] for code in EARLY_CHECKS
@@ -392,7 +390,9 @@ def analyse(
     softest = min((m for m in measures if m.scanned), key=lambda m: m.sharpness, default=None)
 
     if limits_type != slot_type:
+        # No slot, so nothing was reported early: the type read sets every image limit.
         image_checks = _image_checks(measures, thresholds, limits_type)
+        blur_awaits = ocr and _blur_awaits_reading(measures, thresholds, limits_type)
     nik_result, nik_unresolved = _nik_check(reading, doc_type, fields, form, first, ocr_engine)
     results = {
         "format": format_check,
@@ -802,6 +802,15 @@ def _layout(first: PageMeasures, page_count: int) -> Layout:
     return Layout(aspect_ratio=round(ratio, 3), is_card=bool(is_card),
                   colourfulness=round(float(hsv[:, :, 1].mean()) / 255.0, 3),
                   page_count=page_count)
+
+
+def _blur_awaits_reading(measures: Sequence[PageMeasures], thresholds: Thresholds,
+                         limits_type: str | None) -> bool:
+    """Whether a one-page capture's blur verdict waits for its reading
+    (:func:`processing.checks.blur_awaits_reading`)."""
+    first = measures[0]
+    return (len(measures) == 1 and first.scanned
+            and ck.blur_awaits_reading(first.sharpness, first.stroke_softness, thresholds, limits_type))
 
 
 def _checks_keeping_early(measures: Sequence[PageMeasures], thresholds: Thresholds,

@@ -446,3 +446,15 @@ def test_a_ktp_a_little_soft_passes_blur_when_its_labels_read_whole(sigma, sharp
     else:
         # Too soft for any reading to excuse: said at once, and it stands.
         assert reported["blur"] == result.check("blur")
+
+
+@pytest.mark.slow
+def test_without_a_slot_a_soft_ktp_is_judged_by_the_ktp_limits_and_its_labels():
+    """With no slot (the command without --slot) nothing is reported early and every image
+    check takes the limits of the type read: whether blur waits for the labels too. Here only
+    the KTP's own blur limit makes the capture 'a little soft' rather than smeared."""
+    thresholds = Thresholds(values={"blur": 100_000.0}, per_type={("ktp", "blur"): 400.0})
+    result = _analyse(_soft_capture(2.0), thresholds=thresholds, ocr=True, ocr_engine="rapidocr")
+    assert result.doc_type == "ktp"
+    assert result.check("blur").ok, result.check("blur").message
+    assert "label kartu terbaca utuh" in result.check("blur").message

@@ -110,6 +110,45 @@ def test_a_mirrored_capture_is_stored_set_right_and_the_officer_is_told(app, cli
     assert said.exit_code == 0 and "(Gambar tercermin" in said.output, said.output
 
 
+@pytest.mark.slow
+def test_a_soft_ktp_gets_its_blur_verdict_with_the_final_results(app, client, make_user, login, dossier,
+                                                                 monkeypatch):
+    """A KTP a little soft: the results stored while its text is read (what the P3MI and the
+    officer see first) carry no blur verdict; the final ones pass it, its labels read whole."""
+    from rq import SimpleWorker
+
+    from pengesahan.jobs import queue
+    from pengesahan.records.dossiers import Upload
+    from pengesahan.services import scans
+    from tests.support.images import png, soft_capture
+
+    shown_early: list[dict] = []
+    analyse_scan = scans.analyse_scan
+
+    def watching(*args, on_checks=None, **kwargs):
+        def stored_then_seen(results):
+            on_checks(results)
+            with db.connection_context():
+                shown_early.append({c["name"]: c for c in Upload.get(Upload.slot == slot.id).checks})
+        return analyse_scan(*args, on_checks=stored_then_seen, **kwargs)
+
+    monkeypatch.setattr(scans, "analyse_scan", watching)
+    _, password = make_user("pelaksana")
+    login("pelaksana", password)
+    slot = _slot(dossier, "KTP CPMI")
+    response = client.post(f"/admin/pemeriksaan/slot/{slot.id}/unggah",
+                           data={"file": (io.BytesIO(png(soft_capture(2.0))), "ktp.png")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    # In this process (no fork), so the watch above sees the early results as stored.
+    assert SimpleWorker(list(queue.QUEUES), connection=queue.redis_connection()).work(burst=True)
+    assert len(shown_early) == 1
+    assert {"skew", "blank"} <= set(shown_early[0]) and "blur" not in shown_early[0]
+    with db.connection_context():
+        final = {c["name"]: c for c in Upload.get(Upload.slot == slot.id).checks}
+    assert final["blur"]["ok"] and "label kartu terbaca utuh" in final["blur"]["message"]
+
+
 def test_upgrade_to_v17_keeps_room_for_how_a_capture_was_set_right(app, dossier):
     """An installation upgraded to v17 keeps its uploads; those processed before say nothing of
     how their capture lay (None), rather than claiming it lay upright."""

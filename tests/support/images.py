@@ -24,9 +24,10 @@ __all__ = [
     "make_card",
     "make_page",
     "make_patterned_card",
-    "sideways",
     "png",
     "scan",
+    "sideways",
+    "soft_capture",
     "text_pdf",
 ]
 
@@ -121,6 +122,14 @@ def scan(bgr: np.ndarray, seed: int = 0) -> np.ndarray:
     from bench.defects import as_scan
 
     return as_scan(bgr, random.Random(seed))
+
+
+def soft_capture(sigma: float) -> np.ndarray:
+    """A KTP out of focus by ``sigma`` px with a phone sensor's grain, which keeps its
+    second-derivative energy high (real soft captures: bench/real, session 21)."""
+    soft = cv2.GaussianBlur(scan(make_patterned_card(), 2), (0, 0), sigma).astype(np.float32)
+    grain = np.random.default_rng(1).normal(0, 6, soft.shape).astype(np.float32)
+    return np.clip(soft + grain, 0, 255).astype(np.uint8)
 
 
 def jpeg(bgr: np.ndarray, quality: int = 90, orientation: int | None = None) -> bytes:

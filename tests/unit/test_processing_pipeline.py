@@ -34,6 +34,7 @@ from tests.support.images import (
     png,
     scan,
     sideways,
+    soft_capture,
     text_pdf,
 )
 from tests.support.text import needs_tesseract
@@ -419,14 +420,6 @@ def test_the_tilt_is_the_text_lines_when_the_outline_found_leans_otherwise():
     assert not _analyse(png(_card_in_sleeve(9.0, 9.0))).check("skew").ok
 
 
-def _soft_capture(sigma: float) -> bytes:
-    """A KTP out of focus by ``sigma`` px with a phone sensor's grain, which keeps its
-    second-derivative energy high (real soft captures: bench/real, session 21)."""
-    soft = cv2.GaussianBlur(scan(make_patterned_card(), 2), (0, 0), sigma).astype(np.float32)
-    grain = np.random.default_rng(1).normal(0, 6, soft.shape).astype(np.float32)
-    return png(np.clip(soft + grain, 0, 255).astype(np.uint8))
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(("sigma", "sharp_enough"), [
     (2.0, True),    # a little soft: every label reads letter for letter, the NIK whole
@@ -434,7 +427,7 @@ def _soft_capture(sigma: float) -> bytes:
 ])
 def test_a_ktp_a_little_soft_passes_blur_when_its_labels_read_whole(sigma, sharp_enough):
     early: list[tuple] = []
-    result = _analyse(_soft_capture(sigma), slot_type="ktp", ocr=True, ocr_engine="rapidocr",
+    result = _analyse(png(soft_capture(sigma)), slot_type="ktp", ocr=True, ocr_engine="rapidocr",
                       on_checks=early.append)
     assert result.doc_type == "ktp"
     assert result.check("blur").ok is sharp_enough, result.check("blur").message
@@ -454,7 +447,7 @@ def test_without_a_slot_a_soft_ktp_is_judged_by_the_ktp_limits_and_its_labels():
     check takes the limits of the type read: whether blur waits for the labels too. Here only
     the KTP's own blur limit makes the capture 'a little soft' rather than smeared."""
     thresholds = Thresholds(values={"blur": 100_000.0}, per_type={("ktp", "blur"): 400.0})
-    result = _analyse(_soft_capture(2.0), thresholds=thresholds, ocr=True, ocr_engine="rapidocr")
+    result = _analyse(png(soft_capture(2.0)), thresholds=thresholds, ocr=True, ocr_engine="rapidocr")
     assert result.doc_type == "ktp"
     assert result.check("blur").ok, result.check("blur").message
     assert "label kartu terbaca utuh" in result.check("blur").message

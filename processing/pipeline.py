@@ -330,7 +330,7 @@ def analyse(
     image_checks = _image_checks(measures, thresholds, slot_type)
     # Strokes a little soft are judged with the reading (a KTP's labels read whole excuse them),
     # so that verdict is not reported early.
-    blur_awaits = ocr and _blur_awaits_reading(measures, thresholds, slot_type)
+    blur_awaits = _blur_awaits_reading(measures, thresholds, slot_type, ocr)
     if on_checks is not None and slot_type is not None:
         early = {"format": format_check, "size": ck.check_size(size, max_bytes), **image_checks}
         on_checks(tuple(early[code] for code in EARLY_CHECKS
@@ -392,7 +392,7 @@ def analyse(
     if limits_type != slot_type:
         # No slot, so nothing was reported early: the type read sets every image limit.
         image_checks = _image_checks(measures, thresholds, limits_type)
-        blur_awaits = ocr and _blur_awaits_reading(measures, thresholds, limits_type)
+        blur_awaits = _blur_awaits_reading(measures, thresholds, limits_type, ocr)
     nik_result, nik_unresolved = _nik_check(reading, doc_type, fields, form, first, ocr_engine)
     results = {
         "format": format_check,
@@ -805,11 +805,11 @@ def _layout(first: PageMeasures, page_count: int) -> Layout:
 
 
 def _blur_awaits_reading(measures: Sequence[PageMeasures], thresholds: Thresholds,
-                         limits_type: str | None) -> bool:
-    """Whether a one-page capture's blur verdict waits for its reading
-    (:func:`processing.checks.blur_awaits_reading`)."""
+                         limits_type: str | None, ocr: bool) -> bool:
+    """Whether a one-page capture's blur verdict waits for its reading (``ocr``: there is one;
+    :func:`processing.checks.blur_awaits_reading`)."""
     first = measures[0]
-    return (len(measures) == 1 and first.scanned
+    return (ocr and len(measures) == 1 and first.scanned
             and ck.blur_awaits_reading(first.sharpness, first.stroke_softness, thresholds, limits_type))
 
 

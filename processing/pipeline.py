@@ -866,7 +866,8 @@ def _nik_check(reading: TextReading | None, doc_type: str | None, fields: dict[s
         return check_family_card(fields, form or FormData()), False
     if doc_type != "ktp":
         return ck.not_checked("nik", "dokumen ini tidak memuat NIK pemohon"), False
-    confidence, disagreement, unresolved = _reread_nik(reading, fields, first)
+    declared = re.sub(r"\D", "", form.nik) if form is not None and form.nik else None
+    confidence, disagreement, unresolved = _reread_nik(reading, fields, first, declared)
     return check_nik(fields.get("nik"), form or FormData(), card=fields, confidence=confidence,
                      disagreement=disagreement, printed_birth=printed_birth(reading.text)), unresolved
 
@@ -977,6 +978,9 @@ def _nik_plausibility(nik: str, printed_birth: str | None) -> int:
 #: 3/8 or 1/4 swap); a 480 x 270 frame holding several cards, 5.
 NIK_READINGS_APART = 4
 
+#: The dossier's form as a witness of a NIK beside the OCR engines (see :func:`_reread_nik`).
+_FORM = "form"
+
 #: Whose reading of the NIK is taken when the readings disagree and none is confirmed, most
 #: trusted first (measured on bench.real: a line read on its own beats the whole-card read).
 _NIK_SOURCES = ("rapidocr", "tesseract", "card")
@@ -1020,13 +1024,17 @@ def _read_nik_line(reading: TextReading, document: np.ndarray, whole: str | None
     return min(w.confidence for w in words)
 
 
-def _reread_nik(reading: TextReading, fields: dict[str, str],
-                first: PageMeasures) -> tuple[float | None, str | None, bool]:
+def _reread_nik(reading: TextReading, fields: dict[str, str], first: PageMeasures,
+                expected: str | None = None) -> tuple[float | None, str | None, bool]:
     """Read the NIK's line again on its own with every engine; (confidence, doubt, unresolved).
 
     The line is cut out and read digits only by each engine installed, the other engine
     first. Two *engines* that agree confirm the NIK (one engine reading the same pixels twice
-    repeats its own mistakes); one engine's two alike readings are confirmed only by the birth
+    repeats its own mistakes), and so does one engine reading the NIK the dossier's form
+    declares (``expected``): the form was typed apart from these pixels, so a misreading
+    landing on exactly its sixteen digits is no more likely than two engines erring alike,
+    while another person's card reads nowhere near it. The form's NIK is never taken
+    unless read. One engine's two alike readings are confirmed only by the birth
     date printed on the card. When Tesseract read the card and nothing is confirmed, rapidocr
     reads the whole card too (its detector finds the NIK line where Tesseract lost it on a
     patterned card): that names the likeliest NIK but never certifies it, the capture having
@@ -1042,10 +1050,11 @@ def _reread_nik(reading: TextReading, fields: dict[str, str],
         return None, None, False
     whole = fields.get("nik")
     reads: dict[str, str] = {}
-    engines_of: dict[str, set[str]] = {}
+    # Which independent witnesses give each value: the engines that read it, and the form.
+    engines_of: dict[str, set[str]] = {expected: {_FORM}} if expected else {}
     if whole:
         reads["card"] = whole
-        engines_of[whole] = {reading.engine}
+        engines_of.setdefault(whole, set()).add(reading.engine)
     confidence = _read_nik_line(reading, first.document, whole, reads, engines_of)
 
     def confirmed() -> list[str]:
@@ -1067,8 +1076,9 @@ def _reread_nik(reading: TextReading, fields: dict[str, str],
     if not reads:
         return confidence, None, False
     if confirmed():
-        fields["nik"] = confirmed()[0]
-        if retried:
+        value = confirmed()[0]
+        fields["nik"] = value
+        if retried and _FORM not in engines_of[value]:
             # Agreement only on a second try, on a capture whose NIK line the first engine
             # could not make out: the best reading to show, not a certainty.
             return confidence, ("NIK baru terbaca pada pembacaan ulang seluruh kartu; perlu "

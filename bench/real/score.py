@@ -17,6 +17,13 @@ data, OCR on), and the verdicts are compared with the hand labels:
 * NIK (only with ``--nik-truth``, the private file that never enters the repository): the
   exact-match rate of the NIK read, and how many wrong NIKs the ``nik`` check let pass.
 
+Every real upload comes with its dossier's form, whose NIK the ``nik`` check holds the card
+against; ``--form`` (with the truth file) says what that form declares for each image with a
+known NIK: ``none`` (no form, the default), ``declared`` (the card's own NIK: an honest
+company), ``another`` (the NIK of another card of the set: another person's card uploaded for
+this CPMI) or ``twin`` (the card's NIK with its last digit changed: a twin's card, same region
+and birth date, the next serial). Under ``another`` and ``twin`` every pass is a wrong NIK.
+
 The images are not in the repository (people's data): without them this says how to get them.
 """
 
@@ -54,6 +61,8 @@ TYPE_CLASSES = ("ktp", "kartu_keluarga", "other")
 #: Splits of the set: ``holdout`` is a quarter chosen by sha256 (never inspected image by image
 #: while tuning), ``tune`` the rest; ``all`` both.
 SPLITS = ("all", "tune", "holdout")
+#: What the form declares as the CPMI's NIK in a run (see the module's docstring).
+FORMS = ("none", "declared", "another", "twin")
 
 
 def in_split(entry: dict, split: str) -> bool:
@@ -70,15 +79,17 @@ def _predicted_class(doc_type: str | None) -> str:
     return doc_type if doc_type in ("ktp", "kartu_keluarga") else "other"
 
 
-def predict(path: str) -> dict[str, Any]:
-    """The pipeline's verdict on one image file, as plain data."""
+def predict(path: str, form_nik: str | None = None) -> dict[str, Any]:
+    """The pipeline's verdict on one image file, as plain data; ``form_nik``: the NIK the
+    dossier's form declares (None: no form)."""
     from processing.classify import DEFAULT_DOC_TYPES
     from processing.pipeline import analyse
-    from processing.spec import Thresholds
+    from processing.spec import FormData, Thresholds
 
     started = time.perf_counter()
     data = Path(path).read_bytes()
-    result = analyse(data, slot_type="ktp", form=None, known=(), thresholds=Thresholds(),
+    form = FormData(nik=form_nik) if form_nik else None
+    result = analyse(data, slot_type="ktp", form=form, known=(), thresholds=Thresholds(),
                      doc_types=DEFAULT_DOC_TYPES, ocr=True)
     return {
         "type": result.doc_type,
@@ -95,10 +106,10 @@ def predict(path: str) -> dict[str, Any]:
     }
 
 
-def _predict_entry(args: tuple[str, str]) -> tuple[str, dict[str, Any]]:
-    sha, path = args
+def _predict_entry(args: tuple[str, str, str | None]) -> tuple[str, dict[str, Any]]:
+    sha, path, form_nik = args
     try:
-        return sha, predict(path)
+        return sha, predict(path, form_nik)
     except Exception as exc:  # noqa: BLE001 - one crash is a figure, not the end of the run
         return sha, {"crash": repr(exc)}
 
@@ -216,6 +227,24 @@ def score(images: list[dict], preds: dict[str, dict], nik_truth: dict[str, str] 
     return report
 
 
+def declared_niks(form: str, nik_truth: dict[str, str]) -> dict[str, str]:
+    """sha256 -> the NIK the form declares for that image under ``form`` (see :data:`FORMS`)."""
+    if form == "declared":
+        return dict(nik_truth)
+    if form == "twin":
+        return {sha: nik[:-1] + str(int(nik[-1]) + 1 if nik[-1] != "9" else 8)
+                for sha, nik in nik_truth.items()}
+    if form == "another":
+        # Each card's form names the next card's NIK (the same card photographed twice skipped).
+        shas = sorted(nik_truth)
+        declared = {}
+        for i, sha in enumerate(shas):
+            others = (nik_truth[shas[(i + k) % len(shas)]] for k in range(1, len(shas)))
+            declared[sha] = next(n for n in others if n != nik_truth[sha])
+        return declared
+    return {}
+
+
 def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
@@ -241,6 +270,7 @@ def print_report(rep: dict[str, Any]) -> None:
           f"clean-vs-defective accuracy {_fmt(rep['clean_accuracy'])}")
     if "nik" in rep:
         k = rep["nik"]
+        print(f"form declares: {rep.get('form', 'none')}")
         print(f"NIK: exact {k['exact']}/{k['with_truth']} ({_fmt(k['exact_rate'])}); nik check "
               f"passed the right NIK {k['right_nik_passed']}, a WRONG NIK {k['wrong_nik_passed']}")
 
@@ -251,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST)
     parser.add_argument("--images", type=Path, default=DEFAULT_IMAGES)
     parser.add_argument("--nik-truth", type=Path, help="private nik_truth.json (never commit)")
+    parser.add_argument("--form", choices=FORMS, default="none",
+                        help="what the dossier's form declares as the NIK (needs --nik-truth)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     parser.add_argument("--save", type=Path, help="write the per-image predictions here")
     parser.add_argument("--predictions", type=Path, help="score saved predictions (no analysis)")
@@ -263,11 +295,19 @@ def main(argv: list[str] | None = None) -> int:
               if in_split(e, args.split)]
     if args.only:
         images = [e for e in images if e["file"] in set(args.only)]
+    truth = None
+    if args.nik_truth:
+        truth = json.loads(args.nik_truth.read_text())["nik_by_sha256"]
+    elif args.form != "none":
+        print("--form needs the NIK truth file (--nik-truth): the form declares from it.",
+              file=sys.stderr)
+        return 2
+    declared = declared_niks(args.form, truth or {})
     if args.predictions:
         preds = json.loads(args.predictions.read_text())
     else:
-        present = [(e["sha256"], str(args.images / e["file"])) for e in images
-                   if (args.images / e["file"]).exists()]
+        present = [(e["sha256"], str(args.images / e["file"]), declared.get(e["sha256"]))
+                   for e in images if (args.images / e["file"]).exists()]
         if not present:
             print(f"No calibration images in {args.images}.", file=sys.stderr)
             print(fetch_hint(images), file=sys.stderr)
@@ -279,10 +319,8 @@ def main(argv: list[str] | None = None) -> int:
             preds = dict(pool.map(_predict_entry, present, chunksize=2))
         if args.save:
             args.save.write_text(json.dumps(preds, indent=1))
-    truth = None
-    if args.nik_truth:
-        truth = json.loads(args.nik_truth.read_text())["nik_by_sha256"]
     rep = score(images, preds, truth)
+    rep["form"] = args.form
     if args.json:
         args.json.write_text(json.dumps(rep, indent=1, default=str))
     print_report(rep)

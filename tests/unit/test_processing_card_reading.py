@@ -304,3 +304,62 @@ def test_a_nik_box_reaching_over_the_colon_is_trimmed_to_the_first_digit():
     tight = TextWord("?" + NIK[1:], 95.0, (first_digit + 6, 18, 540, 58))
     reading = TextReading("NIK " + NIK, 95.0, 2, "tesseract", ((label, tight),))
     assert pipeline._nik_words_to_ink([tight], reading, document) == [tight]
+
+
+def _one_engine_reads(monkeypatch, tesseract: str, rapidocr: str = "") -> pipeline.PageMeasures:
+    monkeypatch.setattr(pipeline, "read_text", _no_text)
+    monkeypatch.setattr(pipeline, "read_digits", lambda gray, engine: (
+        tesseract if engine == "tesseract" else rapidocr, 90.0))
+    monkeypatch.setattr(pipeline, "available_engines", lambda: ["tesseract", "rapidocr"])
+    return pipeline.measure_page(np.full((60, 200, 3), 255, np.uint8))
+
+
+def test_the_form_confirms_a_nik_one_engine_read(monkeypatch):
+    # The dossier's NIK, declared apart from the pixels, is a second witness: one engine's
+    # reading equal to it is as sure as two engines agreeing.
+    first = _one_engine_reads(monkeypatch, NIK)
+    fields = {"nik": NIK}
+    confidence, doubt, unresolved = _reread_nik(_nik_line_reading(), fields, first, expected=NIK)
+    assert (confidence, doubt, unresolved) == (100.0, None, False)
+    assert fields["nik"] == NIK
+    # A form one digit off what was read confirms nothing: the reading stays, and doubtful.
+    typo = NIK[:-1] + "2"
+    fields = {"nik": NIK}
+    _confidence, doubt, _unresolved = _reread_nik(_nik_line_reading(), fields, first,
+                                                  expected=typo)
+    assert doubt and "satu mesin" in doubt
+    assert fields["nik"] == NIK
+
+
+def test_the_form_settles_two_readings_only_when_one_of_them_is_its_nik(monkeypatch):
+    close = NIK[:-2] + "31"  # an 8 read as 3 by the line's second reading
+    first = _one_engine_reads(monkeypatch, NIK, close)
+    fields = {"nik": NIK}
+    _confidence, doubt, _unresolved = _reread_nik(_nik_line_reading(), fields, first,
+                                                  expected=close)
+    assert doubt is None and fields["nik"] == close
+    # Neither reading is the form's: still two readings apart, the form's NIK never chosen.
+    elsewhere = "3201010101010001"
+    fields = {"nik": NIK}
+    _confidence, doubt, _unresolved = _reread_nik(_nik_line_reading(), fields, first,
+                                                  expected=elsewhere)
+    assert doubt and "tidak sama" in doubt
+    assert fields["nik"] in (NIK, close)
+
+
+def test_a_ktp_whose_form_declares_the_nik_read_passes_and_another_persons_card_fails(monkeypatch):
+    from processing.pipeline import _nik_check
+    from processing.spec import FormData
+
+    first = _one_engine_reads(monkeypatch, NIK)
+    reading = _nik_line_reading()
+    passed, _ = _nik_check(reading, "ktp", {"nik": NIK}, FormData(nik=NIK), first, "auto")
+    assert passed.ok and passed.value == NIK and "sama dengan NIK pada formulir" in passed.message
+    # Another person's card uploaded for this CPMI: its NIK, read by one engine, is not the
+    # form's, and nothing the form says makes it pass.
+    other, _ = _nik_check(reading, "ktp", {"nik": NIK}, FormData(nik="3201010101010001"), first,
+                          "auto")
+    assert not other.ok and "berbeda dengan NIK pada formulir" in other.message
+    # Without a form the same reading stays doubtful, as before.
+    alone, _ = _nik_check(reading, "ktp", {"nik": NIK}, None, first, "auto")
+    assert not alone.ok and "satu mesin" in alone.message

@@ -111,3 +111,18 @@ def test_a_mirror_image_is_caught_only_when_set_right_both_ways():
     assert report["defect_recall"]["mirrored"] == {"support": 2, "caught": 1, "recall": 0.5}
     assert report["defect_recall"]["rotated_180"] == {"support": 2, "caught": 1, "recall": 0.5}
     assert report["orientation_false_alarms"] == 1
+
+
+def test_forms_declare_the_cards_nik_another_cards_or_a_twins_and_need_the_truth(capsys):
+    from bench.real.score import declared_niks, main
+
+    truth = {"a": "6309022909003581", "b": "6309022909003581", "c": "3201010101010009"}
+    assert declared_niks("declared", truth) == truth
+    assert declared_niks("none", truth) == {}
+    twin = declared_niks("twin", truth)
+    assert twin == {"a": "6309022909003582", "b": "6309022909003582", "c": "3201010101010008"}
+    another = declared_niks("another", truth)
+    # Never the card's own NIK, even where the same card was photographed twice (a and b).
+    assert another == {"a": "3201010101010009", "b": "3201010101010009", "c": "6309022909003581"}
+    assert main(["--form", "declared", "--predictions", "/nonexistent"]) == 2
+    assert "--nik-truth" in capsys.readouterr().err

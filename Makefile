@@ -53,4 +53,4 @@ bench-scale: $(STAMP)
 
 .PHONY: bench-real
 bench-real: $(STAMP)
-	$(PY) -m bench.real.score $(if $(NIK_TRUTH),--nik-truth $(NIK_TRUTH))
+	$(PY) -m bench.real.score $(if $(NIK_TRUTH),--nik-truth $(NIK_TRUTH)) $(if $(FORM),--form $(FORM))

@@ -1075,7 +1075,9 @@ def _reread_nik(reading: TextReading, fields: dict[str, str], first: PageMeasure
             confidence = confidence if confidence is not None else line_confidence
     if not reads:
         return confidence, None, False
-    if confirmed():
+    if len(confirmed()) == 1:
+        # (Witnesses confirming different values, the form one and two engines another, are
+        # a disagreement like any other, below.)
         value = confirmed()[0]
         fields["nik"] = value
         if retried and _FORM not in engines_of[value]:

@@ -363,3 +363,13 @@ def test_a_ktp_whose_form_declares_the_nik_read_passes_and_another_persons_card_
     # Without a form the same reading stays doubtful, as before.
     alone, _ = _nik_check(reading, "ktp", {"nik": NIK}, None, first, "auto")
     assert not alone.ok and "satu mesin" in alone.message
+
+
+def test_witnesses_confirming_different_niks_leave_it_doubtful(monkeypatch):
+    # The whole card read as the form's NIK, its line read otherwise by both engines: each
+    # value has two witnesses, so neither is sure.
+    line = NIK[:-4] + "7240"
+    first = _one_engine_reads(monkeypatch, line, line)
+    fields = {"nik": NIK}
+    _confidence, doubt, _unresolved = _reread_nik(_nik_line_reading(), fields, first, expected=NIK)
+    assert doubt and "tidak sama" in doubt

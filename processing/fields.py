@@ -164,7 +164,7 @@ def check_nik(nik: str | None, form: FormData, today: dt.date | None = None, *,
     except ValueError as exc:
         return CheckResult("nik", False, nik, expected, str(exc))
     problems = []
-    if expected and re.sub(r"\D", "", expected) != info.nik:
+    if expected and form.nik_digits != info.nik:
         problems.append(f"NIK pada dokumen ({info.nik}) berbeda dengan NIK pada formulir ({expected}).")
     problems += _region_problems(info)
     if form.birth_date is not None and not _same_birth(info, form.birth_date):
@@ -257,7 +257,7 @@ def check_family_card(fields: dict[str, str], form: FormData) -> CheckResult:
         problems.append(f"Nomor KK pada dokumen ({kk}) berbeda dengan nomor KK pada formulir.")
     elif form.kk_number and not kk:
         problems.append("Nomor KK tidak terbaca pada dokumen.")
-    if form.nik and re.sub(r"\D", "", form.nik) not in members:
+    if form.nik and form.nik_digits not in members:
         problems.append(f"NIK pemohon ({form.nik}) tidak tercantum dalam Kartu Keluarga.")
     if problems:
         return CheckResult("nik", False, kk, form.kk_number, " ".join(problems))

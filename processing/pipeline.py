@@ -866,8 +866,8 @@ def _nik_check(reading: TextReading | None, doc_type: str | None, fields: dict[s
         return check_family_card(fields, form or FormData()), False
     if doc_type != "ktp":
         return ck.not_checked("nik", "dokumen ini tidak memuat NIK pemohon"), False
-    declared = re.sub(r"\D", "", form.nik) if form is not None and form.nik else None
-    confidence, disagreement, unresolved = _reread_nik(reading, fields, first, declared)
+    confidence, disagreement, unresolved = _reread_nik(reading, fields, first,
+                                                       form.nik_digits if form else None)
     return check_nik(fields.get("nik"), form or FormData(), card=fields, confidence=confidence,
                      disagreement=disagreement, printed_birth=printed_birth(reading.text)), unresolved
 
@@ -1075,10 +1075,11 @@ def _reread_nik(reading: TextReading, fields: dict[str, str], first: PageMeasure
             confidence = confidence if confidence is not None else line_confidence
     if not reads:
         return confidence, None, False
-    if len(confirmed()) == 1:
+    sure = confirmed()
+    if len(sure) == 1:
         # (Witnesses confirming different values, the form one and two engines another, are
         # a disagreement like any other, below.)
-        value = confirmed()[0]
+        value = sure[0]
         fields["nik"] = value
         if retried and _FORM not in engines_of[value]:
             # Agreement only on a second try, on a capture whose NIK line the first engine

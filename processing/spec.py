@@ -7,6 +7,7 @@ types, thresholds) and hands them in as these types; nothing here knows about th
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,6 +146,11 @@ class FormData:
     #: ``L`` (laki-laki) or ``P`` (perempuan).
     sex: str | None = None
     kk_number: str | None = None
+
+    @property
+    def nik_digits(self) -> str | None:
+        """The form's NIK as its digits alone (typed with spaces or dots); None when not given."""
+        return re.sub(r"\D", "", self.nik) if self.nik else None
 
 
 @dataclass(frozen=True)

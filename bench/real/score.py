@@ -23,6 +23,9 @@ known NIK: ``none`` (no form, the default), ``declared`` (the card's own NIK: an
 company), ``another`` (the NIK of another card of the set: another person's card uploaded for
 this CPMI) or ``twin`` (the card's NIK with its last digit changed: a twin's card, same region
 and birth date, the next serial). Under ``another`` and ``twin`` every pass is a wrong NIK.
+The form also carries the birth date and sex the declared NIK encodes, as the portal requires
+them beside it (:func:`declared_form`). Under ``declared`` the images labelled defective that
+no check holds (``passed_as_clean``) are the captures an officer would receive all green.
 
 The images are not in the repository (people's data): without them this says how to get them.
 """
@@ -40,18 +43,20 @@ from typing import Any
 
 from bench.real.materialize import DEFAULT_IMAGES, DEFAULT_MANIFEST, fetch_hint
 from processing.spec import DEFECT_CHECKS as SPEC_DEFECT_CHECKS
+from processing.spec import FormData
 
 __all__ = ["CHECKS", "DEFECT_CHECKS", "main", "predict", "score"]
 
 #: Checks whose false alarms on clean images are counted.
 CHECKS = ("resolution", "blur", "exposure", "skew", "crop", "blank", "legible")
+#: The defects of the capture itself, which the image checks are there to see.
+IMAGE_DEFECTS = ("blur", "glare", "dark", "skew", "cropped", "low_resolution")
 #: Labelled defect -> the checks any of which catching it counts as a detection: the image
 #: defects as the officers' verdicts count them (processing.spec), and the rotations and mirror
 #: images, caught by the orientation the pipeline reports (the whole of it: a frame flipped top to
 #: bottom is set right by a flip and a turn). Perspective is corrected, not refused.
 DEFECT_CHECKS: dict[str, tuple[str, ...]] = {
-    **{defect: SPEC_DEFECT_CHECKS[defect]
-       for defect in ("blur", "glare", "dark", "skew", "cropped", "low_resolution")},
+    **{defect: SPEC_DEFECT_CHECKS[defect] for defect in IMAGE_DEFECTS},
     "rotated_90": ("rotation",),
     "rotated_180": ("rotation",),
     "rotated_270": ("rotation",),
@@ -84,11 +89,11 @@ def predict(path: str, form_nik: str | None = None) -> dict[str, Any]:
     dossier's form declares (None: no form)."""
     from processing.classify import DEFAULT_DOC_TYPES
     from processing.pipeline import analyse
-    from processing.spec import FormData, Thresholds
+    from processing.spec import Thresholds
 
     started = time.perf_counter()
     data = Path(path).read_bytes()
-    form = FormData(nik=form_nik) if form_nik else None
+    form = declared_form(form_nik) if form_nik else None
     result = analyse(data, slot_type="ktp", form=form, known=(), thresholds=Thresholds(),
                      doc_types=DEFAULT_DOC_TYPES, ocr=True)
     return {
@@ -104,6 +109,19 @@ def predict(path: str, form_nik: str | None = None) -> dict[str, Any]:
         "features": result.quality_features,
         "seconds": round(time.perf_counter() - started, 2),
     }
+
+
+def declared_form(nik: str) -> FormData:
+    """The form of a dossier whose CPMI record holds ``nik``: the portal requires the birth
+    date and sex beside it, as SIAPkerja holds them, so they are the ones the NIK encodes
+    (none when its date part is not a date: a specimen's NIK)."""
+    from processing.fields import parse_nik
+
+    try:
+        info = parse_nik(nik)
+    except ValueError:
+        return FormData(nik=nik)
+    return FormData(nik=nik, birth_date=info.birth_date, sex=info.sex)
 
 
 def _predict_entry(args: tuple[str, str, str | None]) -> tuple[str, dict[str, Any]]:
@@ -192,6 +210,12 @@ def score(images: list[dict], preds: dict[str, dict], nik_truth: dict[str, str] 
             # What the uploader sees: a capture any check refuses is sent back, whatever the
             # reason given; one that passes them all reaches the officer as clean.
             defects[defect]["held"] = sum(any(not p["checks"][c]["ok"] for c in CHECKS) for _, p in having)
+    # Every check counted, the nik and type_match too: what passes them all reaches the officer
+    # all green, whatever the capture's defect.
+    defective = [(e, p) for e, p in scored
+                 if any(d in e["labels"]["defects"] for d in IMAGE_DEFECTS)]
+    passed_as_clean = sorted(e["file"] for e, p in defective
+                             if all(c["ok"] for c in p["checks"].values()))
     set_wrong = sum(_orientation(p) != (False, 0) for e, p in scored
                     if _expected_orientation(e) == (False, 0))
     report: dict[str, Any] = {
@@ -204,6 +228,7 @@ def score(images: list[dict], preds: dict[str, dict], nik_truth: dict[str, str] 
         "false_alarms_on_clean": false_alarms,
         "defect_recall": defects,
         "orientation_false_alarms": set_wrong,
+        "passed_as_clean": {"defective": len(defective), "files": passed_as_clean},
         "clean_accuracy": _rate(sum(
             (all(p["checks"][c]["ok"] for c in CHECKS) and _orientation(p) == (False, 0))
             == e["labels"]["clean"] for e, p in scored), len(scored)),
@@ -266,6 +291,9 @@ def print_report(rep: dict[str, Any]) -> None:
         f"{d} {s['caught']}/{s['support']}" for d, s in rep["defect_recall"].items()))
     print("defective images held by some check (not passed as clean): " + ", ".join(
         f"{d} {s['held']}/{s['support']}" for d, s in rep["defect_recall"].items() if "held" in s))
+    passed = rep["passed_as_clean"]
+    print(f"defective captures passing every check (nik and type_match too): "
+          f"{len(passed['files'])}/{passed['defective']}")
     print(f"turn or flip reported on upright images: {rep['orientation_false_alarms']}; "
           f"clean-vs-defective accuracy {_fmt(rep['clean_accuracy'])}")
     if "nik" in rep:

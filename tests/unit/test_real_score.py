@@ -126,3 +126,33 @@ def test_forms_declare_the_cards_nik_another_cards_or_a_twins_and_need_the_truth
     assert another == {"a": "3201010101010009", "b": "3201010101010009", "c": "6309022909003581"}
     assert main(["--form", "declared", "--predictions", "/nonexistent"]) == 2
     assert "--nik-truth" in capsys.readouterr().err
+
+
+def test_a_declared_form_holds_the_birth_date_and_sex_the_nik_encodes():
+    # The portal requires both beside the NIK (as SIAPkerja holds them), so the bench's form
+    # carries them too; a specimen's NIK whose date part is no date leaves them out.
+    import datetime as dt
+
+    from bench.real.score import declared_form
+
+    form = declared_form("6309025508900001")
+    assert (form.nik, form.birth_date, form.sex) == ("6309025508900001", dt.date(1990, 8, 15), "P")
+    assert declared_form("6309021508900001").sex == "L"
+    specimen = declared_form("3171234567890123")
+    assert (specimen.nik, specimen.birth_date, specimen.sex) == ("3171234567890123", None, None)
+
+
+def test_a_defective_capture_passing_every_check_the_nik_too_reaches_the_officer_all_green():
+    """The image checks' misses a doubtful NIK held (no form confirmed it) are counted apart
+    from those nothing holds: with the form's NIK confirmed, only the image checks remain."""
+    images = [_entry("soft-nik-doubtful.jpg", "a" * 64, "ktp", ["blur"]),
+              _entry("soft-nik-confirmed.jpg", "b" * 64, "ktp", ["blur"]),
+              _entry("turned.jpg", "c" * 64, "ktp", ["rotated_180"]),
+              _entry("clean.jpg", "d" * 64, "ktp", [])]
+    predictions = {"a" * 64: _prediction("ktp", failed=("nik",)), "b" * 64: _prediction("ktp"),
+                   "c" * 64: _prediction("ktp"), "d" * 64: _prediction("ktp")}
+
+    report = score(images, predictions)
+
+    assert report["passed_as_clean"] == {"defective": 2, "files": ["soft-nik-confirmed.jpg"]}
+    assert report["defect_recall"]["blur"]["held"] == 0

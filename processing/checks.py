@@ -1171,3 +1171,40 @@ def check_legible(
                            "jelas.")
     return CheckResult("legible", True, value, limit,
                        f"Teks terbaca (keyakinan {_fmt(reading.mean_confidence, 0)}).")
+
+
+# --- what a NIK read in doubt asks of the uploader -------------------------------------------
+
+#: Letter height (original pixels) under which small print is named as why a KTP's NIK read in
+#: doubt: on the real set (bench/real, session 24, the form declaring the card's NIK) 4 of the
+#: 33 KTPs whose NIK did not pass had letters under 9 px, 9 of the 265 whose NIK passed.
+NIK_HINT_LETTER_PX = 9.0
+#: Stroke softness from which soft print is named (the blur check fails from ``blur_soft``,
+#: 0.45; real clean captures reach 0.44).
+NIK_HINT_SOFT = 0.40
+#: Failed checks whose own message already says what to mend in the capture.
+_CAPTURE_CHECKS = frozenset({"resolution", "blur", "exposure", "skew", "crop", "blank", "legible"})
+
+
+def nik_capture_hint(letter_px: float | None, softness: float | None, glare: float,
+                     failed: Iterable[str]) -> str:
+    """What the uploader should mend when a KTP's NIK read in doubt, in one sentence.
+
+    The capture's measures name what made the digits hard to read (small print, soft strokes,
+    a reflection), though none failed its own check; when one did (``failed``: the names of
+    the failed checks), its message already says it and nothing is added. "NIK tidak terbaca
+    pasti" alone leaves a company guessing what to photograph again.
+    """
+    if _CAPTURE_CHECKS & set(failed):
+        return ""
+    causes = []
+    if letter_px is not None and letter_px < NIK_HINT_LETTER_PX:
+        causes.append(f"tulisannya kecil (tinggi huruf sekitar {_fmt(letter_px, 0)} piksel), foto "
+                      "lebih dekat sehingga kartu memenuhi gambar")
+    if softness is not None and softness >= NIK_HINT_SOFT:
+        causes.append("goresan hurufnya agak lembut, pastikan kamera diam dan fokus")
+    if glare > 0:
+        causes.append("ada pantulan cahaya pada kartu, hindari lampu kilat dan cahaya langsung")
+    if not causes:
+        return "Foto ulang kartu dengan baris NIK terlihat utuh, tajam dan tanpa pantulan cahaya."
+    return "Foto ulang kartu: " + "; ".join(causes) + "."

@@ -27,6 +27,7 @@ from pengesahan.errors import FileTooLarge, IntakeError, ProcessingError
 from processing import checks as ck
 from processing.classify import classify, vetoed_types
 from processing.fields import (
+    MIN_NIK_CONFIDENCE,
     check_family_card,
     check_nik,
     extract_fields,
@@ -393,7 +394,8 @@ def analyse(
         # No slot, so nothing was reported early: the type read sets every image limit.
         image_checks = _image_checks(measures, thresholds, limits_type)
         blur_awaits = _blur_awaits_reading(measures, thresholds, limits_type, ocr)
-    nik_result, nik_unresolved = _nik_check(reading, doc_type, fields, form, first, ocr_engine)
+    nik_result, nik_unresolved, nik_doubtful = _nik_check(reading, doc_type, fields, form, first,
+                                                          ocr_engine)
     results = {
         "format": format_check,
         "size": ck.check_size(size, max_bytes),
@@ -462,6 +464,7 @@ def analyse(
             meant = DEFECT_CHECKS[alarm.defect]
             if meant[0] in results and all(results[code].ok for code in meant if code in results):
                 results[meant[0]] = alarm.failed_check()
+    results = _with_capture_hint(results, first, nik_doubtful)
     thumbnail = draw_outline(pages[0].bgr, first.outline)
     analysis = Analysis(
         media_type=intake.media_type,
@@ -857,19 +860,35 @@ def _image_checks(measures: Sequence[PageMeasures], thresholds: Thresholds,
 
 def _nik_check(reading: TextReading | None, doc_type: str | None, fields: dict[str, str],
                form: FormData | None, first: PageMeasures,
-               engine: str) -> tuple[CheckResult, bool]:
-    """The ``nik`` check, and whether a KTP's NIK was read unresolved (see :func:`_reread_nik`)."""
+               engine: str) -> tuple[CheckResult, bool, bool]:
+    """The ``nik`` check, whether a KTP's NIK was read unresolved (see :func:`_reread_nik`),
+    and whether it was read in doubt (not at all, or not for certain: the capture's fault)."""
     if reading is None:
-        return ck.not_checked("nik", "teks dokumen tidak dibaca"), False
+        return ck.not_checked("nik", "teks dokumen tidak dibaca"), False, False
     if doc_type == "kartu_keluarga":
         # A KK lists every member's NIK: the applicant's must be among them.
-        return check_family_card(fields, form or FormData()), False
+        return check_family_card(fields, form or FormData()), False, False
     if doc_type != "ktp":
-        return ck.not_checked("nik", "dokumen ini tidak memuat NIK pemohon"), False
+        return ck.not_checked("nik", "dokumen ini tidak memuat NIK pemohon"), False, False
     confidence, disagreement, unresolved = _reread_nik(reading, fields, first,
                                                        form.nik_digits if form else None)
-    return check_nik(fields.get("nik"), form or FormData(), card=fields, confidence=confidence,
-                     disagreement=disagreement, printed_birth=printed_birth(reading.text)), unresolved
+    result = check_nik(fields.get("nik"), form or FormData(), card=fields, confidence=confidence,
+                       disagreement=disagreement, printed_birth=printed_birth(reading.text))
+    doubtful = not result.ok and (not fields.get("nik") or disagreement is not None or (
+        confidence is not None and confidence < MIN_NIK_CONFIDENCE))
+    return result, unresolved, doubtful
+
+
+def _with_capture_hint(results: dict[str, CheckResult], first: PageMeasures,
+                       nik_doubtful: bool) -> dict[str, CheckResult]:
+    """``results`` with a NIK read in doubt telling the uploader what in the capture to mend
+    (:func:`processing.checks.nik_capture_hint`), once every other check has judged it."""
+    nik = results["nik"]
+    if not nik_doubtful or nik.ok:
+        return results
+    hint = ck.nik_capture_hint(first.letter_px, first.stroke_softness, first.exposure.glare,
+                               {code for code, result in results.items() if not result.ok})
+    return {**results, "nik": replace(nik, message=f"{nik.message} {hint}")} if hint else results
 
 
 _NIK_LABEL = re.compile(r"^\W*N[I1l|!]K\W*$", re.IGNORECASE)

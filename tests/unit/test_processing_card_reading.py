@@ -353,15 +353,15 @@ def test_a_ktp_whose_form_declares_the_nik_read_passes_and_another_persons_card_
 
     first = _one_engine_reads(monkeypatch, NIK)
     reading = _nik_line_reading()
-    passed, _ = _nik_check(reading, "ktp", {"nik": NIK}, FormData(nik=NIK), first, "auto")
+    passed, _, _ = _nik_check(reading, "ktp", {"nik": NIK}, FormData(nik=NIK), first, "auto")
     assert passed.ok and passed.value == NIK and "sama dengan NIK pada formulir" in passed.message
     # Another person's card uploaded for this CPMI: its NIK, read by one engine, is not the
     # form's, and nothing the form says makes it pass.
-    other, _ = _nik_check(reading, "ktp", {"nik": NIK}, FormData(nik="3201010101010001"), first,
+    other, _, _ = _nik_check(reading, "ktp", {"nik": NIK}, FormData(nik="3201010101010001"), first,
                           "auto")
     assert not other.ok and "berbeda dengan NIK pada formulir" in other.message
     # Without a form the same reading stays doubtful, as before.
-    alone, _ = _nik_check(reading, "ktp", {"nik": NIK}, None, first, "auto")
+    alone, _, _ = _nik_check(reading, "ktp", {"nik": NIK}, None, first, "auto")
     assert not alone.ok and "satu mesin" in alone.message
 
 
@@ -373,3 +373,44 @@ def test_witnesses_confirming_different_niks_leave_it_doubtful(monkeypatch):
     fields = {"nik": NIK}
     _confidence, doubt, _unresolved = _reread_nik(_nik_line_reading(), fields, first, expected=NIK)
     assert doubt and "tidak sama" in doubt
+
+
+def test_a_nik_read_in_doubt_says_what_in_the_capture_to_mend():
+    from processing.checks import nik_capture_hint
+
+    # Small letters: the card is far from the camera.
+    small = nik_capture_hint(letter_px=7.0, softness=0.2, glare=0.0, failed=set())
+    assert "tulisannya kecil" in small and "7 piksel" in small and "lebih dekat" in small
+    # Soft strokes and a reflection are named together.
+    soft_glare = nik_capture_hint(letter_px=15.0, softness=0.42, glare=0.004, failed=set())
+    assert "agak lembut" in soft_glare and "pantulan cahaya" in soft_glare
+    assert "kecil" not in soft_glare
+    # Nothing stands out: the instruction alone.
+    plain = nik_capture_hint(letter_px=15.0, softness=0.2, glare=0.0, failed=set())
+    assert plain.startswith("Foto ulang kartu") and "baris NIK" in plain
+    # A failed image check already says what to mend: nothing added beside it.
+    assert nik_capture_hint(letter_px=7.0, softness=0.6, glare=0.0, failed={"blur", "nik"}) == ""
+
+
+def test_only_a_nik_read_in_doubt_carries_the_capture_hint(monkeypatch):
+    from processing.pipeline import _nik_check, _with_capture_hint
+    from processing.spec import CheckResult, FormData
+
+    first = _one_engine_reads(monkeypatch, NIK)
+    reading = _nik_line_reading()
+    alone, _, doubtful = _nik_check(reading, "ktp", {"nik": NIK}, None, first, "auto")
+    assert not alone.ok and doubtful
+    results = {"nik": alone, "blur": CheckResult("blur", True)}
+    hinted = _with_capture_hint(results, first, doubtful)
+    assert hinted["nik"].message.startswith(alone.message) and "Foto ulang kartu" in hinted["nik"].message
+    assert not hinted["nik"].ok
+    # Another person's card read for certain (both engines agree): the capture is not the
+    # problem.
+    first = _one_engine_reads(monkeypatch, NIK, NIK)
+    other, _, doubtful = _nik_check(reading, "ktp", {"nik": NIK}, FormData(nik="3201010101010001"),
+                                    first, "auto")
+    assert not other.ok and not doubtful
+    assert _with_capture_hint({"nik": other}, first, doubtful)["nik"] == other
+    # A passed NIK is never touched.
+    passed, _, doubtful = _nik_check(reading, "ktp", {"nik": NIK}, FormData(nik=NIK), first, "auto")
+    assert passed.ok and not doubtful

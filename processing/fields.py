@@ -154,7 +154,8 @@ def check_nik(nik: str | None, form: FormData, today: dt.date | None = None, *,
     ``printed_birth``: the printed birth date's day, month and year as read, see
     :func:`printed_birth`), the OCR ``confidence`` of its digits, and ``disagreement`` (why two
     readings of the NIK line differ, when they do). Anything doubtful reads as "tidak terbaca
-    pasti", never as a pass.
+    pasti", never as a pass; what to photograph again the pipeline adds, once the capture's
+    own checks have judged it (:func:`processing.checks.nik_capture_hint`).
     """
     expected = form.nik
     if not nik:
@@ -205,7 +206,7 @@ def check_nik(nik: str | None, form: FormData, today: dt.date | None = None, *,
     elif confidence is not None and confidence < MIN_NIK_CONFIDENCE:
         problems.append(
             f"NIK tidak terbaca pasti (keyakinan OCR {confidence:.0f} dari 100, minimal "
-            f"{MIN_NIK_CONFIDENCE:.0f}). Foto ulang dengan baris NIK jelas."
+            f"{MIN_NIK_CONFIDENCE:.0f})."
         )
     if problems:
         return CheckResult("nik", False, info.nik, expected, " ".join(problems))

@@ -414,3 +414,15 @@ def test_only_a_nik_read_in_doubt_carries_the_capture_hint(monkeypatch):
     # A passed NIK is never touched.
     passed, _, doubtful = _nik_check(reading, "ktp", {"nik": NIK}, FormData(nik=NIK), first, "auto")
     assert passed.ok and not doubtful
+
+
+def test_a_nik_read_with_low_confidence_asks_for_one_new_photo_not_two(monkeypatch):
+    from processing.fields import MIN_NIK_CONFIDENCE, check_nik
+    from processing.pipeline import _with_capture_hint
+    from processing.spec import FormData
+
+    first = _one_engine_reads(monkeypatch, NIK)
+    unsure = check_nik(NIK, FormData(), confidence=MIN_NIK_CONFIDENCE - 10)
+    assert not unsure.ok and "keyakinan OCR" in unsure.message
+    message = _with_capture_hint({"nik": unsure}, first, True)["nik"].message
+    assert message.count("Foto ulang") == 1

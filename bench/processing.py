@@ -28,11 +28,10 @@ import cv2
 import numpy as np
 
 from bench import defects, figure
+from processing.spec import IMAGE_CHECKS
 
 __all__ = ["IMAGE_CHECKS", "detection_rates", "main", "photo_12mp", "run"]
 
-#: Checks whose verdict comes from the image alone (no OCR).
-IMAGE_CHECKS = ("resolution", "blur", "exposure", "skew", "crop", "blank")
 DETECTION_AIM = 0.9
 FALSE_ALARM_AIM = 0.05
 _ROOT = Path(__file__).resolve().parent.parent

@@ -20,6 +20,7 @@ from processing.imaging import hamming
 from processing.outline import Outline
 from processing.spec import (
     ALLOWED_MEDIA_TYPES,
+    IMAGE_CHECKS,
     MAX_UPLOAD_BYTES,
     UNKNOWN_TYPE,
     CheckResult,
@@ -1183,7 +1184,7 @@ NIK_HINT_LETTER_PX = 9.0
 #: 0.45; real clean captures reach 0.44).
 NIK_HINT_SOFT = 0.40
 #: Failed checks whose own message already says what to mend in the capture.
-_CAPTURE_CHECKS = frozenset({"resolution", "blur", "exposure", "skew", "crop", "blank", "legible"})
+_CAPTURE_CHECKS = frozenset((*IMAGE_CHECKS, "legible"))
 
 
 def nik_capture_hint(letter_px: float | None, softness: float | None, glare: float,

@@ -54,6 +54,7 @@ from processing.spec import (
     ALLOWED_MEDIA_TYPES,
     CHECK_CODES,
     DEFECT_CHECKS,
+    IMAGE_CHECKS,
     MAX_UPLOAD_BYTES,
     UNKNOWN_TYPE,
     CheckResult,
@@ -829,7 +830,7 @@ def _image_checks(measures: Sequence[PageMeasures], thresholds: Thresholds,
                   doc_type: str | None) -> dict[str, CheckResult]:
     """Image checks per page, reported for the worst page (the first failing one)."""
     per_check: dict[str, list[tuple[int, CheckResult]]] = {
-        name: [] for name in ("resolution", "blur", "exposure", "skew", "crop", "blank")
+        name: [] for name in IMAGE_CHECKS
     }
     for m in measures:
         per_check["blank"].append((m.index, ck.check_blank(m.blank_detail, thresholds, doc_type)))
@@ -883,9 +884,9 @@ def _with_capture_hint(results: dict[str, CheckResult], first: PageMeasures,
                        nik_doubtful: bool) -> dict[str, CheckResult]:
     """``results`` with a NIK read in doubt telling the uploader what in the capture to mend
     (:func:`processing.checks.nik_capture_hint`), once every other check has judged it."""
-    nik = results["nik"]
-    if not nik_doubtful or nik.ok:
+    if not nik_doubtful:
         return results
+    nik = results["nik"]
     hint = ck.nik_capture_hint(first.letter_px, first.stroke_softness, first.exposure.glare,
                                {code for code, result in results.items() if not result.ok})
     return {**results, "nik": replace(nik, message=f"{nik.message} {hint}")} if hint else results

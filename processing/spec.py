@@ -27,6 +27,8 @@ CHECK_CODES = (
     "nik",
     "legible",
 )
+#: The checks judged on the image alone (no OCR), one verdict per page.
+IMAGE_CHECKS = ("resolution", "blur", "exposure", "skew", "crop", "blank")
 
 #: What an officer returns a capture for, and the checks any of which failing it means the
 #: triage saw the same defect. The officers' verdicts measure the checks by it (the dashboard),

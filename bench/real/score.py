@@ -4,8 +4,8 @@
 ``python -m bench.real.score --predictions PRED.json [--nik-truth FILE]``  (re-score, no OCR)
 
 Each image of ``bench/real/manifest.json`` goes through :func:`processing.pipeline.analyse`
-exactly as an upload to a KTP slot would (default thresholds and document types, no form
-data, OCR on), and the verdicts are compared with the hand labels:
+exactly as an upload to a KTP slot would (default thresholds and document types, OCR on, the
+form's data as ``--form`` says), and the verdicts are compared with the hand labels:
 
 * document type: precision and recall per class (``ktp``, ``kartu_keluarga``, ``other``:
   anything that is neither), the macro-F1 over them, and the refusal rate of look-alikes
@@ -43,12 +43,12 @@ from typing import Any
 
 from bench.real.materialize import DEFAULT_IMAGES, DEFAULT_MANIFEST, fetch_hint
 from processing.spec import DEFECT_CHECKS as SPEC_DEFECT_CHECKS
-from processing.spec import FormData
+from processing.spec import IMAGE_CHECKS, FormData
 
 __all__ = ["CHECKS", "DEFECT_CHECKS", "main", "predict", "score"]
 
 #: Checks whose false alarms on clean images are counted.
-CHECKS = ("resolution", "blur", "exposure", "skew", "crop", "blank", "legible")
+CHECKS = (*IMAGE_CHECKS, "legible")
 #: The defects of the capture itself, which the image checks are there to see.
 IMAGE_DEFECTS = ("blur", "glare", "dark", "skew", "cropped", "low_resolution")
 #: Labelled defect -> the checks any of which catching it counts as a detection: the image
